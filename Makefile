@@ -1,0 +1,58 @@
+# Territory platform: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PORT ?= 8000
+DATA_DIR ?= data
+UV_VERSION := 0.13.9
+# uv from PATH, else the copy `make install-uv` puts in the user's Python.
+UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST_ARGS ?=
+
+.PHONY: help install-uv install run infra-up infra-down test test-unit test-service test-e2e lint format schemas bench clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+install-uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+install: install-uv ## Install the locked Python dependencies into .venv
+	@$(UV) sync --frozen --quiet
+
+run: install ## Run the platform embedded (SQLite, in-process bus) on 127.0.0.1:$(PORT)
+	$(UV) run --frozen territory-embedded --port $(PORT) --data-dir $(DATA_DIR)
+
+infra-up: ## Install (once) and start PostGIS and Apache Kafka for the tests and distributed mode
+	bash scripts/infra/postgis-start.sh
+	bash scripts/infra/kafka-start.sh
+
+infra-down: ## Stop PostGIS and Kafka
+	bash scripts/infra/kafka-stop.sh
+	bash scripts/infra/postgis-stop.sh
+
+test: install infra-up ## Install and start everything the tests need, then run the whole suite
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-unit: install ## Unit tests only (no servers)
+	$(UV) run --frozen pytest shared/tests/unit $(PYTEST_ARGS)
+
+test-e2e: install infra-up ## End-to-end tests only
+	$(UV) run --frozen pytest tests/e2e $(PYTEST_ARGS)
+
+lint: install ## Lint and check formatting
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: install ## Fix lint and format
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+schemas: install ## Regenerate the committed event JSON Schemas and AsyncAPI document
+	$(UV) run --frozen python -m territory_shared.events.schemas
+
+bench: install infra-up ## Measure event throughput through the outbox (embedded and Kafka)
+	$(UV) run --frozen python benchmarks/outbox_throughput.py
+
+clean: ## Remove the embedded data folder
+	rm -rf $(DATA_DIR)

@@ -1,0 +1,94 @@
+"""The embedded mode: the three services in one process, on SQLite files and the in-process bus.
+
+Each service keeps its own database file and its own path prefix (``/geo``, ``/assignment``,
+``/metrics``); the shared in-process bus carries their events with the same outbox / inbox
+semantics as Kafka, and each service's relay and consumer run as tasks of this process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+from assignment_service.api.app import create_app as create_assignment_app
+from assignment_service.settings import AssignmentSettings
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from geo_service.api.app import create_app as create_geo_app
+from geo_service.settings import GeoSettings
+from metrics_service.api.app import create_app as create_metrics_app
+from metrics_service.settings import MetricsSettings
+from territory_shared.api.middleware import CorrelationIdMiddleware
+from territory_shared.messaging.inprocess_bus import InProcessBus
+
+PREFIXES = ("geo", "assignment", "metrics")
+
+
+def _sqlite(data_dir: Path, name: str) -> str:
+    return f"sqlite+aiosqlite:///{(data_dir / f'{name}.sqlite').resolve()}"
+
+
+def create_embedded_app(data_dir: Path) -> FastAPI:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    bus = InProcessBus(data_dir / "bus.sqlite")
+    common = {"bus_kind": "inprocess", "inprocess_bus_path": str(data_dir / "bus.sqlite")}
+    services: dict[str, FastAPI] = {
+        "geo": create_geo_app(
+            GeoSettings(database_url=_sqlite(data_dir, "geo"), **common), bus=bus, run_workers_in_process=True
+        ),
+        "assignment": create_assignment_app(
+            AssignmentSettings(database_url=_sqlite(data_dir, "assignment"), **common),
+            bus=bus,
+            run_workers_in_process=True,
+        ),
+        "metrics": create_metrics_app(
+            MetricsSettings(database_url=_sqlite(data_dir, "metrics"), **common),
+            bus=bus,
+            run_workers_in_process=True,
+        ),
+    }
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Starlette does not run a mounted app's lifespan: enter each one here, in dependency order.
+        async with AsyncExitStack() as stack:
+            for service in services.values():
+                await stack.enter_async_context(service.router.lifespan_context(service))
+            yield
+        bus.log.close()
+
+    app = FastAPI(
+        title="Territory platform (embedded)",
+        description="geo-service at /geo, assignment-service at /assignment, metrics-service at /metrics.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(CorrelationIdMiddleware)
+
+    @app.get("/healthz", tags=["operations"], summary="Health of the three services")
+    async def healthz() -> JSONResponse:
+        checks = {}
+        for prefix, service in services.items():
+            runtime = service.state.runtime
+            checks[runtime.settings.service_name] = {
+                "status": "ok" if await runtime.database_ready() else "failing",
+                "docs": f"/{prefix}/docs",
+            }
+        healthy = all(c["status"] == "ok" for c in checks.values())
+        return JSONResponse(
+            {"status": "ok" if healthy else "failing", "mode": "embedded", "services": checks},
+            status_code=200 if healthy else 503,
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> HTMLResponse:
+        links = "".join(f'<li><a href="/{p}/docs">{p}-service API</a></li>' for p in PREFIXES)
+        return HTMLResponse(
+            "<!doctype html><title>Territory platform</title><h1>Territory platform</h1>"
+            f"<p>Embedded mode. <a href='/healthz'>Health</a></p><ul>{links}</ul>"
+        )
+
+    for prefix, service in services.items():
+        app.mount(f"/{prefix}", service)
+    return app

@@ -1,0 +1,209 @@
+"""Apache Kafka adapter over kafka-python.
+
+kafka-python is blocking, so every client call runs on a dedicated single thread per client
+(never on the API's event loop, and never on two threads at once: its clients are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from territory_shared.messaging.bus import IncomingMessage, OutgoingMessage
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class _ClientThread:
+    def __init__(self, name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False)
+
+
+class KafkaPublisher:
+    """Idempotent producer with ``acks=all``: a returned ``publish`` means the broker has every message."""
+
+    def __init__(self, bootstrap_servers: str, client_id: str, topic_prefix: str = "") -> None:
+        self._prefix = topic_prefix
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._producer: KafkaProducer | None = None
+        self._thread = _ClientThread(f"{client_id}-producer")
+
+    def _ensure_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                client_id=self._client_id,
+                acks="all",
+                enable_idempotence=True,
+                # Idempotence keeps order per partition with up to 5 requests in flight.
+                max_in_flight_requests_per_connection=5,
+                linger_ms=5,
+                max_block_ms=5000,
+                request_timeout_ms=10000,
+                delivery_timeout_ms=30000,
+            )
+        return self._producer
+
+    def _publish_blocking(self, messages: Sequence[OutgoingMessage]) -> None:
+        try:
+            producer = self._ensure_producer()
+            futures = [
+                producer.send(
+                    self._prefix + m.topic,
+                    key=m.key.encode(),
+                    value=m.value,
+                    headers=[(k, v.encode()) for k, v in m.headers.items()],
+                )
+                for m in messages
+            ]
+            producer.flush()
+            for future in futures:
+                future.get(timeout=0)  # raises the send's error, if any
+        except Exception:
+            # A producer that failed may hold a broken sequence state: start clean next time.
+            self._drop_producer()
+            raise
+
+    def _drop_producer(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=1)
+            except Exception:  # noqa: BLE001 - closing a broken client must not mask the real error
+                log.debug("closing a failed producer raised", exc_info=True)
+            self._producer = None
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        if messages:
+            await self._thread.run(lambda: self._publish_blocking(messages))
+
+    async def ping(self) -> bool:
+        return await self._thread.run(lambda: broker_reachable(self._bootstrap))
+
+    async def close(self) -> None:
+        await self._thread.run(self._drop_producer)
+        self._thread.shutdown()
+
+
+class KafkaSubscriber:
+    """One member of a consumer group; offsets are committed by hand, only after processing."""
+
+    def __init__(self, bootstrap_servers: str, group: str, topics: Sequence[str], topic_prefix: str = "") -> None:
+        self._prefix = topic_prefix
+        self._thread = _ClientThread(f"{group}-consumer")
+        self._bootstrap = bootstrap_servers
+        self._group = group
+        self._topics = list(topics)
+        self._consumer: KafkaConsumer | None = None
+
+    def _ensure_consumer(self) -> KafkaConsumer:
+        if self._consumer is None:
+            consumer = KafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                group_id=self._group,
+                client_id=self._group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=500,
+                session_timeout_ms=10000,
+                heartbeat_interval_ms=2000,
+            )
+            consumer.subscribe([self._prefix + t for t in self._topics])
+            self._consumer = consumer
+        return self._consumer
+
+    def _poll_blocking(self, max_records: int, timeout_s: float) -> list[IncomingMessage]:
+        batches = self._ensure_consumer().poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        out: list[IncomingMessage] = []
+        for records in batches.values():
+            for r in records:
+                out.append(
+                    IncomingMessage(
+                        topic=r.topic.removeprefix(self._prefix),
+                        partition=r.partition,
+                        offset=r.offset,
+                        key=r.key.decode() if r.key is not None else None,
+                        value=r.value,
+                        headers={k: (v or b"").decode() for k, v in (r.headers or [])},
+                    )
+                )
+        return out
+
+    async def poll(self, max_records: int, timeout_s: float) -> list[IncomingMessage]:
+        return await self._thread.run(lambda: self._poll_blocking(max_records, timeout_s))
+
+    async def commit(self) -> None:
+        await self._thread.run(lambda: self._ensure_consumer().commit())
+
+    async def close(self) -> None:
+        def _close() -> None:
+            if self._consumer is not None:
+                self._consumer.close(autocommit=False)
+                self._consumer = None
+
+        await self._thread.run(_close)
+        self._thread.shutdown()
+
+
+def broker_reachable(bootstrap_servers: str) -> bool:
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    except KafkaError:
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except KafkaError:
+        return False
+    finally:
+        admin.close()
+
+
+def ensure_topics(bootstrap_servers: str, topics: Sequence[str], partitions: int) -> None:
+    """Create the topics a producer or consumer needs; existing ones are left as they are."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    try:
+        existing = set(admin.list_topics())
+        missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+class KafkaBus:
+    def __init__(self, bootstrap_servers: str, client_id: str, *, partitions: int = 3, topic_prefix: str = "") -> None:
+        self.topic_prefix = topic_prefix
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+        self.partitions = partitions
+
+    def publisher(self) -> KafkaPublisher:
+        return KafkaPublisher(self.bootstrap_servers, self.client_id, self.topic_prefix)
+
+    def subscriber(self, group: str, topics: Sequence[str]) -> KafkaSubscriber:
+        return KafkaSubscriber(self.bootstrap_servers, group, topics, self.topic_prefix)
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        prefixed = [self.topic_prefix + t for t in topics]
+        await asyncio.to_thread(ensure_topics, self.bootstrap_servers, prefixed, self.partitions)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "kafka", "bootstrap_servers": self.bootstrap_servers}

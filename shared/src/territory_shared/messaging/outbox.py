@@ -1,0 +1,138 @@
+"""Transactional outbox: write event rows with the change, and a relay that sends them to the bus.
+
+The relay sends pending rows in ``seq`` order, waits for the bus to accept them, then marks them
+published. A crash between the two sends a batch again; consumers drop the copies through their
+inbox, so nothing is lost and no effect is doubled. On PostgreSQL an advisory lock lets any number
+of relay processes run for availability while only one sends at a time, which keeps the order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from territory_shared.events.contracts import contract_for
+from territory_shared.events.envelope import CONTENT_TYPE, CloudEvent
+from territory_shared.messaging.bus import OutgoingMessage, Publisher
+
+log = logging.getLogger(__name__)
+
+# Any fixed number works: it names the lock, and each service has its own database.
+_RELAY_LOCK_ID = 0x7E11
+
+
+async def add_to_outbox(session: AsyncSession, outbox: Table, events: Sequence[CloudEvent]) -> None:
+    """Stage events in the caller's transaction; they leave only if that transaction commits."""
+    if not events:
+        return
+    now = datetime.now(UTC)
+    await session.execute(
+        insert(outbox),
+        [
+            {
+                "event_id": e.id,
+                "topic": contract_for(e.type).topic,
+                "key": e.subject,
+                "event_type": e.type,
+                "payload": e.to_bytes(),
+                "created_at": now,
+            }
+            for e in events
+        ],
+    )
+
+
+async def pending_count(session: AsyncSession, outbox: Table) -> int:
+    return int((await session.execute(select(func.count()).where(outbox.c.published_at.is_(None)))).scalar_one())
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        outbox: Table,
+        publisher: Publisher,
+        batch_size: int = 500,
+        idle_wait_s: float = 0.05,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self._sessions = session_factory
+        self._outbox = outbox
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._idle_wait_s = idle_wait_s
+        self._max_backoff_s = max_backoff_s
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """Called after a commit that wrote outbox rows, so the relay need not wait for its next tick."""
+        self._wake.set()
+
+    async def relay_once(self) -> int:
+        """Send one batch; return how many rows were published."""
+        async with self._sessions() as session, session.begin():
+            if session.bind.dialect.name == "postgresql":
+                locked = (
+                    await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_ID})
+                ).scalar_one()
+                if not locked:
+                    return 0
+            rows = (
+                await session.execute(
+                    select(self._outbox.c.seq, self._outbox.c.topic, self._outbox.c.key, self._outbox.c.payload)
+                    .where(self._outbox.c.published_at.is_(None))
+                    .order_by(self._outbox.c.seq)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            await self._publisher.publish(
+                [
+                    OutgoingMessage(topic=r.topic, key=r.key, value=r.payload, headers={"content-type": CONTENT_TYPE})
+                    for r in rows
+                ]
+            )
+            await session.execute(
+                update(self._outbox)
+                .where(self._outbox.c.seq.in_([r.seq for r in rows]))
+                .values(published_at=datetime.now(UTC))
+            )
+            return len(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = self._idle_wait_s
+        while not stop.is_set():
+            try:
+                sent = await self.relay_once()
+                backoff = self._idle_wait_s
+            except Exception:  # noqa: BLE001 - a broker or DB outage delays events; it must not end the relay
+                log.warning("outbox relay could not publish; will retry", exc_info=True)
+                sent = 0
+                backoff = min(backoff * 2, self._max_backoff_s)
+                await _sleep_or_stop(stop, backoff)
+                continue
+            if sent < self._batch_size:
+                self._wake.clear()
+                await _wait_any(stop, self._wake, self._idle_wait_s)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

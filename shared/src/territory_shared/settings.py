@@ -1,0 +1,46 @@
+"""Settings pieces every service composes; each service subclasses with its own env prefix.
+
+Nothing here is read at import: a service builds its settings object in ``main`` or a test
+fixture and hands it to ``create_app(settings)``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What a service needs to run: its database, the event bus, and how it logs.
+
+    ``bus_kind=kafka`` is the distributed mode; ``inprocess`` is the embedded mode, where
+    ``inprocess_bus_path`` names the SQLite file that holds the embedded event log.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "service"
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./data/service.sqlite",
+        description="SQLAlchemy async URL: postgresql+asyncpg://... or sqlite+aiosqlite:///path",
+    )
+    bus_kind: Literal["kafka", "inprocess"] = "inprocess"
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_topic_partitions: int = 3
+    kafka_topic_prefix: str = Field(
+        default="", description="Prepended to every topic name, to share one cluster between environments"
+    )
+    inprocess_bus_path: str = "./data/bus.sqlite"
+    consumer_max_attempts: int = Field(default=5, ge=1, description="Handler tries before dead-lettering")
+    consumer_retry_backoff_s: float = Field(default=0.05, ge=0)
+    relay_batch_size: int = Field(default=500, ge=1)
+    relay_idle_wait_s: float = Field(default=0.05, gt=0)
+    run_migrations_on_start: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.service_name}.dead-letter"

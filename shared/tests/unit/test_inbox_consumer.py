@@ -1,0 +1,132 @@
+"""The inbox consumer's rules, with a fake subscriber and publisher and a SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from territory_shared.db.engine import create_engine, create_session_factory
+from territory_shared.events.contracts import TerritoryCreatedV1
+from territory_shared.events.envelope import new_event
+from territory_shared.messaging.bus import IncomingMessage, OutgoingMessage
+from territory_shared.messaging.inbox import InboxConsumer
+from territory_shared.messaging.tables import inbox_table
+
+
+class FakeSubscriber:
+    def __init__(self, batches: list[list[IncomingMessage]]) -> None:
+        self.batches = batches
+        self.commits = 0
+
+    async def poll(self, max_records: int, timeout_s: float) -> list[IncomingMessage]:
+        return self.batches.pop(0) if self.batches else []
+
+    async def commit(self) -> None:
+        self.commits += 1
+
+    async def close(self) -> None: ...
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.sent.extend(messages)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None: ...
+
+
+def incoming(offset: int, value: bytes) -> IncomingMessage:
+    return IncomingMessage(topic="geo.territory", partition=0, offset=offset, key="k", value=value)
+
+
+def created(territory_id: str) -> bytes:
+    data = TerritoryCreatedV1(territory_id=territory_id, code="A", name="a", version=1)
+    return new_event(
+        source="/t", type="geo.territory.created.v1", subject=territory_id, tenant_id="t", data=data
+    ).to_bytes()
+
+
+@pytest.fixture
+async def db(tmp_path):
+    metadata = MetaData()
+    inbox = inbox_table(metadata)
+    effects = Table("effects", metadata, Column("n", Integer, primary_key=True), Column("tid", String))
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield create_session_factory(engine), inbox, effects
+    await engine.dispose()
+
+
+def consumer(db, subscriber, publisher, handler) -> InboxConsumer:
+    sessions, inbox, _ = db
+    return InboxConsumer(
+        name="c",
+        session_factory=sessions,
+        inbox=inbox,
+        subscriber=subscriber,
+        dead_letters=publisher,
+        dead_letter_topic="c.dead-letter",
+        handlers={"geo.territory.created.v1": handler},
+        max_attempts=3,
+        retry_backoff_s=0,
+    )
+
+
+async def count(db, table) -> int:
+    async with db[0]() as s:
+        return (await s.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+async def test_an_event_delivered_twice_is_applied_once(db):
+    _, _, effects = db
+
+    async def handler(session, event):
+        await session.execute(insert(effects).values(tid=event.subject))
+
+    raw = created("t1")
+    sub = FakeSubscriber([[incoming(0, raw), incoming(1, raw)], [incoming(0, raw)]])
+    c = consumer(db, sub, FakePublisher(), handler)
+    assert await c.consume_once() == 2
+    assert await c.consume_once() == 1
+    assert await count(db, effects) == 1
+    assert sub.commits == 2
+
+
+async def test_a_failing_event_is_retried_then_dead_lettered_and_the_next_one_applied(db):
+    _, inbox, effects = db
+    attempts = []
+
+    async def handler(session, event):
+        attempts.append(event.subject)
+        await session.execute(insert(effects).values(tid=event.subject))
+        if event.subject == "poison":
+            raise ValueError("cannot apply")
+
+    dlq = FakePublisher()
+    sub = FakeSubscriber([[incoming(0, created("poison")), incoming(1, created("good"))]])
+    await consumer(db, sub, dlq, handler).consume_once()
+    assert attempts == ["poison"] * 3 + ["good"]
+    assert await count(db, effects) == 1  # the failed tries rolled back their effects
+    assert [m.topic for m in dlq.sent] == ["c.dead-letter"]
+    assert "ValueError: cannot apply" in dlq.sent[0].headers["dlq-reason"]
+    assert dlq.sent[0].headers["dlq-original-offset"] == "0"
+    async with db[0]() as s:
+        outcomes = (await s.execute(select(inbox.c.subject, inbox.c.outcome).order_by(inbox.c.seq))).all()
+    assert outcomes == [("poison", "dead-lettered"), ("good", "applied")]
+    assert sub.commits == 1
+
+
+async def test_a_message_that_is_not_a_cloudevent_goes_straight_to_the_dead_letter_topic(db):
+    async def handler(session, event):
+        raise AssertionError("never called")
+
+    dlq = FakePublisher()
+    await consumer(db, FakeSubscriber([[incoming(0, b"{not json")]]), dlq, handler).consume_once()
+    assert len(dlq.sent) == 1 and "not a valid CloudEvent" in dlq.sent[0].headers["dlq-reason"]

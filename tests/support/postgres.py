@@ -1,0 +1,37 @@
+"""Throwaway PostGIS databases on the server that scripts/infra/postgis-start.sh runs.
+
+Tests that need PostGIS fail (they never skip) when it is not there: ``make test`` starts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import asyncpg
+
+SERVER = os.environ.get("TEST_PG_SERVER", "territory:territory@127.0.0.1:5432")
+
+
+def async_url(database: str) -> str:
+    return f"postgresql+asyncpg://{SERVER}/{database}"
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(f"postgresql://{SERVER}/postgres", timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def create_database(prefix: str) -> str:
+    """Create an empty database (migrations add postgis); return its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    return name
+
+
+def drop_database(name: str) -> None:
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
