@@ -84,6 +84,25 @@ async def count(db, table) -> int:
         return (await s.execute(select(func.count()).select_from(table))).scalar_one()
 
 
+async def test_a_batch_is_applied_in_order_and_a_failure_in_the_middle_keeps_the_others(db):
+    _, inbox, effects = db
+
+    async def handler(session, event):
+        if event.subject == "bad":
+            raise ValueError("no")
+        await session.execute(insert(effects).values(tid=event.subject))
+
+    sub = FakeSubscriber([[incoming(i, created(s)) for i, s in enumerate(["a", "b", "bad", "c", "d"])]])
+    dlq = FakePublisher()
+    await consumer(db, sub, dlq, handler).consume_once()
+    async with db[0]() as s:
+        done = (await s.execute(select(inbox.c.subject, inbox.c.outcome).order_by(inbox.c.seq))).all()
+        applied = (await s.execute(select(effects.c.tid).order_by(effects.c.n))).scalars().all()
+    assert done == [("a", "applied"), ("b", "applied"), ("bad", "dead-lettered"), ("c", "applied"), ("d", "applied")]
+    assert applied == ["a", "b", "c", "d"]
+    assert len(dlq.sent) == 1
+
+
 async def test_an_event_delivered_twice_is_applied_once(db):
     _, _, effects = db
 
@@ -112,7 +131,8 @@ async def test_a_failing_event_is_retried_then_dead_lettered_and_the_next_one_ap
     dlq = FakePublisher()
     sub = FakeSubscriber([[incoming(0, created("poison")), incoming(1, created("good"))]])
     await consumer(db, sub, dlq, handler).consume_once()
-    assert attempts == ["poison"] * 3 + ["good"]
+    # Once in the batch's transaction, then max_attempts times on its own; then the next one.
+    assert attempts == ["poison"] * 4 + ["good"]
     assert await count(db, effects) == 1  # the failed tries rolled back their effects
     assert [m.topic for m in dlq.sent] == ["c.dead-letter"]
     assert "ValueError: cannot apply" in dlq.sent[0].headers["dlq-reason"]

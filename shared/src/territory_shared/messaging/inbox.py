@@ -55,8 +55,15 @@ class InboxConsumer:
     async def consume_once(self, timeout_s: float = 0.5) -> int:
         """Process one polled batch and commit its offsets; return how many messages it held."""
         messages = await self._subscriber.poll(self._batch_size, timeout_s)
-        for message in messages:
-            await self._process(message)
+        start = 0
+        while start < len(messages):
+            # Apply as long a run as possible in one transaction; a message that fails stops the run
+            # and takes the one-at-a-time path (retries, then dead letter) before the run resumes
+            # after it, so events of one key are still applied in order.
+            start = await self._apply_run(messages, start, len(messages))
+            if start < len(messages):
+                await self._process(messages[start])
+                start += 1
         if messages:
             await self._subscriber.commit()
         return len(messages)
@@ -69,18 +76,71 @@ class InboxConsumer:
                 log.warning("consumer %s failed a batch; it will be redelivered", self.name, exc_info=True)
                 await asyncio.sleep(1.0)
 
+    async def _apply_run(self, messages: Sequence[IncomingMessage], start: int, end: int) -> int:
+        """Apply ``messages[start:end]`` in one transaction; return the index of the first one not applied."""
+        events: list[CloudEvent] = []
+        for message in messages[start:end]:
+            try:
+                events.append(CloudEvent.from_bytes(message.value))
+            except ValidationError:
+                break  # an unparseable message ends the run; the one-at-a-time path dead-letters it
+        failed: int | None = None
+        async with self._sessions() as session:
+            try:
+                async with session.begin():
+                    seen = await self._seen(session, [e.id for e in events])
+                    applied: list[CloudEvent] = []
+                    for offset, event in enumerate(events):
+                        if event.id in seen:
+                            continue
+                        try:
+                            await self._run_handler(session, event)
+                        except Exception:
+                            failed = start + offset
+                            raise
+                        seen.add(event.id)
+                        applied.append(event)
+                    await self._record(session, applied, "applied", None)
+            except Exception:
+                if failed is None:
+                    raise  # the database, not a handler: nothing is committed and the batch comes again
+                # The whole run rolled back: apply what came before the culprit again, then stop at it.
+                return await self._apply_run(messages, start, failed) if failed > start else failed
+        return start + len(events)
+
+    async def _run_handler(self, session: AsyncSession, event: CloudEvent) -> None:
+        token = correlation_id.set(event.correlationid or event.id)
+        try:
+            handler = self._handlers.get(event.type)
+            if handler is not None:  # types this service does not use are recorded and passed over
+                await handler(session, event)
+        finally:
+            correlation_id.reset(token)
+
+    async def _seen(self, session: AsyncSession, event_ids: Sequence[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        rows = await session.execute(
+            select(self._inbox.c.event_id).where(
+                self._inbox.c.consumer == self.name, self._inbox.c.event_id.in_(event_ids)
+            )
+        )
+        return set(rows.scalars())
+
     async def _process(self, message: IncomingMessage) -> None:
+        """One message on its own: bounded retries, then the dead-letter topic."""
         try:
             event = CloudEvent.from_bytes(message.value)
         except ValidationError as exc:
             await self._dead_letter(message, None, f"not a valid CloudEvent: {exc.errors()[0]['msg']}")
             return
-        handler = self._handlers.get(event.type)
         error = ""
         for attempt in range(1, self._max_attempts + 1):
-            token = correlation_id.set(event.correlationid or event.id)
             try:
-                await self._apply(event, handler)
+                async with self._sessions() as session, session.begin():
+                    if not await self._seen(session, [event.id]):
+                        await self._run_handler(session, event)
+                        await self._record(session, [event], "applied", None)
                 return
             except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
                 error = f"{type(exc).__name__}: {exc}"
@@ -94,39 +154,28 @@ class InboxConsumer:
                 )
                 if attempt < self._max_attempts:
                     await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
-            finally:
-                correlation_id.reset(token)
         await self._dead_letter(message, event, error)
 
-    async def _apply(self, event: CloudEvent, handler: Handler | None) -> bool:
-        """Run the handler and record the event in one transaction; False if it was already processed."""
-        async with self._sessions() as session, session.begin():
-            seen = (
-                await session.execute(
-                    select(self._inbox.c.seq).where(
-                        self._inbox.c.consumer == self.name, self._inbox.c.event_id == event.id
-                    )
-                )
-            ).first()
-            if seen is not None:
-                log.info("event %s already processed by %s; skipped", event.id, self.name)
-                return False
-            if handler is not None:  # types this service does not use are recorded and passed over
-                await handler(session, event)
-            await self._record(session, event, "applied", None)
-            return True
-
-    async def _record(self, session: AsyncSession, event: CloudEvent, outcome: str, error: str | None) -> None:
+    async def _record(
+        self, session: AsyncSession, events: Sequence[CloudEvent], outcome: str, error: str | None
+    ) -> None:
+        if not events:
+            return
+        now = datetime.now(UTC)
         await session.execute(
-            insert(self._inbox).values(
-                consumer=self.name,
-                event_id=event.id,
-                event_type=event.type,
-                subject=event.subject,
-                outcome=outcome,
-                error=error,
-                processed_at=datetime.now(UTC),
-            )
+            insert(self._inbox),
+            [
+                {
+                    "consumer": self.name,
+                    "event_id": e.id,
+                    "event_type": e.type,
+                    "subject": e.subject,
+                    "outcome": outcome,
+                    "error": error,
+                    "processed_at": now,
+                }
+                for e in events
+            ],
         )
 
     async def _dead_letter(self, message: IncomingMessage, event: CloudEvent | None, reason: str) -> None:
@@ -150,15 +199,8 @@ class InboxConsumer:
         )
         if event is not None:
             async with self._sessions() as session, session.begin():
-                already = (
-                    await session.execute(
-                        select(self._inbox.c.seq).where(
-                            self._inbox.c.consumer == self.name, self._inbox.c.event_id == event.id
-                        )
-                    )
-                ).first()
-                if already is None:
-                    await self._record(session, event, "dead-lettered", reason[:1000])
+                if not await self._seen(session, [event.id]):
+                    await self._record(session, [event], "dead-lettered", reason[:1000])
 
 
 def topics_of(handlers: Mapping[str, Handler]) -> Sequence[str]:

@@ -1,0 +1,22 @@
+"""assignment-service starts on a migrated SQLite or PostGIS database and reports its health."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assignment_service.api.app import create_app
+from assignment_service.settings import AssignmentSettings
+from tests.support.databases import database_url, fetch_all  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.postgis
+
+
+def test_migrations_run_before_serving_and_health_answers(database_url, tmp_path):  # noqa: F811
+    settings = AssignmentSettings(database_url=database_url, inprocess_bus_path=str(tmp_path / "bus.sqlite"))
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").json() == {"status": "ok", "service": "assignment-service"}
+        assert client.get("/readyz").status_code == 200
+        assert "/healthz" in client.get("/openapi.json").json()["paths"]
+    assert fetch_all(database_url, "SELECT count(*) AS n FROM outbox")[0]["n"] == 0
+    assert fetch_all(database_url, "SELECT version_num FROM alembic_version") == [{"version_num": "0001"}]
