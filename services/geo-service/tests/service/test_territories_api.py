@@ -50,7 +50,15 @@ def test_create_territory_returns_it_with_an_etag_and_writes_one_outbox_event(cl
     assert envelope["specversion"] == "1.0"
     assert envelope["tenantid"] == tenant["X-Tenant-ID"]
     assert envelope["subject"] == body["id"]
-    assert envelope["data"] == {"territory_id": body["id"], "code": "NE-01", "name": "Boston", "version": 1}
+    assert envelope["data"] == {
+        "territory_id": body["id"],
+        "code": "NE-01",
+        "name": "Boston",
+        "version": 1,
+        "alignment_id": None,
+        "parent_id": None,
+        "colour": None,
+    }
 
 
 def test_rename_then_delete_emit_versioned_events_in_order(client, tenant):

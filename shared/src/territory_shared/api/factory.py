@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -24,11 +24,13 @@ def service_app(
     title: str,
     description: str,
     run_workers_in_process: bool = False,
+    on_start: Callable[[FastAPI, ServiceRuntime], Awaitable[Callable[[], Awaitable[None]] | None]] | None = None,
 ) -> FastAPI:
     """A FastAPI app whose lifespan migrates the database before serving.
 
     With ``run_workers_in_process`` the outbox relay and the inbox consumer run as tasks of the
     app's own loop: that is the embedded mode. Distributed, they are separate processes.
+    ``on_start`` sets up the service's own state after migrations and may return its cleanup.
     """
 
     @asynccontextmanager
@@ -37,6 +39,7 @@ def service_app(
         app.state.runtime = runtime
         if runtime.settings.run_migrations_on_start:
             await runtime.migrate()
+        cleanup = await on_start(app, runtime) if on_start else None
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if run_workers_in_process:
@@ -47,6 +50,8 @@ def service_app(
             yield
         finally:
             stop.set()
+            if cleanup is not None:
+                await cleanup()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, 10)

@@ -8,11 +8,17 @@ Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][
 Name = Annotated[str, Field(min_length=1, max_length=200, examples=["New England North"])]
 
 
+Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", examples=["#1f77b4"])]
+
+
 class TerritoryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": "NE-01", "name": "Boston"}]})
 
     code: Code
     name: Name
+    alignment_id: str | None = Field(default=None, description="The draft alignment whose hierarchy it joins")
+    parent_id: str | None = Field(default=None, description="Its parent territory (region, district...)")
+    colour: Colour | None = None
 
 
 class TerritoryUpdate(BaseModel):
@@ -20,6 +26,7 @@ class TerritoryUpdate(BaseModel):
 
     code: Code | None = None
     name: Name | None = None
+    colour: Colour | None = None
 
 
 class TerritoryRead(BaseModel):
@@ -27,6 +34,9 @@ class TerritoryRead(BaseModel):
     code: str
     name: str
     version: int
+    alignment_id: str | None = None
+    parent_id: str | None = None
+    colour: str | None = None
 
 
 class TerritoryPage(BaseModel):

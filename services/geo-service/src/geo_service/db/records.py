@@ -1,9 +1,29 @@
-"""geo-service tables. GeoAlchemy2 geometry columns live here only."""
+"""geo-service tables.
+
+Geometry is stored as WKB (``LargeBinary``) so the same models run on SQLite; on PostgreSQL the
+migrations add a generated PostGIS ``geom`` column with a GiST index beside each WKB column, for
+spatial SQL (and the PostGIS side of the benchmarks).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from territory_shared.jobs import jobs_table
 from territory_shared.messaging.tables import inbox_table, outbox_table
 
 
@@ -11,14 +31,101 @@ class Base(DeclarativeBase):
     pass
 
 
-class TerritoryRecord(Base):
-    __tablename__ = "territories"
-    __table_args__ = (UniqueConstraint("tenant_id", "code", name="uq_territories_tenant_code"),)
+class LayerRecord(Base):
+    __tablename__ = "layers"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # polygon | point
+    attributes: Mapped[list[str]] = mapped_column(JSON)
+    unit_count: Mapped[int] = mapped_column(Integer)
+    bbox: Mapped[list[float]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UnitRecord(Base):
+    __tablename__ = "units"
+    __table_args__ = (Index("ix_units_bbox", "layer_id", "minx", "maxx", "miny", "maxy"),)
+
+    layer_id: Mapped[str] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # Position in the layer's unit-id order: the index of the unit in in-memory arrays.
+    idx: Mapped[int] = mapped_column(Integer)
+    wkb: Mapped[bytes] = mapped_column(LargeBinary)
+    attributes: Mapped[dict[str, float]] = mapped_column(JSON)
+    area_km2: Mapped[float] = mapped_column(Float)
+    centroid_lon: Mapped[float] = mapped_column(Float)
+    centroid_lat: Mapped[float] = mapped_column(Float)
+    minx: Mapped[float] = mapped_column(Float)
+    miny: Mapped[float] = mapped_column(Float)
+    maxx: Mapped[float] = mapped_column(Float)
+    maxy: Mapped[float] = mapped_column(Float)
+
+
+class AdjacencyRecord(Base):
+    __tablename__ = "adjacency"
+
+    layer_id: Mapped[str] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"), primary_key=True)
+    unit_a: Mapped[str] = mapped_column(String(100), primary_key=True)
+    unit_b: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # border | island-link
+    distance_km: Mapped[float] = mapped_column(Float)
+
+
+class AlignmentRecord(Base):
+    __tablename__ = "alignments"
+    __table_args__ = (
+        # Exactly one active alignment per tenant and sales force, enforced by the database itself.
+        Index(
+            "uq_alignments_one_active",
+            "tenant_id",
+            "sales_force",
+            unique=True,
+            postgresql_where=text("state = 'active'"),
+            sqlite_where=text("state = 'active'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    layer_id: Mapped[str] = mapped_column(ForeignKey("layers.id"))
+    sales_force: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))  # draft | active | archived
+    version: Mapped[int] = mapped_column(Integer)
+    copied_from: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class MembershipRecord(Base):
+    """Which territory of an alignment owns a unit; ``territory_id`` null is white space."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (Index("ix_memberships_territory", "alignment_id", "territory_id"),)
+
+    alignment_id: Mapped[str] = mapped_column(ForeignKey("alignments.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    territory_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TerritoryRecord(Base):
+    __tablename__ = "territories"
+    __table_args__ = (UniqueConstraint("tenant_id", "alignment_id", "code", name="uq_territories_alignment_code"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    alignment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("alignments.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
+    colour: Mapped[str | None] = mapped_column(String(16), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
 
     # Every UPDATE/DELETE checks the version it read: a concurrent writer makes the flush fail
@@ -26,5 +133,18 @@ class TerritoryRecord(Base):
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
+class TerritoryShapeRecord(Base):
+    """The dissolved union of a territory's units (leaves) or children (upper levels), kept current."""
+
+    __tablename__ = "territory_shapes"
+
+    territory_id: Mapped[str] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True)
+    alignment_id: Mapped[str] = mapped_column(String(36), index=True)
+    wkb: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    display_wkb: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    unit_count: Mapped[int] = mapped_column(Integer)
+
+
 OUTBOX = outbox_table(Base.metadata)
 INBOX = inbox_table(Base.metadata)
+JOBS = jobs_table(Base.metadata)

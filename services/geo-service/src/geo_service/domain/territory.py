@@ -1,4 +1,8 @@
-"""Territories: nodes of an alignment's hierarchy. At this stage a territory has a code and a name."""
+"""Territories: nodes of an alignment's hierarchy (region > district > territory, any depth).
+
+Leaves own units; upper levels own their children. A territory may also stand on its own, outside
+any alignment (``alignment_id`` None), e.g. a named-account team.
+"""
 
 from __future__ import annotations
 
@@ -20,21 +24,64 @@ class Territory:
     code: str
     name: str
     version: int
+    alignment_id: str | None = None
+    parent_id: str | None = None
+    colour: str | None = None
 
     @classmethod
-    def create(cls, tenant_id: str, code: str, name: str) -> tuple[Territory, EventData]:
-        territory = cls(id=str(uuid.uuid4()), tenant_id=tenant_id, code=code, name=name, version=1)
-        return territory, TerritoryCreatedV1(territory_id=territory.id, code=code, name=name, version=1)
+    def create(
+        cls,
+        tenant_id: str,
+        code: str,
+        name: str,
+        *,
+        alignment_id: str | None = None,
+        parent_id: str | None = None,
+        colour: str | None = None,
+        territory_id: str | None = None,
+    ) -> tuple[Territory, EventData]:
+        territory = cls(
+            id=territory_id or str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            code=code,
+            name=name,
+            version=1,
+            alignment_id=alignment_id,
+            parent_id=parent_id,
+            colour=colour,
+        )
+        return territory, TerritoryCreatedV1(
+            territory_id=territory.id,
+            code=code,
+            name=name,
+            version=1,
+            alignment_id=alignment_id,
+            parent_id=parent_id,
+            colour=colour,
+        )
 
-    def rename(self, *, name: str | None = None, code: str | None = None) -> EventData | None:
-        """Apply a new name and/or code; None when nothing changes (no version bump, no event)."""
-        new_name = self.name if name is None else name
-        new_code = self.code if code is None else code
-        if (new_name, new_code) == (self.name, self.code):
+    def rename(
+        self, *, name: str | None = None, code: str | None = None, colour: str | None = None
+    ) -> EventData | None:
+        """Apply a new name, code and/or colour; None when nothing changes (no version bump, no event)."""
+        new = (
+            self.name if name is None else name,
+            self.code if code is None else code,
+            self.colour if colour is None else colour,
+        )
+        if new == (self.name, self.code, self.colour):
             return None
-        self.name, self.code = new_name, new_code
+        self.name, self.code, self.colour = new
         self.version += 1
-        return TerritoryRenamedV1(territory_id=self.id, code=self.code, name=self.name, version=self.version)
+        return TerritoryRenamedV1(
+            territory_id=self.id,
+            code=self.code,
+            name=self.name,
+            version=self.version,
+            alignment_id=self.alignment_id,
+            parent_id=self.parent_id,
+            colour=self.colour,
+        )
 
     def delete(self) -> EventData:
         self.version += 1

@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import shapely
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from pydantic import BaseModel
+from territory_shared.api.problems import BadRequest, NotFound
+from territory_shared.api.tenancy import TenantId
+from territory_shared.jobs import Progress
+
+from geo_service.api.deps import Jobs, Uow
+from geo_service.api.geojson import collection, feature, parse_bbox
+from geo_service.db.unit_of_work import UnitOfWork
+from geo_service.domain.features import ValidationOptions
+from geo_service.domain.shapes import tolerance_for_zoom
+from geo_service.readers import CsvGeometry, check_columns, detect_format
+from geo_service.use_cases.import_layer import LayerImport, import_layer
+
+router = APIRouter(prefix="/v1/layers", tags=["layers"])
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status_url: str
+
+
+class LayerRead(BaseModel):
+    id: str
+    name: str
+    kind: str
+    attributes: list[str]
+    unit_count: int
+    bbox: list[float]
+
+
+class UnitRead(BaseModel):
+    unit_id: str
+    attributes: dict[str, float]
+    area_km2: float
+    centroid: tuple[float, float]
+
+
+class UnitPage(BaseModel):
+    items: list[UnitRead]
+    next: str | None
+
+
+class AdjacencyRead(BaseModel):
+    layer_id: str
+    edges: list[tuple[str, str]]
+    island_links: list[dict[str, Any]]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobAccepted,
+    summary="Import a unit layer (GeoJSON, GeoPackage, zipped Shapefile, CSV) as a job",
+)
+async def import_layer_file(
+    request: Request,
+    tenant: TenantId,
+    jobs: Jobs,
+    response: Response,
+    file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile or CSV, in lon/lat")],
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    id_column: Annotated[str, Form(min_length=1, description="The column holding each unit's id")],
+    attributes: Annotated[str, Form(description="Comma-separated numeric columns to keep, e.g. pop,potential")] = "",
+    format: Annotated[Literal["geojson", "gpkg", "shapefile", "csv"] | None, Form()] = None,
+    kind: Annotated[Literal["polygon", "point"] | None, Form()] = None,
+    repair: Annotated[bool, Form(description="Repair invalid geometry with make_valid and report it")] = False,
+    link_islands: Annotated[bool, Form(description="Link islands to their nearest unit in the adjacency")] = True,
+    contiguity: Annotated[
+        Literal["rook", "queen"], Form(description="rook: units sharing a border; queen: also a corner")
+    ] = "rook",
+    max_vertices: Annotated[int, Form(ge=4, le=10_000_000)] = 100_000,
+    wkt_column: Annotated[str | None, Form()] = None,
+    lon_column: Annotated[str | None, Form()] = None,
+    lat_column: Annotated[str | None, Form()] = None,
+) -> JobAccepted:
+    fmt = detect_format(file.filename or "", format)
+    columns = [a.strip() for a in attributes.split(",") if a.strip()]
+    if len(set(columns)) != len(columns) or id_column in columns:
+        raise BadRequest("attributes must be distinct columns other than id_column", field="attributes")
+    if fmt == "csv" and not (wkt_column or (lon_column and lat_column)):
+        raise BadRequest("a CSV layer needs wkt_column, or lon_column and lat_column", field="wkt_column")
+    # Stream the upload to a file of our own: GDAL reads it from disk, in chunks.
+    suffix = {"geojson": ".geojson", "gpkg": ".gpkg", "shapefile": ".zip", "csv": ".csv"}[fmt]
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as out:
+        shutil.copyfileobj(file.file, out, 1 << 20)
+        path = Path(out.name)
+    try:
+        await asyncio.to_thread(
+            check_columns, path, fmt, id_column, columns, CsvGeometry(wkt_column, lon_column, lat_column)
+        )
+    except Exception:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        raise
+    job = LayerImport(
+        name=name,
+        path=path,
+        format=fmt,
+        id_column=id_column,
+        attributes=columns,
+        csv_geometry=CsvGeometry(wkt_column, lon_column, lat_column),
+        options=ValidationOptions(kind=kind, max_vertices=max_vertices, repair=repair),
+        link_islands=link_islands,
+        contiguity=contiguity,
+    )
+    runtime = request.app.state.runtime
+
+    async def work(progress: Progress) -> dict[str, Any]:
+        try:
+            return await import_layer(UnitOfWork(runtime.sessions, runtime.outbox_written), tenant, job, progress)
+        finally:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    job_id = await jobs.submit(tenant, "layer-import", work)
+    status_url = str(request.url_for("get_job", job_id=job_id))
+    response.headers["Location"] = status_url
+    return JobAccepted(job_id=job_id, status_url=status_url)
+
+
+@router.get("", response_model=list[LayerRead])
+async def list_layers(tenant: TenantId, uow: Uow) -> list[LayerRead]:
+    async with uow:
+        return [_read(r) for r in await uow.layers.list(tenant)]
+
+
+@router.get("/{layer_id}", response_model=LayerRead)
+async def get_layer(layer_id: str, tenant: TenantId, uow: Uow) -> LayerRead:
+    async with uow:
+        return _read(await _layer(uow, tenant, layer_id))
+
+
+@router.get("/{layer_id}/units", response_model=UnitPage, summary="Units with their attributes (no geometry)")
+async def list_units(
+    request: Request,
+    layer_id: str,
+    tenant: TenantId,
+    uow: Uow,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UnitPage:
+    async with uow:
+        await _layer(uow, tenant, layer_id)
+        rows = await uow.layers.units_page(layer_id, limit + 1, offset, None)
+    items = [
+        UnitRead(
+            unit_id=r.unit_id, attributes=r.attributes, area_km2=r.area_km2, centroid=(r.centroid_lon, r.centroid_lat)
+        )
+        for r in rows[:limit]
+    ]
+    next_url = str(request.url.include_query_params(offset=offset + limit)) if len(rows) > limit else None
+    return UnitPage(items=items, next=next_url)
+
+
+@router.get("/{layer_id}/units.geojson", summary="Units as GeoJSON by bounding box, simplified for a zoom level")
+async def units_geojson(
+    request: Request,
+    layer_id: str,
+    tenant: TenantId,
+    uow: Uow,
+    bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None,
+    zoom: Annotated[float | None, Query(ge=0, le=22)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 5_000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    box = parse_bbox(bbox)
+    async with uow:
+        await _layer(uow, tenant, layer_id)
+        rows = await uow.layers.units_page(layer_id, limit + 1, offset, box)
+    tolerance = tolerance_for_zoom(zoom)
+    geoms = shapely.from_wkb([r.wkb for r in rows[:limit]])
+    if tolerance > 0:
+        geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    features = [
+        feature(r.unit_id, g, {"unit_id": r.unit_id, **r.attributes}) for r, g in zip(rows[:limit], geoms, strict=True)
+    ]
+    next_url = str(request.url.include_query_params(offset=offset + limit)) if len(rows) > limit else None
+    return collection(features, next=next_url)
+
+
+@router.get("/{layer_id}/adjacency", response_model=AdjacencyRead, summary="Units that share a border")
+async def get_adjacency(layer_id: str, tenant: TenantId, uow: Uow) -> AdjacencyRead:
+    async with uow:
+        await _layer(uow, tenant, layer_id)
+        rows = await uow.layers.adjacency(layer_id)
+    return AdjacencyRead(
+        layer_id=layer_id,
+        edges=[(r.unit_a, r.unit_b) for r in rows],
+        island_links=[
+            {"unit_a": r.unit_a, "unit_b": r.unit_b, "distance_km": r.distance_km}
+            for r in rows
+            if r.kind == "island-link"
+        ],
+    )
+
+
+async def _layer(uow: UnitOfWork, tenant: str, layer_id: str):  # type: ignore[no-untyped-def]
+    layer = await uow.layers.get(tenant, layer_id)
+    if layer is None:
+        raise NotFound(f"Layer {layer_id} does not exist.")
+    return layer
+
+
+def _read(r) -> LayerRead:  # type: ignore[no-untyped-def]
+    return LayerRead(id=r.id, name=r.name, kind=r.kind, attributes=r.attributes, unit_count=r.unit_count, bbox=r.bbox)

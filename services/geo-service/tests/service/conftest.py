@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from geo_service.api.app import create_app
+from geo_service.settings import GeoSettings
+
+from tests.support.databases import database_url  # noqa: F401 - fixture
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:  # noqa: F811
+    bus_path = tmp_path_factory.mktemp("bus") / "bus.sqlite"
+    settings = GeoSettings(database_url=database_url, bus_kind="inprocess", inprocess_bus_path=str(bus_path))
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def tenant() -> dict[str, str]:
+    return {"X-Tenant-ID": f"t-{uuid.uuid4().hex[:8]}"}
+
+
+def wait_for_job(client: TestClient, tenant: dict[str, str], job_id: str, deadline_s: float = 120) -> dict:
+    deadline = time.monotonic() + deadline_s
+    seen_stages = []
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}", headers=tenant).json()
+        seen_stages.append(job["stage"])
+        if job["status"] in ("succeeded", "failed", "interrupted"):
+            job["seen_stages"] = seen_stages
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def import_file(
+    client: TestClient,
+    tenant: dict[str, str],
+    path: Path | None = None,
+    content: bytes | None = None,
+    filename: str | None = None,
+    **form: str,
+) -> dict:
+    data = content if content is not None else path.read_bytes()  # type: ignore[union-attr]
+    r = client.post(
+        "/v1/layers",
+        headers=tenant,
+        files={"file": (filename or path.name, data)},  # type: ignore[union-attr]
+        data=form,
+    )
+    assert r.status_code == 202, r.text
+    assert r.headers["location"].endswith(f"/v1/jobs/{r.json()['job_id']}")
+    return wait_for_job(client, tenant, r.json()["job_id"])

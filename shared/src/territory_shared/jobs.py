@@ -1,0 +1,169 @@
+"""Long work (imports, optimization, realignment) as jobs with progress that the API and the map show.
+
+A job row is created in the request's transaction, the work runs as a task of the API process, and
+every progress report (stage, percent, message) is committed so any replica can answer ``GET
+/v1/jobs/{id}``. A job still ``running`` when its process died is marked ``interrupted`` at the next
+start: nothing half-done is ever reported as a result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Float, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from territory_shared.api.problems import DomainError
+
+log = logging.getLogger(__name__)
+
+TERMINAL = ("succeeded", "failed", "interrupted", "cancelled")
+
+
+def jobs_table(metadata: MetaData) -> Table:
+    return Table(
+        "jobs",
+        metadata,
+        Column("id", String(36), primary_key=True),
+        Column("tenant_id", String(64), nullable=False, index=True),
+        Column("kind", String(50), nullable=False),
+        Column("status", String(20), nullable=False),  # queued | running | succeeded | failed | interrupted
+        Column("stage", String(100), nullable=False),
+        Column("percent", Float, nullable=False),
+        Column("message", Text, nullable=True),
+        Column("result", JSON, nullable=True),
+        Column("error", JSON, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+@dataclass
+class Progress:
+    """Handed to the work: ``await progress("reading", 40, "12,000 of 30,000 features")``."""
+
+    _report: Callable[[str, float, str | None], Awaitable[None]]
+
+    async def __call__(self, stage: str, percent: float, message: str | None = None) -> None:
+        await self._report(stage, max(0.0, min(100.0, percent)), message)
+
+
+class JobFailed(Exception):
+    """Raised by work to end its job as ``failed`` with a problem body (e.g. the features that failed validation)."""
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class JobRunner:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], table: Table) -> None:
+        self._sessions = sessions
+        self._table = table
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def mark_interrupted(self) -> None:
+        """At start-up: jobs that were running in a process that is gone can no longer finish."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(self._table)
+                .where(self._table.c.status.in_(("queued", "running")))
+                .values(
+                    status="interrupted",
+                    message="the service restarted while the job ran; run it again",
+                    updated_at=datetime.now(UTC),
+                )
+            )
+
+    async def submit(self, tenant_id: str, kind: str, work: Callable[[Progress], Awaitable[dict[str, Any]]]) -> str:
+        job_id = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                insert(self._table).values(
+                    id=job_id,
+                    tenant_id=tenant_id,
+                    kind=kind,
+                    status="queued",
+                    stage="queued",
+                    percent=0.0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        task = asyncio.create_task(self._run(job_id, work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return job_id
+
+    async def _set(self, job_id: str, **values: Any) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(self._table).where(self._table.c.id == job_id).values(updated_at=datetime.now(UTC), **values)
+            )
+
+    async def _run(self, job_id: str, work: Callable[[Progress], Awaitable[dict[str, Any]]]) -> None:
+        async def report(stage: str, percent: float, message: str | None) -> None:
+            await self._set(job_id, status="running", stage=stage, percent=percent, message=message)
+
+        try:
+            await self._set(job_id, status="running", stage="starting")
+            result = await work(Progress(report))
+            await self._set(job_id, status="succeeded", stage="done", percent=100.0, result=result, message=None)
+        except JobFailed as exc:
+            await self._set(
+                job_id,
+                status="failed",
+                stage="failed",
+                message=exc.detail,
+                error={"detail": exc.detail, **exc.extensions},
+            )
+        except DomainError as exc:
+            await self._set(
+                job_id,
+                status="failed",
+                stage="failed",
+                message=exc.detail,
+                error={"detail": exc.detail, **exc.extensions},
+            )
+        except asyncio.CancelledError:
+            await self._set(job_id, status="interrupted", stage="interrupted", message="the service stopped")
+            raise
+        except Exception as exc:  # noqa: BLE001 - a job's failure is reported on the job, not lost in a log
+            log.exception("job %s failed", job_id)
+            await self._set(
+                job_id,
+                status="failed",
+                stage="failed",
+                message=f"internal error: {exc}",
+                error={"detail": f"internal error: {type(exc).__name__}: {exc}"},
+            )
+
+    async def get(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
+        async with self._sessions() as session:
+            row = (
+                (
+                    await session.execute(
+                        select(self._table).where(self._table.c.id == job_id, self._table.c.tenant_id == tenant_id)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row else None
+
+    async def wait_all(self, seconds: float = 30) -> None:
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=seconds)
+
+    async def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.wait_all(5)
