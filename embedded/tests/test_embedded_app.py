@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from fastapi.testclient import TestClient
-
 from territory_embedded.app import create_embedded_app
 
 

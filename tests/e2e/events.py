@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from territory_shared.events.contracts import EventData, TerritoryCreatedV1, TerritoryRenamedV1
+from territory_shared.events.contracts import EventData
 from territory_shared.events.envelope import CloudEvent, new_event
+from territory_shared.events.geo import TerritoryCreatedV1, TerritoryRenamedV1
 
 from tests.support.databases import fetch_all
 

@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 
 import httpx
-from territory_shared.events.contracts import TerritoryCreatedV1
+from territory_shared.events.geo import TerritoryCreatedV1
 
 from tests.e2e.events import TOPIC, event, inbox, projection, territory_history, versions_by_event_id
 from tests.e2e.platforms import Platform

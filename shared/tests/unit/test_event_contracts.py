@@ -4,8 +4,9 @@ import json
 
 import pytest
 from pydantic import ValidationError
-from territory_shared.events.contracts import CONTRACTS, TerritoryCreatedV1, contract_for
+from territory_shared.events.contracts import CONTRACTS, contract_for
 from territory_shared.events.envelope import CloudEvent, new_event
+from territory_shared.events.geo import TerritoryCreatedV1
 from territory_shared.events.schemas import DEFAULT_OUT, render
 
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from territory_shared.db.engine import create_engine, create_session_factory
-from territory_shared.events.contracts import TerritoryCreatedV1
 from territory_shared.events.envelope import new_event
+from territory_shared.events.geo import TerritoryCreatedV1
 from territory_shared.messaging.bus import IncomingMessage, OutgoingMessage
 from territory_shared.messaging.inbox import InboxConsumer
 from territory_shared.messaging.tables import inbox_table

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
-
 from assignment_service.api.app import create_app
 from assignment_service.settings import AssignmentSettings
+from fastapi.testclient import TestClient
+
 from tests.support.databases import database_url, fetch_all  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.postgis

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-
 from metrics_service.api.app import create_app
 from metrics_service.settings import MetricsSettings
-from territory_shared.events.contracts import TerritoryCreatedV1, TerritoryDeletedV1, TerritoryRenamedV1
 from territory_shared.events.envelope import new_event
+from territory_shared.events.geo import TerritoryCreatedV1, TerritoryDeletedV1, TerritoryRenamedV1
 from territory_shared.messaging.bus import OutgoingMessage
 from territory_shared.messaging.inprocess_bus import InProcessBus
+
 from tests.support.databases import database_url  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.postgis

@@ -9,12 +9,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from territory_shared.events.contracts import (
-    EventData,
-    TerritoryCreatedV1,
-    TerritoryDeletedV1,
-    TerritoryRenamedV1,
-)
+from territory_shared.events.contracts import EventData
+from territory_shared.events.geo import TerritoryCreatedV1, TerritoryDeletedV1, TerritoryRenamedV1
 
 
 @dataclass

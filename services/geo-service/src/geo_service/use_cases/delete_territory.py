@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from territory_shared.api.problems import Conflict
-from territory_shared.events.contracts import AlignmentEditedV1, UnitMove
+from territory_shared.events.geo import AlignmentEditedV1, UnitMove
 
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.use_cases.guards import load_for_update

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from territory_shared.api.problems import BadRequest, Conflict, NotFound
-from territory_shared.events.contracts import AlignmentEditedV1, UnitMove
+from territory_shared.events.geo import AlignmentEditedV1, UnitMove
 
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.alignment import Alignment

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from territory_shared.api.problems import BadRequest
-from territory_shared.events.contracts import AlignmentEditedV1, UnitMove
+from territory_shared.events.geo import AlignmentEditedV1, UnitMove
 
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.territory import Territory

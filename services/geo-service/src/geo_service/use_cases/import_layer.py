@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from territory_shared.events.contracts import LayerImportedV1
+from territory_shared.events.geo import LayerImportedV1
 from territory_shared.geometry.adjacency import border_adjacency, link_islands
 from territory_shared.geometry.projection import to_equal_area
 from territory_shared.jobs import JobFailed, Progress

@@ -10,8 +10,8 @@ import logging
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from territory_shared.events.contracts import TerritoryCreatedV1, TerritoryDeletedV1, TerritoryRenamedV1
 from territory_shared.events.envelope import CloudEvent
+from territory_shared.events.geo import TerritoryCreatedV1, TerritoryDeletedV1, TerritoryRenamedV1
 
 from metrics_service.db.records import TerritoryProjectionRecord
 
