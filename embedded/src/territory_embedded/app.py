@@ -7,6 +7,9 @@ semantics as Kafka, and each service's relay and consumer run as tasks of this p
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -22,6 +25,8 @@ from metrics_service.settings import MetricsSettings
 from territory_shared.api.middleware import CorrelationIdMiddleware
 from territory_shared.messaging.inprocess_bus import InProcessBus
 
+log = logging.getLogger(__name__)
+
 PREFIXES = ("geo", "assignment", "metrics")
 
 
@@ -29,7 +34,7 @@ def _sqlite(data_dir: Path, name: str) -> str:
     return f"sqlite+aiosqlite:///{(data_dir / f'{name}.sqlite').resolve()}"
 
 
-def create_embedded_app(data_dir: Path) -> FastAPI:
+def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI:
     data_dir.mkdir(parents=True, exist_ok=True)
     bus = InProcessBus(data_dir / "bus.sqlite")
     common = {"bus_kind": "inprocess", "inprocess_bus_path": str(data_dir / "bus.sqlite")}
@@ -55,7 +60,10 @@ def create_embedded_app(data_dir: Path) -> FastAPI:
         async with AsyncExitStack() as stack:
             for service in services.values():
                 await stack.enter_async_context(service.router.lifespan_context(service))
+            demo = asyncio.create_task(_load_demo(app, data_dir)) if load_demo_data else None
             yield
+            if demo is not None and not demo.done():
+                demo.cancel()
         bus.log.close()
 
     app = FastAPI(
@@ -89,6 +97,22 @@ def create_embedded_app(data_dir: Path) -> FastAPI:
             f"<p>Embedded mode. <a href='/healthz'>Health</a></p><ul>{links}</ul>"
         )
 
+    @app.get("/v1/demo", tags=["operations"], summary="What the demo loaded, or that it is still loading")
+    async def demo_status() -> JSONResponse:
+        marker = data_dir / "demo-loaded.json"
+        if marker.exists():
+            return JSONResponse({"status": "loaded", **json.loads(marker.read_text())})
+        return JSONResponse({"status": "loading" if load_demo_data else "not requested"})
+
     for prefix, service in services.items():
         app.mount(f"/{prefix}", service)
     return app
+
+
+async def _load_demo(app: FastAPI, data_dir: Path) -> None:
+    from territory_embedded.demo import load_demo
+
+    try:
+        await load_demo(app, data_dir)
+    except Exception:  # noqa: BLE001 - the platform stays up without its demo; the log says why
+        log.exception("the demo could not be loaded")

@@ -17,10 +17,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("TERRITORY_DATA_DIR", "data")))
+    parser.add_argument("--no-demo", action="store_true", help="Start empty, without loading the demo data")
     parser.add_argument("--log-format", choices=["json", "text"], default=os.environ.get("LOG_FORMAT", "json"))
     args = parser.parse_args(argv)
     configure_logging("territory-embedded", os.environ.get("LOG_LEVEL", "INFO"), args.log_format == "json")
-    serve_api(create_embedded_app(args.data_dir), args.host, args.port)
+    serve_api(create_embedded_app(args.data_dir, load_demo_data=not args.no_demo), args.host, args.port)
 
 
 if __name__ == "__main__":
