@@ -7,6 +7,7 @@ UV_VERSION := 0.13.9
 # uv from PATH, else the copy `make install-uv` puts in the user's Python.
 UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
+ARGS ?=
 
 .PHONY: help install-uv install run infra-up infra-down test test-unit test-service test-e2e lint format schemas bench clean
 
@@ -21,7 +22,7 @@ install: install-uv ## Install the locked Python dependencies into .venv
 	@$(UV) sync --frozen --quiet
 
 run: install ## Run the platform embedded (SQLite, in-process bus) on 127.0.0.1:$(PORT)
-	$(UV) run --frozen territory-embedded --port $(PORT) --data-dir $(DATA_DIR)
+	$(UV) run --frozen territory-embedded --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
 
 infra-up: ## Install (once) and start PostGIS and Apache Kafka for the tests and distributed mode
 	bash scripts/infra/postgis-start.sh
