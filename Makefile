@@ -21,18 +21,23 @@ install-uv:
 install: install-uv ## Install the locked Python dependencies into .venv
 	@$(UV) sync --frozen --quiet
 
-run: install ## Run the platform embedded (SQLite, in-process bus) on 127.0.0.1:$(PORT)
+web: ## Build the web map (vendored Leaflet, no internet at run time) into web/dist
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+run: install web ## Run the platform embedded (SQLite, in-process bus) on 127.0.0.1:$(PORT)
 	$(UV) run --frozen territory-embedded --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
 
-infra-up: ## Install (once) and start PostGIS and Apache Kafka for the tests and distributed mode
+infra-up: ## Install (once) and start PostGIS, Apache Kafka and Chromium for the tests and distributed mode
 	bash scripts/infra/postgis-start.sh
 	bash scripts/infra/kafka-start.sh
+	bash scripts/infra/chromium-install.sh
 
 infra-down: ## Stop PostGIS and Kafka
 	bash scripts/infra/kafka-stop.sh
 	bash scripts/infra/postgis-stop.sh
 
-test: install infra-up ## Install and start everything the tests need, then run the whole suite
+test: install web infra-up ## Install and start everything the tests need, then run the whole suite
+	cd web && npm run check
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 test-unit: install ## Unit tests only (no servers)
@@ -41,7 +46,8 @@ test-unit: install ## Unit tests only (no servers)
 test-e2e: install infra-up ## End-to-end tests only
 	$(UV) run --frozen pytest tests/e2e $(PYTEST_ARGS)
 
-lint: install ## Lint and check formatting
+lint: install ## Lint and check formatting (Python and the web map's TypeScript)
+	cd web && npm run check
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 

@@ -1,0 +1,268 @@
+// One Leaflet map drawn entirely from the unit and territory layers (no base-map tiles: the platform runs offline),
+// on a canvas renderer so that 3,000+ simplified polygons stay responsive.
+
+import * as L from "leaflet";
+import "leaflet.markercluster";
+import type { Feature } from "./api";
+import { addStatesBackground } from "./background";
+import type { Point } from "./services";
+
+export type UnitStyle = (unitId: string) => L.PathOptions;
+
+export interface TerritoryOutline {
+  id: string;
+  level: number;
+  feature: Feature;
+}
+
+const OUTLINE_WEIGHT = [3.5, 2.5, 1.6, 1.1];
+
+export class MapView {
+  readonly map: L.Map;
+  private readonly renderer: L.Canvas;
+  readonly units = new Map<string, L.Polygon>();
+  private unitGroup: L.GeoJSON | null = null;
+  private outlineGroups = new Map<number, L.GeoJSON>();
+  private highlight: L.GeoJSON | null = null;
+  private accounts: L.MarkerClusterGroup | null = null;
+  private reps: L.LayerGroup | null = null;
+  private visible = new Map<string, boolean>();
+
+  constructor(
+    element: HTMLElement,
+    private readonly onUnitClick: (unitId: string, additive: boolean) => void,
+  ) {
+    this.renderer = L.canvas({ padding: 0.3, tolerance: 2 });
+    this.map = L.map(element, {
+      renderer: this.renderer,
+      preferCanvas: true,
+      attributionControl: true,
+      boxZoom: false,
+      zoomSnap: 0.25,
+      keyboard: true,
+    });
+    this.map.attributionControl.setPrefix("Boundaries: US Census via us-atlas (public domain)");
+    addStatesBackground(this.map);
+    this.map.setView([38, -96], 4);
+  }
+
+  setUnits(features: Feature[], style: UnitStyle): void {
+    this.unitGroup?.remove();
+    this.units.clear();
+    this.unitGroup = L.geoJSON(features as unknown as GeoJSON.Feature[], {
+      style: (f) => style(String(f?.properties?.unit_id ?? f?.id)),
+      onEachFeature: (f, layer) => {
+        const id = String(f.properties?.unit_id ?? f.id);
+        this.units.set(id, layer as L.Polygon);
+        layer.on("click", (e: L.LeafletMouseEvent) => {
+          L.DomEvent.stopPropagation(e);
+          this.onUnitClick(id, e.originalEvent.shiftKey || e.originalEvent.ctrlKey || e.originalEvent.metaKey);
+        });
+      },
+    });
+    if (this.visible.get("units") !== false) this.unitGroup.addTo(this.map);
+  }
+
+  restyle(style: UnitStyle, ids?: Iterable<string>): void {
+    for (const id of ids ?? this.units.keys()) this.units.get(id)?.setStyle(style(id));
+  }
+
+  setTooltip(text: (unitId: string) => string): void {
+    for (const [id, layer] of this.units) layer.bindTooltip(() => text(id), { sticky: true });
+  }
+
+  /** Territory outlines, one group per hierarchy level (0 = top); deeper levels are drawn thinner. */
+  setOutlines(outlines: TerritoryOutline[]): number[] {
+    for (const g of this.outlineGroups.values()) g.remove();
+    this.outlineGroups.clear();
+    const levels = [...new Set(outlines.map((o) => o.level))].sort((a, b) => b - a);
+    const deepest = Math.max(0, ...levels);
+    for (const level of levels) {
+      const features = outlines.filter((o) => o.level === level && o.feature.geometry).map((o) => o.feature);
+      const weight = OUTLINE_WEIGHT[Math.min(OUTLINE_WEIGHT.length - 1, deepest - level === 0 ? 3 : level)];
+      const group = L.geoJSON(features as unknown as GeoJSON.Feature[], {
+        style: { color: level === deepest ? "#333" : "#111", weight, fill: false, interactive: false },
+        interactive: false,
+      });
+      this.outlineGroups.set(level, group);
+      if (this.visible.get(`level-${level}`) !== false) group.addTo(this.map);
+    }
+    return levels.sort((a, b) => a - b);
+  }
+
+  highlightShape(feature: Feature | null): void {
+    this.highlight?.remove();
+    this.highlight = null;
+    if (!feature?.geometry) return;
+    this.highlight = L.geoJSON(feature as unknown as GeoJSON.Feature, {
+      style: { color: "#ff006e", weight: 4, fill: false, dashArray: "6 4", interactive: false },
+      interactive: false,
+    }).addTo(this.map);
+    this.map.fitBounds(this.highlight.getBounds(), { padding: [24, 24], maxZoom: 9 });
+  }
+
+  setAccounts(points: Point[] | null): void {
+    this.accounts?.remove();
+    this.accounts = null;
+    if (!points || points.length === 0) return;
+    const max = Math.max(1, ...points.map((p) => p.value));
+    const group = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 });
+    group.addLayers(
+      points.map((p) =>
+        L.circleMarker([p.lat, p.lon], {
+          renderer: this.renderer,
+          radius: 3 + 7 * Math.sqrt(p.value / max),
+          color: "#222",
+          weight: 0.5,
+          fillColor: potentialColour(p.value / max),
+          fillOpacity: 0.9,
+        }).bindTooltip(`${p.label} (potential ${Math.round(p.value)})`),
+      ),
+    );
+    this.accounts = group;
+    if (this.visible.get("accounts") !== false) group.addTo(this.map);
+  }
+
+  setReps(points: Point[] | null): void {
+    this.reps?.remove();
+    this.reps = null;
+    if (!points || points.length === 0) return;
+    this.reps = L.layerGroup(
+      points.map((p) =>
+        L.circleMarker([p.lat, p.lon], {
+          renderer: this.renderer,
+          radius: 6,
+          color: "#fff",
+          weight: 2,
+          fillColor: "#111",
+          fillOpacity: 1,
+        }).bindTooltip(`Rep home: ${p.label}`),
+      ),
+    );
+    if (this.visible.get("reps") !== false) this.reps.addTo(this.map);
+  }
+
+  hasLayer(name: string): boolean {
+    if (name === "accounts") return this.accounts !== null;
+    if (name === "reps") return this.reps !== null;
+    if (name === "units") return this.unitGroup !== null;
+    return this.outlineGroups.has(Number(name.replace("level-", "")));
+  }
+
+  toggle(name: string, on: boolean): void {
+    this.visible.set(name, on);
+    const layer =
+      name === "units" ? this.unitGroup
+      : name === "accounts" ? this.accounts
+      : name === "reps" ? this.reps
+      : this.outlineGroups.get(Number(name.replace("level-", "")));
+    if (!layer) return;
+    if (on) layer.addTo(this.map);
+    else layer.remove();
+  }
+
+  fitUnits(): void {
+    if (this.unitGroup && this.unitGroup.getLayers().length) this.map.fitBounds(this.unitGroup.getBounds());
+  }
+
+  /** Units drawn in the current view: the test hook's counterpart of MapLibre's queryRenderedFeatures. */
+  renderedUnits(): string[] {
+    if (!this.unitGroup || !this.map.hasLayer(this.unitGroup)) return [];
+    const view = this.map.getBounds();
+    return [...this.units].filter(([, l]) => view.intersects(l.getBounds())).map(([id]) => id);
+  }
+
+  renderedOutlines(): { level: number; id: string }[] {
+    const view = this.map.getBounds();
+    const out: { level: number; id: string }[] = [];
+    for (const [level, group] of this.outlineGroups) {
+      if (!this.map.hasLayer(group)) continue;
+      group.eachLayer((l) => {
+        const f = (l as L.GeoJSON & { feature?: Feature }).feature;
+        if (f && view.intersects((l as L.Polygon).getBounds())) out.push({ level, id: String(f.id) });
+      });
+    }
+    return out;
+  }
+
+  /** Units whose centre lies inside a lon/lat polygon (box or lasso). */
+  unitsInside(ring: L.LatLng[]): string[] {
+    const bounds = L.latLngBounds(ring);
+    const out: string[] = [];
+    for (const [id, layer] of this.units) {
+      const c = layer.getBounds().getCenter();
+      if (bounds.contains(c) && insideRing(c, ring)) out.push(id);
+    }
+    return out;
+  }
+}
+
+export function potentialColour(t: number): string {
+  const stops = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
+  return stops[Math.min(stops.length - 1, Math.floor(t * stops.length))];
+}
+
+function insideRing(p: L.LatLng, ring: L.LatLng[]): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const a = ring[i];
+    const b = ring[j];
+    if (a.lat > p.lat !== b.lat > p.lat && p.lng < ((b.lng - a.lng) * (p.lat - a.lat)) / (b.lat - a.lat) + a.lng) {
+      inside = !inside;
+    }
+  }
+  return inside;
+}
+
+/** Box and lasso selection: drag on the map in a selection mode; the callback gets the drawn lon/lat ring. */
+export class ShapeSelector {
+  mode: "pan" | "box" | "lasso" = "pan";
+  private points: L.LatLng[] = [];
+  private shape: L.Polygon | null = null;
+
+  constructor(
+    private readonly view: MapView,
+    private readonly onSelect: (ring: L.LatLng[], additive: boolean) => void,
+  ) {
+    const map = view.map;
+    map.on("mousedown", (e: L.LeafletMouseEvent) => {
+      if (this.mode === "pan") return;
+      this.points = [e.latlng];
+      this.shape = L.polygon([e.latlng], {
+        color: "#ff006e",
+        weight: 2,
+        dashArray: "4 3",
+        fillOpacity: 0.08,
+        interactive: false,
+      }).addTo(map);
+    });
+    map.on("mousemove", (e: L.LeafletMouseEvent) => {
+      if (!this.shape) return;
+      if (this.mode === "box") this.points = [this.points[0], e.latlng];
+      else this.points.push(e.latlng);
+      this.shape.setLatLngs(this.ring());
+    });
+    map.on("mouseup", (e: L.LeafletMouseEvent) => {
+      if (!this.shape) return;
+      const ring = this.ring();
+      this.shape.remove();
+      this.shape = null;
+      if (ring.length >= 3) this.onSelect(ring, e.originalEvent.shiftKey);
+    });
+  }
+
+  setMode(mode: "pan" | "box" | "lasso"): void {
+    this.mode = mode;
+    const map = this.view.map;
+    if (mode === "pan") map.dragging.enable();
+    else map.dragging.disable();
+    map.getContainer().style.cursor = mode === "pan" ? "" : "crosshair";
+  }
+
+  private ring(): L.LatLng[] {
+    if (this.mode !== "box") return this.points;
+    const [a, b] = this.points;
+    if (!b) return [a];
+    return [a, L.latLng(a.lat, b.lng), b, L.latLng(b.lat, a.lng)];
+  }
+}

@@ -1,0 +1,157 @@
+// The territory panel (metrics and a balance bar per territory against the target band) and the choropleth legend.
+
+import type { Territory } from "./api";
+import type { BalanceReport, TerritoryBalance } from "./services";
+
+export interface PanelRow {
+  territory: Territory;
+  depth: number;
+  isLeaf: boolean;
+  colour: string;
+  unitCount: number;
+  balance: TerritoryBalance | undefined;
+}
+
+const SCALE_MAX_PCT = 200;
+
+export function renderTerritoryPanel(
+  list: HTMLOListElement,
+  rows: PanelRow[],
+  selected: string | null,
+  onPick: (territoryId: string) => void,
+): void {
+  list.replaceChildren(
+    ...rows.map((row) => {
+      const li = document.createElement("li");
+      li.className = `territory depth-${Math.min(row.depth, 3)}`;
+      li.dataset.territoryId = row.territory.id;
+      li.dataset.code = row.territory.code;
+      const status = row.balance?.status ?? null;
+      if (status) li.dataset.status = status;
+      if (row.territory.id === selected) li.classList.add("selected");
+
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "territory-name";
+      button.setAttribute("aria-label", `Zoom to territory ${row.territory.code} ${row.territory.name}`);
+      const swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.background = row.isLeaf ? row.colour : "transparent";
+      const label = document.createElement("span");
+      label.textContent = row.territory.code === row.territory.name ? row.territory.code : `${row.territory.code} · ${row.territory.name}`;
+      button.append(swatch, label);
+      button.addEventListener("click", () => onPick(row.territory.id));
+
+      const facts = document.createElement("div");
+      facts.className = "facts";
+      const units = document.createElement("span");
+      units.className = "unit-count";
+      units.textContent = `${row.unitCount} units`;
+      facts.append(units);
+      if (row.balance) {
+        for (const [k, v] of Object.entries(row.balance.metrics)) {
+          if (["version", "alignment_version"].includes(k)) continue;
+          const m = document.createElement("span");
+          m.className = "metric";
+          m.dataset.metric = k;
+          m.textContent = `${k.replace(/_/g, " ")} ${formatNumber(v)}`;
+          facts.append(m);
+        }
+      }
+      li.append(button, facts);
+      if (row.balance && row.isLeaf) li.append(balanceBar(row.balance));
+      if (status === "under" || status === "over") {
+        const flag = document.createElement("span");
+        flag.className = `flag ${status}`;
+        flag.textContent = status === "under" ? "under-served" : "over-served";
+        button.append(flag);
+      }
+      return li;
+    }),
+  );
+}
+
+function balanceBar(b: TerritoryBalance): HTMLElement {
+  const pct = b.deviation_pct !== null ? 100 + b.deviation_pct : b.value !== null && b.target ? (b.value / b.target) * 100 : null;
+  const bar = document.createElement("div");
+  bar.className = "balance-bar";
+  bar.setAttribute("role", "meter");
+  bar.setAttribute("aria-valuemin", "0");
+  bar.setAttribute("aria-valuemax", String(SCALE_MAX_PCT));
+  if (pct !== null) {
+    bar.setAttribute("aria-valuenow", pct.toFixed(1));
+    bar.dataset.pct = pct.toFixed(1);
+  }
+  bar.setAttribute("aria-label", `Balance: ${pct === null ? "unknown" : `${pct.toFixed(0)}% of target`}, band ±${b.band_pct}%`);
+  const band = document.createElement("div");
+  band.className = "band";
+  band.style.left = `${((100 - b.band_pct) / SCALE_MAX_PCT) * 100}%`;
+  band.style.width = `${((2 * b.band_pct) / SCALE_MAX_PCT) * 100}%`;
+  const fill = document.createElement("div");
+  fill.className = `fill ${b.status ?? ""}`;
+  fill.style.width = `${(Math.min(SCALE_MAX_PCT, Math.max(0, pct ?? 0)) / SCALE_MAX_PCT) * 100}%`;
+  const value = document.createElement("span");
+  value.className = "pct";
+  value.textContent = pct === null ? "–" : `${pct.toFixed(0)}%`;
+  bar.append(band, fill, value);
+  return bar;
+}
+
+export function balanceSourceText(report: BalanceReport | null, available: boolean): string {
+  if (!available) return "Balance bars appear when metrics-service answers for alignments (not available on this server).";
+  if (!report) return "Loading balance from metrics-service…";
+  const band = [...report.territories.values()][0]?.band_pct ?? 5;
+  return `Balance of ${report.metric.replace(/_/g, " ")} against the target (${report.target === null ? "mean" : Math.round(report.target).toLocaleString()}) ±${band}%, from metrics-service. Red: under-served (too much for one territory); blue: over-served.`;
+}
+
+export function formatNumber(v: number): string {
+  if (Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
+  if (Math.abs(v) >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
+
+export const SEQUENTIAL = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"];
+export const DIVERGING = ["#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"];
+
+/** Quantile class breaks of the values (at most `classes` classes). */
+export function quantileBreaks(values: number[], classes = 5): number[] {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return [];
+  const breaks: number[] = [];
+  for (let i = 1; i < classes; i++) breaks.push(sorted[Math.floor((i / classes) * (sorted.length - 1))]);
+  return [...new Set(breaks)];
+}
+
+export function classOf(value: number, breaks: number[]): number {
+  let i = 0;
+  while (i < breaks.length && value > breaks[i]) i++;
+  return i;
+}
+
+export function renderLegend(el: HTMLElement, title: string, breaks: number[], colours: string[], unit = ""): void {
+  el.replaceChildren();
+  const h = document.createElement("div");
+  h.className = "legend-title";
+  h.textContent = title;
+  el.append(h);
+  const edges = [-Infinity, ...breaks, Infinity];
+  for (let i = 0; i < edges.length - 1; i++) {
+    const row = document.createElement("div");
+    row.className = "legend-row";
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    sw.style.background = classColour(i, breaks, colours);
+    const text = document.createElement("span");
+    const lo = edges[i];
+    const hi = edges[i + 1];
+    text.textContent =
+      lo === -Infinity ? `≤ ${formatNumber(hi)}${unit}` : hi === Infinity ? `> ${formatNumber(lo)}${unit}` : `${formatNumber(lo)} – ${formatNumber(hi)}${unit}`;
+    row.append(sw, text);
+    el.append(row);
+  }
+}
+
+export function classColour(index: number, breaks: number[], colours: string[]): string {
+  const classes = breaks.length + 1;
+  return colours[Math.min(colours.length - 1, Math.round((index * (colours.length - 1)) / Math.max(1, classes - 1)))];
+}
