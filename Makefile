@@ -43,6 +43,12 @@ test: install web infra-up ## Install and start everything the tests need, then 
 test-unit: install ## Unit tests only (no servers)
 	$(UV) run --frozen pytest shared/tests/unit $(PYTEST_ARGS)
 
+test-deploy: install infra-up ## Compose file, k8s overlays, images' commands, processes and their metrics
+	$(UV) run --frozen pytest tests/deploy $(PYTEST_ARGS)
+
+config-doc: install ## Regenerate the settings table in docs/operations.md
+	$(UV) run --frozen python -m territory_shared.settings_doc
+
 test-e2e: install infra-up ## End-to-end tests only
 	$(UV) run --frozen pytest tests/e2e $(PYTEST_ARGS)
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from geo_service.db.unit_of_work import UnitOfWork  # noqa: E402
 from geo_service.domain.territory import Territory  # noqa: E402
 from territory_shared.db.engine import create_engine, create_session_factory  # noqa: E402
+
 from tests.e2e.platforms import DistributedPlatform, EmbeddedPlatform  # noqa: E402
 from tests.support.databases import fetch_all  # noqa: E402
 

@@ -43,6 +43,7 @@ class DistributedPlatform:
             }
         self.geo_port, self.metrics_port, self.assignment_port = free_port(), free_port(), free_port()
         self.geo_url = f"http://127.0.0.1:{self.geo_port}"
+        env |= {"METRICS_GEO_URL": self.geo_url, "ASSIGNMENT_GEO_URL": self.geo_url}
         self.metrics_url = f"http://127.0.0.1:{self.metrics_port}"
         self.geo_db = async_url(self.databases["geo"])
         self.metrics_db = async_url(self.databases["metrics"])
@@ -55,7 +56,15 @@ class DistributedPlatform:
         self.assignment_api = proc("assignment-api", "assignment_service", "api", "--port", str(self.assignment_port))
         self.metrics_api = proc("metrics-api", "metrics_service", "api", "--port", str(self.metrics_port))
         self.consumer = proc("metrics-consumer", "metrics_service", "consumer")
-        self.processes = [self.geo_api, self.geo_relay, self.assignment_api, self.metrics_api, self.consumer]
+        self.metrics_relay = proc("metrics-relay", "metrics_service", "relay")
+        self.processes = [
+            self.geo_api,
+            self.geo_relay,
+            self.assignment_api,
+            self.metrics_api,
+            self.consumer,
+            self.metrics_relay,
+        ]
         self._producer: KafkaProducer | None = None
 
     def start(self) -> None:
@@ -117,7 +126,7 @@ class EmbeddedPlatform:
         self.metrics_db = f"sqlite+aiosqlite:///{self.data_dir / 'metrics.sqlite'}"
         self.process = ServiceProcess(
             "embedded",
-            ["-m", "territory_embedded.cli", "--port", str(port), "--data-dir", str(self.data_dir)],
+            ["-m", "territory_embedded.cli", "--port", str(port), "--data-dir", str(self.data_dir), "--no-demo"],
             FAST_RETRIES,
             workdir,
         )

@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import httpx
 from assignment_service.api.app import create_app as create_assignment_app
 from assignment_service.settings import AssignmentSettings
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from geo_service.api.app import create_app as create_geo_app
 from geo_service.settings import GeoSettings
 from metrics_service.api.app import create_app as create_metrics_app
@@ -38,21 +41,26 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
     data_dir.mkdir(parents=True, exist_ok=True)
     bus = InProcessBus(data_dir / "bus.sqlite")
     common = {"bus_kind": "inprocess", "inprocess_bus_path": str(data_dir / "bus.sqlite")}
+    geo_app = create_geo_app(
+        GeoSettings(database_url=_sqlite(data_dir, "geo"), **common), bus=bus, run_workers_in_process=True
+    )
     services: dict[str, FastAPI] = {
-        "geo": create_geo_app(
-            GeoSettings(database_url=_sqlite(data_dir, "geo"), **common), bus=bus, run_workers_in_process=True
-        ),
+        "geo": geo_app,
         "assignment": create_assignment_app(
             AssignmentSettings(database_url=_sqlite(data_dir, "assignment"), **common),
             bus=bus,
             run_workers_in_process=True,
-        ),
-        "metrics": create_metrics_app(
-            MetricsSettings(database_url=_sqlite(data_dir, "metrics"), **common),
-            bus=bus,
-            run_workers_in_process=True,
+            # geo-service in the same process: its app over ASGI, no socket.
+            geo_http=httpx.AsyncClient(transport=httpx.ASGITransport(app=geo_app), base_url="http://geo", timeout=300),
         ),
     }
+    # metrics-service reads geo-service's HTTP API in-process: no socket, the same app the /geo path serves.
+    services["metrics"] = create_metrics_app(
+        MetricsSettings(database_url=_sqlite(data_dir, "metrics"), **common),
+        bus=bus,
+        run_workers_in_process=True,
+        geo_transport=httpx.ASGITransport(app=services["geo"]),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -89,14 +97,6 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
             status_code=200 if healthy else 503,
         )
 
-    @app.get("/", include_in_schema=False)
-    async def index() -> HTMLResponse:
-        links = "".join(f'<li><a href="/{p}/docs">{p}-service API</a></li>' for p in PREFIXES)
-        return HTMLResponse(
-            "<!doctype html><title>Territory platform</title><h1>Territory platform</h1>"
-            f"<p>Embedded mode. <a href='/healthz'>Health</a></p><ul>{links}</ul>"
-        )
-
     @app.get("/v1/demo", tags=["operations"], summary="What the demo loaded, or that it is still loading")
     async def demo_status() -> JSONResponse:
         marker = data_dir / "demo-loaded.json"
@@ -106,7 +106,31 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
 
     for prefix, service in services.items():
         app.mount(f"/{prefix}", service)
+    _serve_web_map(app)
     return app
+
+
+def web_dir() -> Path:
+    """The built web map (``make web`` builds web/ into web/dist); TERRITORY_WEB_DIR points elsewhere."""
+    configured = os.environ.get("TERRITORY_WEB_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "web" / "dist"
+
+
+def _serve_web_map(app: FastAPI) -> None:
+    # Mounted last: the routes and service mounts above take precedence over this catch-all.
+    folder = web_dir()
+    if (folder / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=folder, html=True), name="web-map")
+        return
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> HTMLResponse:
+        links = "".join(f'<li><a href="/{p}/docs">{p}-service API</a></li>' for p in PREFIXES)
+        return HTMLResponse(
+            "<!doctype html><title>Territory platform</title><h1>Territory platform</h1>"
+            f"<p>Embedded mode. The web map is not built: run <code>make web</code> ({folder} has no index.html).</p>"
+            f"<p><a href='/healthz'>Health</a></p><ul>{links}</ul>"
+        )
 
 
 async def _load_demo(app: FastAPI, data_dir: Path) -> None:

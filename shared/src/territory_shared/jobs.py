@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Column, DateTime, Float, MetaData, String, Table, T
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from territory_shared.api.problems import DomainError
+from territory_shared.observability import job_finished, job_progress, job_started
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +99,15 @@ class JobRunner:
                     updated_at=now,
                 )
             )
+        job_started(job_id, kind)
         task = asyncio.create_task(self._run(job_id, work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return job_id
 
     async def _set(self, job_id: str, **values: Any) -> None:
+        if values.get("status") in TERMINAL:
+            job_finished(job_id, values["status"])
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(self._table).where(self._table.c.id == job_id).values(updated_at=datetime.now(UTC), **values)
@@ -112,6 +116,7 @@ class JobRunner:
     async def _run(self, job_id: str, work: Callable[[Progress], Awaitable[dict[str, Any]]]) -> None:
         async def report(stage: str, percent: float, message: str | None) -> None:
             await self._set(job_id, status="running", stage=stage, percent=percent, message=message)
+            job_progress(job_id, percent)
 
         try:
             await self._set(job_id, status="running", stage="starting")

@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1)
     relay_idle_wait_s: float = Field(default=0.05, gt=0)
     run_migrations_on_start: bool = True
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Port of the Prometheus endpoint of a relay or consumer process"
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

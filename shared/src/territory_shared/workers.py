@@ -7,6 +7,7 @@ import signal
 from collections.abc import Callable
 
 from territory_shared.events.contracts import topics
+from territory_shared.observability import worker_metrics
 from territory_shared.runtime import ServiceRuntime
 
 
@@ -25,11 +26,13 @@ async def run_relay(runtime: ServiceRuntime) -> None:
     if runtime.settings.run_migrations_on_start:
         await runtime.migrate()
     await runtime.bus.ensure_topics(topics())
-    await _until_signalled(runtime.make_relay().run, runtime)
+    async with worker_metrics(runtime, "relay"):
+        await _until_signalled(runtime.make_relay().run, runtime)
 
 
 async def run_consumer(runtime: ServiceRuntime) -> None:
     if runtime.settings.run_migrations_on_start:
         await runtime.migrate()
     await runtime.bus.ensure_topics([*topics(), runtime.settings.dead_letter_topic])
-    await _until_signalled(runtime.make_consumer().run, runtime)
+    async with worker_metrics(runtime, "consumer"):
+        await _until_signalled(runtime.make_consumer().run, runtime)

@@ -1,14 +1,43 @@
-"""``assignment-service api|relay|consumer|migrate``: the processes of assignment-service in the distributed mode."""
+"""``assignment-service api|relay|consumer|migrate``: the processes of assignment-service in the distributed mode.
+
+The relay process also runs the webhook delivery worker (both drain what the API and consumer committed).
+"""
 
 from __future__ import annotations
 
-from territory_shared.cli import service_main
+import asyncio
+import sys
 
-from assignment_service.api.app import build_runtime, create_app
+from territory_shared.cli import service_main
+from territory_shared.logs import configure_logging
+from territory_shared.workers import run_relay
+
+from assignment_service.api.app import build_runtime, create_app, webhook_deliverer
 from assignment_service.settings import AssignmentSettings
 
 
+async def _relay_and_webhooks(settings: AssignmentSettings) -> None:
+    runtime = build_runtime(settings)
+    if settings.run_migrations_on_start:
+        await runtime.migrate()  # before the webhook worker reads its tables (run_relay's own pass is a no-op)
+    deliverer = webhook_deliverer(runtime)
+    stop = asyncio.Event()
+    task = asyncio.create_task(deliverer.run(stop))
+    try:
+        await run_relay(runtime)
+    finally:
+        stop.set()
+        await task
+        await deliverer.close()
+
+
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["relay"]:
+        settings = AssignmentSettings()
+        configure_logging(f"{settings.service_name}-relay", settings.log_level, settings.log_json)
+        asyncio.run(_relay_and_webhooks(settings))
+        return
     service_main("assignment-service", AssignmentSettings, create_app, build_runtime, default_port=8002, argv=argv)
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from territory_shared.api.health import router as health_router
 from territory_shared.api.middleware import CorrelationIdMiddleware
 from territory_shared.api.problems import install_problem_handlers
+from territory_shared.observability import instrument
 from territory_shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -61,4 +62,5 @@ def service_app(
     app.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router)
+    instrument(app, title)  # /prometheus and the request latency histogram
     return app

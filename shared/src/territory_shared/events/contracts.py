@@ -8,10 +8,12 @@ AsyncAPI document under ``shared/schemas/``; a unit test fails when the committe
 
 from __future__ import annotations
 
+from territory_shared.events.assignment import ASSIGNMENT_CONTRACTS
 from territory_shared.events.base import EventContract, EventData
 from territory_shared.events.geo import GEO_CONTRACTS
+from territory_shared.events.metrics import METRICS_CONTRACTS
 
-CONTRACTS: dict[str, EventContract] = {c.type: c for c in (*GEO_CONTRACTS,)}
+CONTRACTS: dict[str, EventContract] = {c.type: c for c in (*GEO_CONTRACTS, *ASSIGNMENT_CONTRACTS, *METRICS_CONTRACTS)}
 
 
 def contract_for(event_type: str) -> EventContract:

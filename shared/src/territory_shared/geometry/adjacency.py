@@ -51,15 +51,18 @@ def border_adjacency(
     keep = left < right
     left, right = left[keep], right[keep]
     boundaries = shapely.boundary(arr)
+    lengths = shapely.length(shapely.intersection(boundaries[left], boundaries[right]))
+    positive = lengths > 0
     if snap_tolerance > 0:
-        shared = shapely.intersection(boundaries[left], shapely.buffer(boundaries[right], snap_tolerance))
-        lengths = shapely.length(shared)
-        # A buffered corner contact still has a length of about 2 * tolerance: not a border.
-        positive = lengths > 4.0 * snap_tolerance
-    else:
-        shared = shapely.intersection(boundaries[left], boundaries[right])
-        lengths = shapely.length(shared)
-        positive = lengths > 0
+        # only pairs without an exact shared border are measured again, within the tolerance
+        redo = np.flatnonzero(~positive)
+        if len(redo):
+            near = shapely.intersection(boundaries[left[redo]], shapely.buffer(boundaries[right[redo]], snap_tolerance))
+            snapped = shapely.length(near)
+            # a buffered corner contact still has a length of about 2 * tolerance: not a border
+            ok = snapped > 4.0 * snap_tolerance
+            lengths[redo[ok]] = snapped[ok]
+            positive[redo[ok]] = True
     keep = positive | include_point_contacts
     edges = np.column_stack([left[keep], right[keep]]).astype(np.int64)
     lengths = np.where(positive[keep], lengths[keep], 0.0)

@@ -20,6 +20,7 @@ from territory_shared.events.contracts import contract_for
 from territory_shared.events.envelope import CloudEvent
 from territory_shared.logs import correlation_id
 from territory_shared.messaging.bus import IncomingMessage, OutgoingMessage, Publisher, Subscriber
+from territory_shared.observability import event_dead_lettered, events_processed
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class InboxConsumer:
                 start += 1
         if messages:
             await self._subscriber.commit()
+            events_processed(self.name, len(messages))
         return len(messages)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -180,6 +182,7 @@ class InboxConsumer:
 
     async def _dead_letter(self, message: IncomingMessage, event: CloudEvent | None, reason: str) -> None:
         log.error("dead-lettering %s/%s@%s: %s", message.topic, message.partition, message.offset, reason)
+        event_dead_lettered(self.name)
         await self._dead_letters.publish(
             [
                 OutgoingMessage(

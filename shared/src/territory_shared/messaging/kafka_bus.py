@@ -199,7 +199,8 @@ class KafkaBus:
         return KafkaPublisher(self.bootstrap_servers, self.client_id, self.topic_prefix)
 
     def subscriber(self, group: str, topics: Sequence[str]) -> KafkaSubscriber:
-        return KafkaSubscriber(self.bootstrap_servers, group, topics, self.topic_prefix)
+        # The prefix names an environment: its consumer groups must not join another environment's.
+        return KafkaSubscriber(self.bootstrap_servers, self.topic_prefix + group, topics, self.topic_prefix)
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         prefixed = [self.topic_prefix + t for t in topics]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from territory_shared.events.contracts import contract_for
 from territory_shared.events.envelope import CONTENT_TYPE, CloudEvent
 from territory_shared.messaging.bus import OutgoingMessage, Publisher
+from territory_shared.observability import outbox_published
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class OutboxRelay:
                 .where(self._outbox.c.seq.in_([r.seq for r in rows]))
                 .values(published_at=datetime.now(UTC))
             )
-            return len(rows)
+        outbox_published(len(rows))
+        return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = self._idle_wait_s

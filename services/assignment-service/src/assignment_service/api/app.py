@@ -1,26 +1,102 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
-from assignment_service.db.records import INBOX, OUTBOX
-from assignment_service.settings import AssignmentSettings
+import httpx
 from fastapi import FastAPI
 from territory_shared.api.factory import service_app
+from territory_shared.jobs import JobRunner
 from territory_shared.runtime import Bus, ServiceRuntime
+
+from assignment_service.api.accounts import router as accounts_router
+from assignment_service.api.assignments import router as assignments_router
+from assignment_service.api.deps import ZipTable
+from assignment_service.api.jobs import router as jobs_router
+from assignment_service.api.realignments import router as realignments_router
+from assignment_service.api.reps import router as reps_router
+from assignment_service.api.rules import router as rules_router
+from assignment_service.api.webhooks import router as webhooks_router
+from assignment_service.clients.geo import HttpGeoClient
+from assignment_service.db.records import INBOX, JOBS, OUTBOX
+from assignment_service.settings import AssignmentSettings
+from assignment_service.use_cases.handlers import make_handlers
+from assignment_service.workers.webhooks import WebhookDeliverer
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def build_runtime(settings: AssignmentSettings, bus: Bus | None = None) -> ServiceRuntime:
-    return ServiceRuntime.build(settings, outbox=OUTBOX, inbox=INBOX, migrations_dir=MIGRATIONS, bus=bus)
+def geo_client_for(settings: AssignmentSettings, geo_http: httpx.AsyncClient | None = None) -> HttpGeoClient:
+    if geo_http is not None:
+        return HttpGeoClient(geo_http)
+    return HttpGeoClient.for_url(settings.geo_url, settings.geo_timeout_s)
+
+
+def build_runtime(
+    settings: AssignmentSettings, bus: Bus | None = None, geo: HttpGeoClient | None = None
+) -> ServiceRuntime:
+    handlers = make_handlers(geo or geo_client_for(settings))
+    return ServiceRuntime.build(
+        settings, outbox=OUTBOX, inbox=INBOX, migrations_dir=MIGRATIONS, handlers=handlers, bus=bus
+    )
+
+
+def webhook_deliverer(runtime: ServiceRuntime) -> WebhookDeliverer:
+    settings: AssignmentSettings = runtime.settings  # type: ignore[assignment]
+    return WebhookDeliverer(
+        runtime.sessions, base_backoff_s=settings.webhook_backoff_s, max_backoff_s=settings.webhook_max_backoff_s
+    )
 
 
 def create_app(
-    settings: AssignmentSettings, *, bus: Bus | None = None, run_workers_in_process: bool = False
+    settings: AssignmentSettings,
+    *,
+    bus: Bus | None = None,
+    run_workers_in_process: bool = False,
+    geo_http: httpx.AsyncClient | None = None,
 ) -> FastAPI:
-    return service_app(
-        lambda: build_runtime(settings, bus),
+    """``geo_http``: how to reach geo-service; embedded, an ``httpx.ASGITransport`` client on its app."""
+    geo = geo_client_for(settings, geo_http)
+
+    async def start(app: FastAPI, runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
+        app.state.geo = geo
+        app.state.zips = ZipTable()
+        jobs = app.state.jobs = JobRunner(runtime.sessions, JOBS)
+        await jobs.mark_interrupted()
+        stop = asyncio.Event()
+        deliverer = webhook_deliverer(runtime)
+        app.state.webhooks = deliverer
+        task = asyncio.create_task(deliverer.run(stop)) if run_workers_in_process else None
+
+        async def cleanup() -> None:
+            stop.set()
+            await jobs.cancel_all()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, 10)
+            await deliverer.close()
+            if geo_http is None:
+                await geo.close()
+
+        return cleanup
+
+    app = service_app(
+        lambda: build_runtime(settings, bus, geo),
         title="assignment-service",
-        description="Accounts, reps, rules, rep-account assignment, realignment and the territory optimizer.",
+        description="Accounts, reps, rosters, rules and overrides; account -> territory -> rep assignment; "
+        "realignment previews, runs, notices and webhooks.",
         run_workers_in_process=run_workers_in_process,
+        on_start=start,
     )
+    for router in (
+        accounts_router,
+        reps_router,
+        rules_router,
+        assignments_router,
+        realignments_router,
+        webhooks_router,
+        jobs_router,
+    ):
+        app.include_router(router)
+    return app

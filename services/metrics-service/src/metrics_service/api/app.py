@@ -1,30 +1,81 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from metrics_service.api.counts import router as counts_router
+from metrics_service.api.metrics import router as metrics_router
+from metrics_service.clients import HttpGeoClient
 from metrics_service.db.records import INBOX, OUTBOX
-from metrics_service.projections.territories import HANDLERS
+from metrics_service.projections import build_handlers
 from metrics_service.settings import MetricsSettings
+from metrics_service.use_cases.models import ModelCache
+from metrics_service.use_cases.monitor import monitor_once
 from territory_shared.api.factory import service_app
 from territory_shared.runtime import Bus, ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+log = logging.getLogger(__name__)
 
 
-def build_runtime(settings: MetricsSettings, bus: Bus | None = None) -> ServiceRuntime:
+def build_runtime(
+    settings: MetricsSettings, bus: Bus | None = None, geo_transport: httpx.AsyncBaseTransport | None = None
+) -> ServiceRuntime:
+    """The runtime; its consumer's handlers read geo-service at ``settings.geo_url`` (or through ``geo_transport``)."""
+    geo = HttpGeoClient(settings.geo_url, transport=geo_transport, timeout_s=settings.http_timeout_s)
+    handlers = build_handlers(settings, geo, ModelCache())
     return ServiceRuntime.build(
-        settings, outbox=OUTBOX, inbox=INBOX, migrations_dir=MIGRATIONS, handlers=HANDLERS, bus=bus
+        settings, outbox=OUTBOX, inbox=INBOX, migrations_dir=MIGRATIONS, handlers=handlers, bus=bus
     )
 
 
-def create_app(settings: MetricsSettings, *, bus: Bus | None = None, run_workers_in_process: bool = False) -> FastAPI:
+def create_app(
+    settings: MetricsSettings,
+    *,
+    bus: Bus | None = None,
+    run_workers_in_process: bool = False,
+    geo_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """``geo_transport``: in the embedded mode, ``httpx.ASGITransport(app=geo_app)`` instead of ``METRICS_GEO_URL``."""
     app = service_app(
-        lambda: build_runtime(settings, bus),
+        lambda: build_runtime(settings, bus, geo_transport),
         title="metrics-service",
         description="Balance, workload, market gap and scenario comparison, kept current from events.",
         run_workers_in_process=run_workers_in_process,
+        on_start=_start,
     )
     app.include_router(counts_router)
+    app.include_router(metrics_router)
     return app
+
+
+async def _start(app: FastAPI, runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
+    app.state.models = ModelCache()
+    settings: MetricsSettings = runtime.settings  # type: ignore[assignment]
+    stop = asyncio.Event()
+
+    async def monitor() -> None:
+        while not stop.is_set():
+            try:
+                sent = await monitor_once(
+                    runtime.sessions, app.state.models, settings.balance_metrics, settings.balance_tolerance
+                )
+                if sent:
+                    runtime.outbox_written()
+            except Exception:  # noqa: BLE001 - monitoring retries at its next tick
+                log.warning("metrics monitor failed; it will retry", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.monitor_interval_s)
+
+    task = asyncio.create_task(monitor())
+
+    async def cleanup() -> None:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, 10)
+
+    return cleanup

@@ -1,8 +1,11 @@
-"""metrics-service tables: projections built only from events, never from other services' tables."""
+"""metrics-service tables: projections built only from events (and the owners' HTTP APIs), never their tables."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Integer, String
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from territory_shared.messaging.tables import inbox_table, outbox_table
 
@@ -23,6 +26,139 @@ class TerritoryProjectionRecord(Base):
     deleted: Mapped[bool] = mapped_column(Boolean)
     # How many events changed this row: the figure that shows each event took effect once.
     events_applied: Mapped[int] = mapped_column(Integer)
+    alignment_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class LayerProjectionRecord(Base):
+    """A unit layer, with its units fetched once from geo-service (attributes and geometry)."""
+
+    __tablename__ = "layer_projection"
+
+    layer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    attributes: Mapped[list[str]] = mapped_column(JSON)
+    unit_count: Mapped[int] = mapped_column(Integer)
+
+
+class UnitProjectionRecord(Base):
+    __tablename__ = "unit_projection"
+
+    layer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer)
+    attributes: Mapped[dict[str, float]] = mapped_column(JSON)
+    wkb: Mapped[bytes] = mapped_column(LargeBinary)  # lon/lat (EPSG:4326), projected when loaded
+
+
+class AlignmentProjectionRecord(Base):
+    __tablename__ = "alignment_projection"
+
+    alignment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    layer_id: Mapped[str] = mapped_column(String(36))
+    sales_force: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    copied_from: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # Bumped by every change the metrics depend on; membership rows carry the revision that set them,
+    # so a cached model catches up by reading only the rows newer than its own revision.
+    revision: Mapped[int] = mapped_column(Integer)
+    deleted: Mapped[bool] = mapped_column(Boolean)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MembershipRecord(Base):
+    __tablename__ = "membership_projection"
+    __table_args__ = (Index("ix_membership_revision", "alignment_id", "revision"),)
+
+    alignment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    territory_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer)
+
+
+class BalanceFlagRecord(Base):
+    """Whether a territory of an active alignment is out of tolerance on a metric (so drift is told once)."""
+
+    __tablename__ = "balance_flag"
+
+    alignment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    territory_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(100), primary_key=True)
+    out_of_balance: Mapped[bool] = mapped_column(Boolean)
+    deviation_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SnapshotRecord(Base):
+    __tablename__ = "metric_snapshot"
+    __table_args__ = (UniqueConstraint("alignment_id", "reason", "day", name="uq_snapshot_per_day"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    alignment_id: Mapped[str] = mapped_column(String(36), index=True)
+    sales_force: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(20))  # publish | daily
+    day: Mapped[str] = mapped_column(String(10))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    totals: Mapped[dict[str, float]] = mapped_column(JSON)
+    territories: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class AccountProjectionRecord(Base):
+    """Accounts from assignment-service events: where they are and their numeric fields."""
+
+    __tablename__ = "account_projection"
+
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    values: Mapped[dict[str, float]] = mapped_column(JSON)
+    territory_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    rep_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    deleted: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class RepProjectionRecord(Base):
+    __tablename__ = "rep_projection"
+
+    rep_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    home_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    home_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    capacity_hours: Mapped[float] = mapped_column(Float)
+
+
+class RosterRecord(Base):
+    """Which reps serve a territory (by code, in a sales force): the owners of its accounts.
+
+    Built from ``assignment.account.reassigned.v1``: a rep is on the roster while it owns accounts there.
+    """
+
+    __tablename__ = "roster_projection"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sales_force: Mapped[str] = mapped_column(String(100), primary_key=True)
+    territory_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rep_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    accounts: Mapped[int] = mapped_column(Integer)
+
+
+class TenantRevisionRecord(Base):
+    """Bumped when accounts or rosters change, so cached models of the tenant know to reload them."""
+
+    __tablename__ = "tenant_revision"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    accounts: Mapped[int] = mapped_column(Integer)
+    rosters: Mapped[int] = mapped_column(Integer)
 
 
 OUTBOX = outbox_table(Base.metadata)

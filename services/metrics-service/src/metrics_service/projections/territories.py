@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from territory_shared.events.envelope import CloudEvent
 from territory_shared.events.geo import TerritoryCreatedV1, TerritoryDeletedV1, TerritoryRenamedV1
 
-from metrics_service.db.records import TerritoryProjectionRecord
+from metrics_service.db.records import AlignmentProjectionRecord, TerritoryProjectionRecord
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,11 @@ async def on_territory_created(session: AsyncSession, event: CloudEvent) -> None
             version=data.version,
             deleted=False,
             events_applied=1,
+            alignment_id=data.alignment_id,
+            parent_id=data.parent_id,
         )
     )
+    await bump_alignment(session, data.alignment_id)
 
 
 async def on_territory_renamed(session: AsyncSession, event: CloudEvent) -> None:
@@ -46,7 +49,9 @@ async def on_territory_renamed(session: AsyncSession, event: CloudEvent) -> None
     row = await _current(session, event, data.territory_id, data.version)
     if row is not None:
         row.code, row.name, row.version = data.code, data.name, data.version
+        row.alignment_id, row.parent_id = data.alignment_id, data.parent_id
         row.events_applied += 1
+        await bump_alignment(session, row.alignment_id)
 
 
 async def on_territory_deleted(session: AsyncSession, event: CloudEvent) -> None:
@@ -55,6 +60,16 @@ async def on_territory_deleted(session: AsyncSession, event: CloudEvent) -> None
     if row is not None:
         row.deleted, row.version = True, data.version
         row.events_applied += 1
+        await bump_alignment(session, row.alignment_id)
+
+
+async def bump_alignment(session: AsyncSession, alignment_id: str | None) -> None:
+    """A territory of the alignment changed: cached models of it re-read its territories."""
+    if alignment_id is None:
+        return
+    row = await session.get(AlignmentProjectionRecord, alignment_id)
+    if row is not None:
+        row.revision += 1
 
 
 async def _current(
@@ -77,10 +92,3 @@ async def territory_count(session: AsyncSession, tenant_id: str) -> int:
         TerritoryProjectionRecord.tenant_id == tenant_id, TerritoryProjectionRecord.deleted.is_(False)
     )
     return int((await session.execute(query)).scalar_one())
-
-
-HANDLERS = {
-    "geo.territory.created.v1": on_territory_created,
-    "geo.territory.renamed.v1": on_territory_renamed,
-    "geo.territory.deleted.v1": on_territory_deleted,
-}

@@ -1,0 +1,238 @@
+"""Side-by-side benchmark of territory-optimizer against peer libraries, scored by one metrics module.
+
+    uv run python benchmarks/optimizer_compare.py             # ours + peers on NC K=10 and US K=50
+    uv run python benchmarks/optimizer_compare.py --no-peers  # ours only, plus multi-metric and disruption cases
+
+Needs libpysal in the product venv (`uv pip install libpysal`, or the optimizer's `bench` extra). Peers (spopt,
+GerryChain, HiGHS) run in their own venv so they never touch the product lock; it is created on first use:
+
+    uv venv --python 3.11 benchmarks/peers/.venv
+    uv pip install --python benchmarks/peers/.venv -r benchmarks/peers/requirements.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import shapely
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from optimizer_instances import Instance, north_carolina, us_counties  # noqa: E402
+from optimizer_metrics import Score, score, table  # noqa: E402
+from territory_optimizer import Metric, Options, Problem, optimize, unit_shapes  # noqa: E402
+
+HERE = Path(__file__).parent
+PEERS_VENV = HERE / "peers" / ".venv"
+SPOPT = ["AZP", "MaxP", "RegionKMeans", "SKATER", "Ward", "Spenc"]
+
+
+def ensure_peers_venv() -> Path:
+    python = PEERS_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run(["uv", "venv", "--python", "3.11", str(PEERS_VENV)], check=True)
+        subprocess.run(
+            ["uv", "pip", "install", "--python", str(python), "-r", str(HERE / "peers" / "requirements.txt")],
+            check=True,
+        )
+    return python
+
+
+def run_ours(inst: Instance, column: str, tolerance: float, seed: int, time_limit: float):
+    shapes = unit_shapes(inst.geoms, inst.crs)
+    weight = inst.columns[column]
+    problem = Problem(
+        unit_ids=inst.ids,
+        metrics=[Metric(column, weight, tolerance)],
+        edges=shapes.edges,
+        k=inst.k,
+        geometry=shapes.geometry,
+    )
+    started = time.perf_counter()
+    plan = optimize(problem, Options(seed=seed, time_limit_s=time_limit))
+    seconds = time.perf_counter() - started
+    note = "feasible" if plan.feasible else f"INFEASIBLE: {len(plan.violations)} violations"
+    return shapes, score("territory-optimizer", plan.assignment, weight, shapes.edges, shapes.projected, seconds, note)
+
+
+def run_peers(inst, shapes, weight, tolerance, seed, budgets, peer_timeout, methods) -> list[Score]:
+    python = ensure_peers_venv()
+    scores = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "instance.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "ids": inst.ids,
+                    "weight": weight.tolist(),
+                    "edges": shapes.edges.tolist(),
+                    "lengths": shapes.geometry.border_lengths.tolist(),
+                    "areas": shapes.geometry.areas.tolist(),
+                    "perimeters": shapes.geometry.perimeters.tolist(),
+                    "coords": shapes.geometry.coords.tolist(),
+                    "wkb": [shapely.to_wkb(g, hex=True) for g in shapes.projected],
+                    "k": inst.k,
+                    "tolerance": tolerance,
+                    # recursive_tree_part cannot seed NC's 100 counties at 2% (no cut after 100,000 attempts)
+                    "gerrychain_epsilon": 0.05 if len(inst.ids) < 500 else 0.02,
+                }
+            )
+        )
+        for method in methods:
+            out = Path(tmp) / f"{method}.json"
+            seconds = budgets.get(method, 0.0)
+            started = time.perf_counter()
+            try:
+                subprocess.run(
+                    [
+                        str(python),
+                        str(HERE / "peers" / "run_peer.py"),
+                        str(path),
+                        method,
+                        str(seconds),
+                        str(seed),
+                        str(out),
+                    ],
+                    check=True,
+                    timeout=peer_timeout + seconds,
+                    capture_output=True,
+                )
+            except subprocess.TimeoutExpired:
+                scores.append(
+                    Score(
+                        method,
+                        float("nan"),
+                        float("nan"),
+                        -1,
+                        float("nan"),
+                        time.perf_counter() - started,
+                        inst.k,
+                        f"no plan in {peer_timeout + seconds:.0f} s",
+                    )
+                )
+                continue
+            except subprocess.CalledProcessError as exc:
+                tail = exc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+                scores.append(
+                    Score(
+                        method,
+                        float("nan"),
+                        float("nan"),
+                        -1,
+                        float("nan"),
+                        time.perf_counter() - started,
+                        inst.k,
+                        f"failed: {tail[0][:80]}",
+                    )
+                )
+                continue
+            res = json.loads(out.read_text())
+            if res["labels"] is None:
+                scores.append(
+                    Score(method, float("nan"), float("nan"), -1, float("nan"), res["seconds"], inst.k, res["note"])
+                )
+                continue
+            scores.append(
+                score(method, res["labels"], weight, shapes.edges, shapes.projected, res["seconds"], res["note"])
+            )
+            print(table(scores[-1:]).splitlines()[-1], flush=True)
+    return scores
+
+
+def multi_metric_case(inst: Instance, metrics: list[tuple[str, float]], seed: int, time_limit: float) -> str:
+    shapes = unit_shapes(inst.geoms, inst.crs)
+    problem = Problem(
+        unit_ids=inst.ids,
+        metrics=[Metric(c, inst.columns[c], tol) for c, tol in metrics],
+        edges=shapes.edges,
+        k=inst.k,
+        geometry=shapes.geometry,
+    )
+    started = time.perf_counter()
+    plan = optimize(problem, Options(seed=seed, time_limit_s=time_limit))
+    seconds = time.perf_counter() - started
+    parts = [f"{m.name} {m.max_deviation * 100:.2f}% (tol {m.tolerance * 100:g}%)" for m in plan.figures.metrics]
+    from territory_shared.geometry.compactness import mean_polsby_popper
+
+    pp = mean_polsby_popper(shapes.projected, plan.assignment)
+    return (
+        f"{inst.name} K={inst.k}: " + ", ".join(parts) + f"; non-contiguous {len(plan.figures.non_contiguous)}; "
+        f"mean PP {pp:.3f}; {seconds:.1f} s; feasible={plan.feasible}"
+    )
+
+
+def disruption_case(inst: Instance, column: str, seed: int, time_limit: float) -> str:
+    """Make a 20%-off alignment (our plan at +-20%), then rebalance it to +-5% moving as few units as possible."""
+    shapes = unit_shapes(inst.geoms, inst.crs)
+    weight = inst.columns[column]
+
+    def problem(tol, initial=None):
+        return Problem(
+            unit_ids=inst.ids,
+            metrics=[Metric(column, weight, tol)],
+            edges=shapes.edges,
+            k=inst.k,
+            geometry=shapes.geometry,
+            initial=initial,
+        )
+
+    old = optimize(problem(0.20), Options(seed=seed, time_limit_s=time_limit, effort=0.3))
+    before = old.figures.max_deviation
+    started = time.perf_counter()
+    plan = optimize(problem(0.05, old.assignment), Options(seed=seed, time_limit_s=time_limit, disruption="units"))
+    seconds = time.perf_counter() - started
+    f = plan.figures
+    return (
+        f"{inst.name} K={inst.k}: from max dev {before * 100:.1f}% to {f.max_deviation * 100:.2f}% (tol 5%) moving "
+        f"{f.moved_units} of {len(inst.ids)} units ({f.moved_units / len(inst.ids) * 100:.1f}%); non-contiguous "
+        f"{len(f.non_contiguous)}; {seconds:.1f} s; feasible={plan.feasible}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--instances", default="nc,us")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--peer-timeout", type=float, default=300.0, help="extra seconds a peer may take beyond its budget")
+    ap.add_argument("--peers", default=",".join(SPOPT + ["GerryChain", "MIP"]))
+    ap.add_argument("--time-limit", type=float, default=0.0, help="our time limit (default 4x the target time)")
+    args = ap.parse_args()
+    cases = {
+        "nc": (lambda: north_carolina(10), "BIR74", {"GerryChain": 60, "MIP": 60}, 5.0),
+        "us": (lambda: us_counties(50), "sqrt_pop", {"GerryChain": 240, "MIP": 120}, 20.0),
+    }
+    for key in args.instances.split(","):
+        make, column, budgets, limit = cases[key]
+        inst = make()
+        print(f"\n## {inst.name}, K={inst.k}, weight {column}, tolerance 1%\n", flush=True)
+        shapes, ours = run_ours(inst, column, 0.01, args.seed, args.time_limit or 4 * limit)
+        print(table([ours]), flush=True)
+        scores = [ours]
+        if not args.no_peers:
+            methods = [m for m in args.peers.split(",") if m]
+            if key == "us":
+                budgets = {**budgets, **{m: 0 for m in SPOPT}}
+            scores += run_peers(
+                inst, shapes, inst.columns[column], 0.01, args.seed, budgets, args.peer_timeout, methods
+            )
+            print("\n" + table(scores), flush=True)
+    print("\n## Multi-metric (three metrics at once)\n")
+    sales = [("potential", 0.03), ("accounts", 0.10), ("workload", 0.05)]
+    print(multi_metric_case(north_carolina(10), sales, args.seed, 120))
+    if "us" in args.instances:
+        print(multi_metric_case(us_counties(50), sales, args.seed, 300))
+    print("\n## Minimal disruption (20%-off alignment to +-5%)\n")
+    print(disruption_case(north_carolina(10), "BIR74", args.seed, 120))
+    if "us" in args.instances:
+        print(disruption_case(us_counties(50), "sqrt_pop", args.seed, 300))
+
+
+if __name__ == "__main__":
+    main()

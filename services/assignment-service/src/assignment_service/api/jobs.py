@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from territory_shared.api.problems import NotFound
+from territory_shared.api.tenancy import TenantId
+
+from assignment_service.api.deps import Jobs
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+class JobRead(BaseModel):
+    id: str
+    kind: str
+    status: str
+    stage: str
+    percent: float
+    message: str | None
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.get(
+    "/{job_id}", name="get_job", response_model=JobRead, summary="A job's status, progress (stage, percent) and outcome"
+)
+async def get_job(job_id: str, tenant: TenantId, jobs: Jobs) -> JobRead:
+    job = await jobs.get(tenant, job_id)
+    if job is None:
+        raise NotFound(f"Job {job_id} does not exist.")
+    return JobRead(**{k: v for k, v in job.items() if k != "tenant_id"})

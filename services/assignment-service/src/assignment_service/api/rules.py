@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from territory_shared.api.etags import etag_of
+from territory_shared.api.problems import NotFound
+from territory_shared.api.tenancy import TenantId
+
+from assignment_service.api.deps import ExpectedVersion, Uow
+from assignment_service.use_cases.rules import remove_override, save_rule_set, set_override
+
+router = APIRouter(tags=["rules and overrides"])
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    precedence: int = Field(description="Rules are tried from the lowest precedence up; the first match wins")
+    condition: str = Field(min_length=1, max_length=2000, examples=["industry = healthcare and size in (L, XL)"])
+    territory_code: str | None = Field(default=None, description="The account-based territory the rule assigns")
+    geography: bool = Field(default=False, description="Matched accounts keep their geography territory")
+    rep_external_id: str | None = None
+
+
+class RuleSetIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "fallback": "unassigned",
+                    "rules": [
+                        {
+                            "name": "big-hc",
+                            "precedence": 1,
+                            "condition": "industry = healthcare and size in (L, XL)",
+                            "territory_code": "HC-KEY",
+                        },
+                        {"name": "hc", "precedence": 2, "condition": "industry = healthcare", "geography": True},
+                    ],
+                }
+            ]
+        },
+    )
+
+    rules: list[RuleIn] = Field(max_length=1000)
+    fallback: Literal["geography", "unassigned"] = Field(
+        default="geography", description="Where an account no rule matches goes: its geography territory, or nowhere"
+    )
+
+
+class RuleSetRead(BaseModel):
+    sales_force: str
+    version: int
+    fallback: str
+    rules: list[dict[str, object]]
+    updated_at: datetime
+    accounts_moved: int | None = None
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    territory_code: str | None = Field(default=None, max_length=64)
+    rep_external_id: str | None = Field(default=None, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class OverrideRead(BaseModel):
+    id: str
+    sales_force: str
+    account_external_id: str
+    territory_code: str | None
+    rep_id: str | None
+    note: str | None
+    created_at: datetime
+
+
+@router.put(
+    "/v1/sales-forces/{sales_force}/rule-set",
+    response_model=RuleSetRead,
+    summary="Save a sales force's rules (validated: syntax, fields, types, unreachable rules)",
+)
+async def put_rule_set(
+    sales_force: str, body: RuleSetIn, tenant: TenantId, uow: Uow, response: Response, version: ExpectedVersion
+) -> RuleSetRead:
+    rules = [r.model_dump(exclude_none=True) for r in body.rules]
+    record, moved = await save_rule_set(uow, tenant, sales_force, rules, body.fallback, version)
+    response.headers["ETag"] = etag_of(record.version)
+    return RuleSetRead(
+        sales_force=sales_force,
+        version=record.version,
+        fallback=record.fallback,
+        rules=record.rules,
+        updated_at=record.updated_at,
+        accounts_moved=moved,
+    )
+
+
+@router.get("/v1/sales-forces/{sales_force}/rule-set", response_model=RuleSetRead)
+async def get_rule_set(sales_force: str, tenant: TenantId, uow: Uow, response: Response) -> RuleSetRead:
+    async with uow:
+        record = await uow.assignments.rule_set(tenant, sales_force)
+    if record is None:
+        raise NotFound(f"Sales force {sales_force!r} has no rule set.")
+    response.headers["ETag"] = etag_of(record.version)
+    return RuleSetRead(
+        sales_force=sales_force,
+        version=record.version,
+        fallback=record.fallback,
+        rules=record.rules,
+        updated_at=record.updated_at,
+    )
+
+
+@router.put(
+    "/v1/sales-forces/{sales_force}/overrides/{account_external_id}",
+    response_model=OverrideRead,
+    summary="Pin a named account to a territory and/or rep (survives realignments until removed)",
+)
+async def put_override(
+    sales_force: str, account_external_id: str, body: OverrideIn, tenant: TenantId, uow: Uow
+) -> OverrideRead:
+    record = await set_override(
+        uow, tenant, sales_force, account_external_id, body.territory_code, body.rep_external_id, body.note
+    )
+    return OverrideRead(
+        id=record.id,
+        sales_force=sales_force,
+        account_external_id=account_external_id,
+        territory_code=record.territory_code,
+        rep_id=record.rep_id,
+        note=record.note,
+        created_at=record.created_at,
+    )
+
+
+@router.delete(
+    "/v1/sales-forces/{sales_force}/overrides/{account_external_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Lift an override (kept for audit); the account is assigned by rules and geography again",
+)
+async def delete_override(sales_force: str, account_external_id: str, tenant: TenantId, uow: Uow) -> Response:
+    await remove_override(uow, tenant, sales_force, account_external_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

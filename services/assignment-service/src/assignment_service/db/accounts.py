@@ -1,0 +1,58 @@
+"""Accounts: bulk reads and writes by external id, keyset pages for full passes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assignment_service.db.lists import among
+from assignment_service.db.records import AccountRecord
+
+A = AccountRecord.__table__
+
+
+class AccountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def by_external_ids(self, tenant_id: str, external_ids: Sequence[str]) -> dict[str, Row[Any]]:
+        out: dict[str, Row[Any]] = {}
+        for start in range(0, len(external_ids), 2000):
+            rows = await self._s.execute(
+                select(A).where(
+                    A.c.tenant_id == tenant_id, among(self._s, A.c.external_id, external_ids[start : start + 2000])
+                )
+            )
+            out.update({r.external_id: r for r in rows})
+        return out
+
+    async def by_ids(self, tenant_id: str, ids: Sequence[str], *, live_only: bool = True) -> list[Row[Any]]:
+        out: list[Row[Any]] = []
+        for start in range(0, len(ids), 2000):
+            q = select(A).where(A.c.tenant_id == tenant_id, among(self._s, A.c.id, ids[start : start + 2000]))
+            if live_only:
+                q = q.where(A.c.deleted_at.is_(None))
+            out += (await self._s.execute(q)).all()
+        return out
+
+    async def get(self, tenant_id: str, external_id: str) -> Row[Any] | None:
+        q = select(A).where(A.c.tenant_id == tenant_id, A.c.external_id == external_id)
+        return (await self._s.execute(q)).first()
+
+    async def page(self, tenant_id: str, after_id: str | None, limit: int) -> list[Row[Any]]:
+        """Live accounts in id order after ``after_id``: a keyset page that stays fast at any depth."""
+        q = select(A).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
+        if after_id is not None:
+            q = q.where(A.c.id > after_id)
+        return (await self._s.execute(q.order_by(A.c.id).limit(limit))).all()
+
+    async def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self._s.execute(insert(A), rows)
+
+    async def update_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self._s.execute(update(AccountRecord), rows)

@@ -1,0 +1,172 @@
+"""Current assignments, their history, overrides, rule sets and the sales forces assigned for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assignment_service.db.lists import among
+from assignment_service.db.records import (
+    AssignmentRecord,
+    HistoryRecord,
+    OverrideRecord,
+    RuleSetRecord,
+    SalesForceRecord,
+)
+
+S = AssignmentRecord.__table__
+H = HistoryRecord.__table__
+O = OverrideRecord.__table__  # noqa: E741 - table alias
+
+
+class AssignmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    # sales forces and rule sets
+    async def sales_forces(self, tenant_id: str) -> list[SalesForceRecord]:
+        q = select(SalesForceRecord).where(SalesForceRecord.tenant_id == tenant_id).order_by(SalesForceRecord.name)
+        return list((await self._s.execute(q)).scalars())
+
+    async def sales_force(self, tenant_id: str, name: str) -> SalesForceRecord | None:
+        return await self._s.get(SalesForceRecord, (tenant_id, name))
+
+    def add(self, record: object) -> None:
+        self._s.add(record)
+
+    async def rule_set(self, tenant_id: str, sales_force: str) -> RuleSetRecord | None:
+        return await self._s.get(RuleSetRecord, (tenant_id, sales_force))
+
+    # overrides
+    async def overrides(
+        self, tenant_id: str, sales_force: str, account_ids: Sequence[str] | None
+    ) -> list[OverrideRecord]:
+        q = select(OverrideRecord).where(
+            OverrideRecord.tenant_id == tenant_id,
+            OverrideRecord.sales_force == sales_force,
+            OverrideRecord.removed_at.is_(None),
+        )
+        if account_ids is None:
+            return list((await self._s.execute(q)).scalars())
+        out: list[OverrideRecord] = []
+        for start in range(0, len(account_ids), 2000):
+            chunk = account_ids[start : start + 2000]
+            out += (await self._s.execute(q.where(among(self._s, OverrideRecord.account_id, chunk)))).scalars()
+        return out
+
+    async def override(self, tenant_id: str, sales_force: str, account_id: str) -> OverrideRecord | None:
+        found = await self.overrides(tenant_id, sales_force, [account_id])
+        return found[0] if found else None
+
+    # current assignments
+    async def current(self, tenant_id: str, sales_force: str, account_ids: Sequence[str]) -> dict[str, Row[Any]]:
+        out: dict[str, Row[Any]] = {}
+        for start in range(0, len(account_ids), 2000):
+            chunk = account_ids[start : start + 2000]
+            q = select(S).where(
+                S.c.tenant_id == tenant_id, S.c.sales_force == sales_force, among(self._s, S.c.account_id, chunk)
+            )
+            out.update({r.account_id: r for r in await self._s.execute(q)})
+        return out
+
+    async def account_ids_in_units(self, tenant_id: str, sales_force: str, unit_ids: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for start in range(0, len(unit_ids), 1000):
+            chunk = unit_ids[start : start + 1000]
+            q = select(S.c.account_id).where(
+                S.c.tenant_id == tenant_id, S.c.sales_force == sales_force, among(self._s, S.c.geo_unit_id, chunk)
+            )
+            out += (await self._s.execute(q)).scalars()
+        return out
+
+    async def account_ids_in_territories(self, tenant_id: str, sales_force: str, codes: Sequence[str]) -> list[str]:
+        q = select(S.c.account_id).where(
+            S.c.tenant_id == tenant_id, S.c.sales_force == sales_force, S.c.territory_code.in_(list(codes))
+        )
+        return list((await self._s.execute(q)).scalars())
+
+    async def account_ids_of_rep(self, tenant_id: str, rep_id: str) -> dict[str, list[str]]:
+        q = select(S.c.sales_force, S.c.account_id).where(S.c.tenant_id == tenant_id, S.c.rep_id == rep_id)
+        out: dict[str, list[str]] = {}
+        for r in await self._s.execute(q):
+            out.setdefault(r.sales_force, []).append(r.account_id)
+        return out
+
+    async def of_account(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
+        q = select(S).where(S.c.tenant_id == tenant_id, S.c.account_id == account_id).order_by(S.c.sales_force)
+        return (await self._s.execute(q)).all()
+
+    async def page(
+        self,
+        tenant_id: str,
+        sales_force: str,
+        *,
+        unassigned: bool | None,
+        territory_code: str | None,
+        limit: int,
+        offset: int,
+    ) -> list[Row[Any]]:
+        q = select(S).where(S.c.tenant_id == tenant_id, S.c.sales_force == sales_force)
+        if unassigned is True:
+            q = q.where(S.c.territory_code.is_(None))
+        elif unassigned is False:
+            q = q.where(S.c.territory_code.is_not(None))
+        if territory_code:
+            q = q.where(S.c.territory_code == territory_code)
+        return (await self._s.execute(q.order_by(S.c.external_id).limit(limit).offset(offset))).all()
+
+    async def count_by_territory(self, tenant_id: str, sales_force: str) -> dict[str | None, int]:
+        q = (
+            select(S.c.territory_code, func.count())
+            .where(S.c.tenant_id == tenant_id, S.c.sales_force == sales_force)
+            .group_by(S.c.territory_code)
+        )
+        return {r[0]: int(r[1]) for r in await self._s.execute(q)}
+
+    async def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self._s.execute(insert(S), rows)
+
+    async def update_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self._s.execute(update(AssignmentRecord), rows)
+
+    async def end_for_account(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
+        rows = await self.of_account(tenant_id, account_id)
+        if rows:
+            await self._s.execute(S.delete().where(and_(S.c.tenant_id == tenant_id, S.c.account_id == account_id)))
+        return rows
+
+    # history
+    async def add_history(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self._s.execute(insert(H), rows)
+
+    async def history_of(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
+        q = select(H).where(H.c.tenant_id == tenant_id, H.c.account_id == account_id).order_by(H.c.seq)
+        return (await self._s.execute(q)).all()
+
+    async def run_totals(self, tenant_id: str, run_id: str) -> list[Row[Any]]:
+        """A run's changes grouped by (from, to) territory and rep: counts and potential, summed in SQL."""
+        q = (
+            select(
+                H.c.from_territory_code,
+                H.c.to_territory_code,
+                H.c.from_rep_id,
+                H.c.to_rep_id,
+                func.count().label("accounts"),
+                func.coalesce(func.sum(H.c.potential), 0.0).label("potential"),
+            )
+            .where(H.c.tenant_id == tenant_id, H.c.run_id == run_id)
+            .group_by(H.c.from_territory_code, H.c.to_territory_code, H.c.from_rep_id, H.c.to_rep_id)
+        )
+        return (await self._s.execute(q)).all()
+
+    async def run_changes(self, tenant_id: str, run_id: str, limit: int | None, offset: int) -> list[Row[Any]]:
+        q = select(H).where(H.c.tenant_id == tenant_id, H.c.run_id == run_id).order_by(H.c.seq).offset(offset)
+        if limit is not None:
+            q = q.limit(limit)
+        return (await self._s.execute(q)).all()

@@ -1,0 +1,112 @@
+"""The only place assignment-service commits: changes and their outbox rows (and webhook deliveries) together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+from territory_shared.api.problems import Conflict, PreconditionFailed
+from territory_shared.events.contracts import CONTRACTS, EventData
+from territory_shared.events.envelope import CloudEvent, new_event
+from territory_shared.logs import correlation_id
+from territory_shared.messaging.outbox import add_to_outbox
+
+from assignment_service.db.accounts import AccountRepository
+from assignment_service.db.assignments import AssignmentRepository
+from assignment_service.db.records import OUTBOX
+from assignment_service.db.reps import RepRepository
+from assignment_service.db.runs import RunRepository
+
+SOURCE = "/assignment-service"
+_TYPE_BY_MODEL = {c.model: c.type for c in CONTRACTS.values()}
+
+
+class UnitOfWork:
+    """``async with uow:`` opens a transaction; ``await uow.commit()`` writes changes and events together."""
+
+    accounts: AccountRepository
+    reps: RepRepository
+    assignments: AssignmentRepository
+    runs: RunRepository
+    session: AsyncSession
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], on_commit: Callable[[], None]) -> None:
+        self._sessions = sessions
+        self._on_commit = on_commit
+        self._events: list[CloudEvent] = []
+        self._external: AsyncSession | None = None
+
+    @classmethod
+    def in_session(cls, session: AsyncSession) -> UnitOfWork:
+        """A unit of work inside a transaction someone else commits (the inbox consumer's)."""
+        uow = cls(None, lambda: None)  # type: ignore[arg-type]
+        uow._external = session
+        return uow
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._external or self._sessions()
+        self.accounts = AccountRepository(self.session)
+        self.reps = RepRepository(self.session)
+        self.assignments = AssignmentRepository(self.session)
+        self.runs = RunRepository(self.session)
+        self._events = []
+        self._wrote_events = False
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._external is not None:
+            return
+        self.session.expunge_all()
+        await self.session.rollback()
+        await self.session.close()
+
+    def emit(self, tenant_id: str, subject: str, data: EventData) -> CloudEvent:
+        event = new_event(
+            source=SOURCE,
+            type=_TYPE_BY_MODEL[type(data)],
+            subject=subject,
+            tenant_id=tenant_id,
+            data=data,
+            correlation_id=correlation_id.get(),
+        )
+        self._events.append(event)
+        return event
+
+    async def flush(self) -> None:
+        try:
+            await self.session.flush()
+        except StaleDataError:
+            raise PreconditionFailed(
+                "The resource was changed by another request meanwhile; reload and retry."
+            ) from None
+        except IntegrityError as exc:
+            raise Conflict(f"The change conflicts with another one made meanwhile: {exc.orig}") from None
+
+    async def _stage_events(self) -> None:
+        await self.flush()
+        await add_to_outbox(self.session, OUTBOX, self._events)
+        self._wrote_events = self._wrote_events or bool(self._events)
+        self._events = []
+
+    async def stage_events(self) -> None:
+        """Write the events emitted so far to the outbox now (same transaction), so a large change does not
+        hold them all in memory until the commit."""
+        await self._stage_events()
+
+    async def commit(self) -> None:
+        if self._external is not None:
+            await self._stage_events()  # the owner of the transaction commits
+            return
+        await self._stage_events()
+        had_events = self._wrote_events
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:
+            raise Conflict(f"The change conflicts with another one made meanwhile: {exc.orig}") from None
+        if had_events:
+            self._on_commit()

@@ -1,0 +1,323 @@
+"""Realignment: apply a published alignment, preview a draft, recompute a whole sales force.
+
+On ``geo.alignment.published.v1`` the accounts in the changed units move (incremental, when the new alignment
+uses the layer the sales force's accounts were located in), or every account is located again (a new sales
+force, or another layer). Every change goes to the history with the run's id and is announced; when the last
+part of the event is applied, one ``assignment.realignment.completed.v1`` notice summarises the run per rep
+and per territory, and a delivery is queued for each registered webhook in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from territory_shared.events.assignment import RealignmentCompletedV1, RepChange, TerritoryChange
+from territory_shared.events.geo import AlignmentPublishedV1
+
+from assignment_service.db.records import RealignmentRunRecord
+from assignment_service.db.unit_of_work import UnitOfWork
+from assignment_service.domain.assignment import GeoAnswer, Override, account_facts
+from assignment_service.use_cases.assign import Move, Plan, load_plan, locate_accounts, reassign, sales_force_record
+from assignment_service.use_cases.ports import GeoClient
+from assignment_service.use_cases.webhooks import queue_deliveries
+
+PAGE = 5_000
+
+ProgressFn = Callable[[str, float, str | None], Awaitable[None]]
+
+
+async def apply_published_alignment(
+    uow: UnitOfWork, geo: GeoClient, tenant_id: str, data: AlignmentPublishedV1
+) -> None:
+    async with uow:
+        run = await uow.runs.run_for(tenant_id, data.alignment_id, data.version)
+        if run is not None and data.part in run.parts_done:
+            return
+        sf = await sales_force_record(uow, tenant_id, data.sales_force)
+        if run is None:
+            info = await geo.alignment(tenant_id, data.alignment_id)
+            layer_id = info.layer_id if info else None
+            incremental = (
+                sf.alignment_id is not None
+                and sf.alignment_id == data.previous_alignment_id
+                and sf.layer_id is not None
+                and sf.layer_id == layer_id
+            )
+            run = RealignmentRunRecord(
+                id=str(uuid.uuid4()),
+                tenant_id=tenant_id,
+                sales_force=data.sales_force,
+                alignment_id=data.alignment_id,
+                alignment_version=data.version,
+                previous_alignment_id=data.previous_alignment_id,
+                mode="incremental" if incremental else "full",
+                parts=data.parts,
+                parts_done=[],
+                status="running",
+                accounts_moved=0,
+                started_at=datetime.now(UTC),
+            )
+            uow.runs.add(run)
+            sf.alignment_id, sf.alignment_version, sf.layer_id = data.alignment_id, data.version, layer_id
+            sf.updated_at = datetime.now(UTC)
+            await uow.flush()
+            plan = await load_plan(uow, tenant_id, sf)
+            if run.mode == "full":
+                run.accounts_moved += await _relocate_all(uow, geo, tenant_id, plan, run.id, data.alignment_id)
+        else:
+            plan = await load_plan(uow, tenant_id, sf)
+        if run.mode == "incremental":
+            new_code = {c.unit_id: c.to_territory_code for c in data.changes}
+            ids = await uow.assignments.account_ids_in_units(tenant_id, sf.name, list(new_code))
+            for start in range(0, len(ids), PAGE):
+                accounts = await uow.accounts.by_ids(tenant_id, ids[start : start + PAGE])
+                current = await uow.assignments.current(tenant_id, sf.name, [a.id for a in accounts])
+                answers = {
+                    a.id: GeoAnswer(current[a.id].geo_unit_id, new_code[current[a.id].geo_unit_id], data.alignment_id)
+                    for a in accounts
+                }
+                moves = await reassign(
+                    uow, tenant_id, plan, accounts, trigger="realignment", geo=answers, run_id=run.id
+                )
+                run.accounts_moved += len(moves)
+            # Accounts in unchanged units keep their territory; they now belong to the new alignment.
+            await uow.session.execute(_retag_alignment(), {"t": tenant_id, "sf": sf.name, "a": data.alignment_id})
+        run.parts_done = [*run.parts_done, data.part]
+        if len(set(run.parts_done)) >= run.parts:
+            await _complete(uow, tenant_id, run)
+        await uow.commit()
+
+
+def _retag_alignment():  # type: ignore[no-untyped-def]
+    from sqlalchemy import bindparam, update
+
+    from assignment_service.db.records import AssignmentRecord
+
+    return (
+        update(AssignmentRecord)
+        .where(
+            AssignmentRecord.tenant_id == bindparam("t"),
+            AssignmentRecord.sales_force == bindparam("sf"),
+            AssignmentRecord.alignment_id.is_not(None),
+        )
+        .values(alignment_id=bindparam("a"))
+    )
+
+
+async def _relocate_all(
+    uow: UnitOfWork,
+    geo: GeoClient,
+    tenant_id: str,
+    plan: Plan,
+    run_id: str | None,
+    alignment_id: str | None,
+    progress: ProgressFn | None = None,
+    trigger: str = "realignment",
+) -> int:
+    """Locate every live account again and recompute, page by page."""
+    moved, after, done = 0, None, 0
+    while True:
+        accounts = await uow.accounts.page(tenant_id, after, PAGE)
+        if not accounts:
+            return moved
+        if alignment_id is not None:
+            answers, _, _ = await locate_accounts(geo, tenant_id, accounts, alignment_id=alignment_id)
+        else:
+            answers, _, _ = {}, None, None
+        moved += len(
+            await reassign(
+                uow, tenant_id, plan, accounts, trigger=trigger, geo=answers, run_id=run_id, alignment_id=alignment_id
+            )
+        )
+        after, done = accounts[-1].id, done + len(accounts)
+        if progress is not None:
+            await progress("assigning", min(95.0, 5 + done / 10_000), f"{done:,} accounts")
+
+
+async def _complete(uow: UnitOfWork, tenant_id: str, run: RealignmentRunRecord) -> None:
+    totals = [
+        Flow(
+            t.from_territory_code, t.to_territory_code, t.from_rep_id, t.to_rep_id, int(t.accounts), float(t.potential)
+        )
+        for t in await uow.assignments.run_totals(tenant_id, run.id)
+    ]
+    rep_ext = await uow.reps.external_ids(tenant_id)
+    notice = RealignmentCompletedV1(
+        run_id=run.id,
+        sales_force=run.sales_force,
+        alignment_id=run.alignment_id,
+        alignment_version=run.alignment_version,
+        previous_alignment_id=run.previous_alignment_id,
+        accounts_moved=sum(f.accounts for f in totals),
+        potential_moved=round(sum(f.potential for f in totals), 2),
+        reps=summarise_reps(totals, rep_ext),
+        territories=summarise_territories(totals),
+    )
+    run.status, run.completed_at, run.accounts_moved = "completed", datetime.now(UTC), notice.accounts_moved
+    run.summary = notice.model_dump(mode="json")
+    event = uow.emit(tenant_id, run.id, notice)
+    await queue_deliveries(uow, tenant_id, event)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Accounts that went from one (territory, rep) to another, and their potential."""
+
+    from_territory: str | None
+    to_territory: str | None
+    from_rep: str | None
+    to_rep: str | None
+    accounts: int
+    potential: float
+
+
+def flows(moves: Iterable[Move]) -> list[Flow]:
+    return [Flow(m.from_territory, m.to_territory, m.from_rep, m.to_rep, 1, m.potential) for m in moves]
+
+
+def summarise_reps(moves: Iterable[Flow], rep_ext: dict[str, str]) -> list[RepChange]:
+    acc: dict[str | None, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
+    for m in moves:
+        if m.from_rep == m.to_rep:
+            continue
+        acc[m.to_rep][0] += m.accounts
+        acc[m.to_rep][2] += m.potential
+        acc[m.from_rep][1] += m.accounts
+        acc[m.from_rep][3] += m.potential
+    return [
+        RepChange(
+            rep_id=rep,
+            rep_external_id=rep_ext.get(rep) if rep else None,
+            accounts_gained=int(v[0]),
+            accounts_lost=int(v[1]),
+            potential_gained=round(v[2], 2),
+            potential_lost=round(v[3], 2),
+        )
+        for rep, v in sorted(acc.items(), key=lambda kv: (kv[0] is None, rep_ext.get(kv[0] or "", kv[0] or "")))
+    ]
+
+
+def summarise_territories(moves: Iterable[Flow]) -> list[TerritoryChange]:
+    acc: dict[str | None, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
+    for m in moves:
+        if m.from_territory == m.to_territory:
+            continue
+        acc[m.to_territory][0] += m.accounts
+        acc[m.to_territory][2] += m.potential
+        acc[m.from_territory][1] += m.accounts
+        acc[m.from_territory][3] += m.potential
+    return [
+        TerritoryChange(
+            territory_code=code,
+            accounts_gained=int(v[0]),
+            accounts_lost=int(v[1]),
+            potential_gained=round(v[2], 2),
+            potential_lost=round(v[3], 2),
+        )
+        for code, v in sorted(acc.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+    ]
+
+
+async def preview_alignment(
+    uow: UnitOfWork, geo: GeoClient, tenant_id: str, alignment_id: str, changes_listed: int = 1000
+) -> dict[str, Any]:
+    """What publishing the draft would change, computed exactly as publishing does, without writing anything."""
+    info = await geo.alignment(tenant_id, alignment_id)
+    if info is None:
+        from territory_shared.api.problems import NotFound
+
+        raise NotFound(f"Alignment {alignment_id} does not exist.", field="alignment_id")
+    moves: list[Move] = []
+    async with uow:
+        sf = await uow.assignments.sales_force(tenant_id, info.sales_force)
+        if sf is None:
+            from assignment_service.db.records import SalesForceRecord
+
+            sf = SalesForceRecord(tenant_id=tenant_id, name=info.sales_force, updated_at=datetime.now(UTC))
+        sf_alignment = alignment_id
+        plan = await load_plan(uow, tenant_id, sf)
+        plan.plan = type(plan.plan)(plan.plan.name, plan.plan.rules, plan.plan.primary_rep, True)
+        after = None
+        while True:
+            accounts = await uow.accounts.page(tenant_id, after, PAGE)
+            if not accounts:
+                break
+            answers, _, _ = await locate_accounts(geo, tenant_id, accounts, alignment_id=sf_alignment)
+            ids = [a.id for a in accounts]
+            current = await uow.assignments.current(tenant_id, info.sales_force, ids)
+            overrides = {
+                o.account_id: Override(o.territory_code, o.rep_id)
+                for o in await uow.assignments.overrides(tenant_id, info.sales_force, ids)
+            }
+            for a in accounts:
+                answer = answers.get(a.id) if a.lat is not None else None
+                if answer is None and a.lat is not None:
+                    answer = GeoAnswer(None, None, alignment_id)
+                d = plan.plan.decide(account_facts(a), answer, overrides.get(a.id))
+                before = current.get(a.id)
+                old_t, old_r = (before.territory_code, before.rep_id) if before else (None, None)
+                if before is not None and (old_t, old_r) != (d.territory_code, d.rep_id):
+                    moves.append(
+                        Move(a.id, a.external_id, old_t, d.territory_code, old_r, d.rep_id, float(a.potential or 0))
+                    )
+            after = accounts[-1].id
+        rep_ext = plan.rep_external_ids
+    return {
+        "alignment_id": alignment_id,
+        "sales_force": info.sales_force,
+        "accounts_moved": len(moves),
+        "potential_moved": round(sum(m.potential for m in moves), 2),
+        "reps": [r.model_dump() for r in summarise_reps(flows(moves), rep_ext)],
+        "territories": [t.model_dump() for t in summarise_territories(flows(moves))],
+        "changes_truncated": len(moves) > changes_listed,
+        "changes": [
+            {
+                "account_id": m.account_id,
+                "external_id": m.external_id,
+                "from_territory_code": m.from_territory,
+                "to_territory_code": m.to_territory,
+                "from_rep_external_id": rep_ext.get(m.from_rep) if m.from_rep else None,
+                "to_rep_external_id": rep_ext.get(m.to_rep) if m.to_rep else None,
+                "potential": m.potential,
+            }
+            for m in sorted(moves, key=lambda m: m.external_id)[:changes_listed]
+        ],
+    }
+
+
+async def recompute_sales_force(
+    uow: UnitOfWork, geo: GeoClient, tenant_id: str, sales_force: str, progress: ProgressFn
+) -> dict[str, Any]:
+    """Full recompute (a job): locate every account in the active alignment, apply rules and overrides."""
+    async with uow:
+        sf = await sales_force_record(uow, tenant_id, sales_force)
+        located = await geo.locate(tenant_id, [], sales_force=sales_force)
+        if located is not None and located.alignment_id != sf.alignment_id:
+            info = await geo.alignment(tenant_id, located.alignment_id)
+            sf.alignment_id, sf.alignment_version = located.alignment_id, located.alignment_version
+            sf.layer_id = info.layer_id if info else None
+        elif located is None:
+            sf.alignment_id = sf.alignment_version = sf.layer_id = None
+        await uow.flush()
+        plan = await load_plan(uow, tenant_id, sf)
+        await progress("assigning", 5, None)
+        moved = await _relocate_all(
+            uow, geo, tenant_id, plan, None, sf.alignment_id, progress=progress, trigger="recompute"
+        )
+        await progress("committing", 97, None)
+        await uow.commit()
+    counts: dict[str | None, int]
+    async with uow:
+        counts = await uow.assignments.count_by_territory(tenant_id, sales_force)
+    return {
+        "sales_force": sales_force,
+        "alignment_id": sf.alignment_id,
+        "accounts_moved": moved,
+        "assigned": sum(n for c, n in counts.items() if c is not None),
+        "unassigned": counts.get(None, 0),
+    }

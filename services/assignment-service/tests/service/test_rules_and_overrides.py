@@ -1,0 +1,180 @@
+"""Rules with precedence, overlay sales forces, overrides that survive realignment, rule-set validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import upsert
+from .geography import (
+    CHARLOTTE,
+    DURHAM,
+    DURHAM_CITY,
+    MECKLENBURG,
+    RALEIGH,
+    WAKE,
+    draft,
+    import_nc,
+    owners,
+    publish,
+    rep,
+)
+
+pytestmark = pytest.mark.postgis
+
+
+@pytest.fixture
+def nc(client, tenant, tmp_path):
+    layer = import_nc(client, tenant, tmp_path)
+    publish(client, tenant, draft(client, tenant, layer, {"EAST": [WAKE, DURHAM], "WEST": [MECKLENBURG]}))
+    rows = [
+        {"external_id": "clinic", "lat": RALEIGH[1], "lon": RALEIGH[0], "industry": "Healthcare", "size": "S"},
+        {
+            "external_id": "hospital",
+            "lat": DURHAM_CITY[1],
+            "lon": DURHAM_CITY[0],
+            "industry": "healthcare",
+            "size": "XL",
+        },
+        {"external_id": "shop", "lat": CHARLOTTE[1], "lon": CHARLOTTE[0], "industry": "retail", "size": "L"},
+        {"external_id": "bank", "lat": RALEIGH[1], "lon": RALEIGH[0], "industry": "finance", "potential": 2e6},
+    ]
+    assert upsert(client, tenant, rows).status_code == 200
+    return tenant, layer
+
+
+def test_rules_apply_by_precedence_and_the_rest_falls_back_to_geography(client, nc):
+    tenant, _ = nc
+    key_rep = rep(client, tenant, "kim", "HC-KEY")
+    body = {
+        "fallback": "geography",
+        "rules": [
+            {"name": "hc", "precedence": 20, "condition": "industry = healthcare", "territory_code": "HC"},
+            {
+                "name": "hc-key",
+                "precedence": 10,
+                "condition": "industry = healthcare and size in (L, XL)",
+                "territory_code": "HC-KEY",
+            },
+            {
+                "name": "big",
+                "precedence": 30,
+                "condition": "potential >= 1e6 or custom.beds > 500",
+                "territory_code": "KEY",
+            },
+        ],
+    }
+    r = client.put("/v1/sales-forces/field/rule-set", json=body, headers=tenant)
+    assert r.status_code == 200, r.text
+    assert r.headers["etag"] == '"1"'
+    now = owners(client, tenant)
+    assert now["hospital"] == ("HC-KEY", key_rep, "rule")
+    assert now["clinic"][:1] == ("HC",) and now["clinic"][2] == "rule"
+    assert now["bank"][0] == "KEY"
+    assert now["shop"][0] == "WEST" and now["shop"][2] == "geography"
+    stale = client.put("/v1/sales-forces/field/rule-set", json=body, headers={**tenant, "If-Match": '"0"'})
+    assert stale.status_code == 412
+
+
+def test_an_overlay_sales_force_assigns_only_the_accounts_its_rules_select(client, nc):
+    tenant, layer = nc
+    publish(client, tenant, draft(client, tenant, layer, {"HC-EAST": [WAKE, DURHAM]}, sales_force="hc-overlay"))
+    body = {
+        "fallback": "unassigned",
+        "rules": [{"name": "hc", "precedence": 1, "condition": "industry = 'healthcare'", "geography": True}],
+    }
+    assert client.put("/v1/sales-forces/hc-overlay/rule-set", json=body, headers=tenant).status_code == 200
+    now = owners(client, tenant, "hc-overlay")
+    assert now["clinic"][0] == "HC-EAST" and now["hospital"][0] == "HC-EAST" and now["clinic"][2] == "rule"
+    assert now["shop"][0] is None and now["bank"][0] is None
+    unassigned = client.get("/v1/sales-forces/hc-overlay/assignments?unassigned=true", headers=tenant).json()
+    assert {u["external_id"]: u["reason"] for u in unassigned["items"]}["shop"].startswith("no rule")
+    # The field sales force is not touched by the overlay.
+    assert owners(client, tenant)["clinic"][0] == "EAST"
+
+
+def test_an_override_survives_a_realignment_until_it_is_removed(client, nc):
+    tenant, layer = nc
+    r = client.put(
+        "/v1/sales-forces/field/overrides/clinic",
+        json={"territory_code": "WEST", "note": "CEO's friend"},
+        headers=tenant,
+    )
+    assert r.status_code == 200, r.text
+    assert owners(client, tenant)["clinic"][0::2] == ("WEST", "override")
+    # Wake moves to a new territory NORTH: the pinned clinic stays in WEST, the bank follows Wake.
+    run = publish(
+        client, tenant, draft(client, tenant, layer, {"NORTH": [WAKE], "EAST": [DURHAM], "WEST": [MECKLENBURG]})
+    )
+    now = owners(client, tenant)
+    assert now["clinic"][0::2] == ("WEST", "override") and now["bank"][0] == "NORTH"
+    changes = client.get(f"/v1/realignments/{run['id']}/changes", headers=tenant).json()["items"]
+    assert [c["external_id"] for c in changes] == ["bank"]
+    assert client.delete("/v1/sales-forces/field/overrides/clinic", headers=tenant).status_code == 204
+    assert owners(client, tenant)["clinic"][0::2] == ("NORTH", "geography")
+    assert client.delete("/v1/sales-forces/field/overrides/clinic", headers=tenant).status_code == 404
+
+
+def test_a_rule_set_with_unknown_fields_bad_types_or_unreachable_rules_is_refused_whole(client, tenant):
+    body = {
+        "rules": [
+            {"name": "a", "precedence": 1, "condition": "industri = healthcare", "territory_code": "A"},
+            {"name": "b", "precedence": 2, "condition": "potential > big", "territory_code": "B"},
+            {"name": "c", "precedence": 3, "condition": "size in (L, XXL) and (", "territory_code": "C"},
+            {"name": "d", "precedence": 3, "condition": "industry < 'x'", "territory_code": "D"},
+        ]
+    }
+    r = client.put("/v1/sales-forces/field/rule-set", json=body, headers=tenant)
+    assert r.status_code == 400, r.text
+    problems = {(e["rule"], e["field"]) for e in r.json()["errors"]}
+    assert problems == {
+        ("a", "industri"),
+        ("b", "potential"),
+        ("c", "condition"),
+        ("d", "precedence"),
+        ("d", "industry"),
+    }
+    unreachable = {
+        "rules": [
+            {"name": "all-hc", "precedence": 1, "condition": "industry = healthcare", "territory_code": "A"},
+            {
+                "name": "big-hc",
+                "precedence": 2,
+                "condition": "industry = healthcare and size = XL",
+                "territory_code": "B",
+            },
+            {"name": "never", "precedence": 3, "condition": "potential > 10 and potential < 5", "territory_code": "C"},
+        ]
+    }
+    r = client.put("/v1/sales-forces/field/rule-set", json=unreachable, headers=tenant)
+    assert r.status_code == 400
+    reasons = {e["rule"]: e["reason"] for e in r.json()["errors"]}
+    assert "all-hc" in reasons["big-hc"] and "never be true" in reasons["never"]
+    assert client.get("/v1/sales-forces/field/rule-set", headers=tenant).status_code == 404
+
+
+def test_owner_of_an_account_a_location_and_a_zip_code(client, nc):
+    tenant, _ = nc
+    ana = rep(client, tenant, "ana", "EAST")
+    by_account = client.get("/v1/sales-forces/field/owner?account=bank", headers=tenant).json()
+    assert by_account["territory_code"] == "EAST" and by_account["rep_external_id"] == "ana"
+    by_point = client.get(f"/v1/sales-forces/field/owner?lat={RALEIGH[1]}&lon={RALEIGH[0]}", headers=tenant).json()
+    assert by_point["territory_code"] == "EAST" and by_point["rep_id"] == ana and by_point["unit_id"] == WAKE
+    by_zip = client.get("/v1/sales-forces/field/owner?zip=27701", headers=tenant).json()  # Durham
+    assert by_zip["territory_code"] == "EAST" and by_zip["location_precision"] == "zip-centroid"
+
+
+def test_deactivating_a_rep_reassigns_only_its_territories_and_keeps_the_roster(client, nc):
+    tenant, _ = nc
+    ana = rep(client, tenant, "ana", "EAST")
+    assert owners(client, tenant)["bank"][1] == ana
+    r = client.put("/v1/reps/ana", json={"name": "ana", "active": False}, headers=tenant)
+    assert r.status_code == 200 and r.json()["version"] == 2
+    assert owners(client, tenant)["bank"][:2] == ("EAST", None)
+    assert len(client.get("/v1/roster-entries?territory_code=EAST", headers=tenant).json()) == 1
+    rep(client, tenant, "cy", "EAST")
+    entry = client.get("/v1/roster-entries?rep_external_id=cy", headers=tenant).json()[0]
+    assert owners(client, tenant)["bank"][1] == entry["rep_id"]
+    ended = client.post(f"/v1/roster-entries/{entry['id']}/end", headers=tenant).json()
+    assert ended["ended_at"] is not None and owners(client, tenant)["bank"][1] is None
+    history = client.get("/v1/accounts/bank/history", headers=tenant).json()
+    assert [h["trigger"] for h in history] == ["account", "roster", "rep", "roster", "roster"]
