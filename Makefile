@@ -9,7 +9,7 @@ UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 ARGS ?=
 
-.PHONY: help install-uv install run infra-up infra-down test test-unit test-service test-e2e lint format schemas bench clean
+.PHONY: help install-uv install web run infra-up infra-down test test-unit test-e2e test-deploy config-doc lint format schemas bench clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
