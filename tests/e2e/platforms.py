@@ -8,7 +8,6 @@ namespace, so tests never see each other's events.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import uuid
@@ -18,6 +17,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from territory_shared.messaging.bus import OutgoingMessage
 from territory_shared.messaging.inprocess_bus import InProcessBus
 
+from tests.support.aio import run_coroutine
 from tests.support.postgres import async_url, create_database, drop_database
 from tests.support.processes import ServiceProcess, free_port, wait_ready
 
@@ -148,7 +148,7 @@ class EmbeddedPlatform:
     def inject(self, topic: str, messages: list[tuple[str, bytes]]) -> None:
         bus = InProcessBus(self.data_dir / "bus.sqlite")
         try:
-            asyncio.run(bus.publisher().publish([OutgoingMessage(topic, k, v) for k, v in messages]))
+            run_coroutine(bus.publisher().publish([OutgoingMessage(topic, k, v) for k, v in messages]))
         finally:
             bus.log.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 from sqlalchemy import NullPool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.support.aio import run_coroutine
 from tests.support.postgres import async_url, create_database, drop_database
 
 
@@ -37,4 +37,4 @@ def fetch_all(database_url: str, sql: str, **params: object) -> list[dict[str, o
         finally:
             await engine.dispose()
 
-    return asyncio.run(run())
+    return run_coroutine(run())

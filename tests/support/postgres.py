@@ -5,11 +5,12 @@ Tests that need PostGIS fail (they never skip) when it is not there: ``make test
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 
 import asyncpg
+
+from tests.support.aio import run_coroutine
 
 SERVER = os.environ.get("TEST_PG_SERVER", "territory:territory@127.0.0.1:5432")
 
@@ -29,9 +30,9 @@ async def _admin(sql: str) -> None:
 def create_database(prefix: str) -> str:
     """Create an empty database (migrations add postgis); return its name."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    run_coroutine(_admin(f'CREATE DATABASE "{name}"'))
     return name
 
 
 def drop_database(name: str) -> None:
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_coroutine(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

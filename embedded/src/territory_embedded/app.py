@@ -99,9 +99,11 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
 
     @app.get("/v1/demo", tags=["operations"], summary="What the demo loaded, or that it is still loading")
     async def demo_status() -> JSONResponse:
-        marker = data_dir / "demo-loaded.json"
+        marker, accounts = data_dir / "demo-loaded.json", data_dir / "demo-accounts-loaded.json"
         if marker.exists():
-            return JSONResponse({"status": "loaded", **json.loads(marker.read_text())})
+            status = {"status": "loaded", **json.loads(marker.read_text())}
+            status["accounts"] = json.loads(accounts.read_text()) if accounts.exists() else "loading"
+            return JSONResponse(status)
         return JSONResponse({"status": "loading" if load_demo_data else "not requested"})
 
     for prefix, service in services.items():

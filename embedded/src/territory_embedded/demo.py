@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import shapely
+import shapely.geometry
 from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,22 @@ log = logging.getLogger(__name__)
 TENANT = "demo"
 SALES_FORCE = "field"
 MARKER = "demo-loaded.json"
+ACCOUNTS_MARKER = "demo-accounts-loaded.json"
+ACCOUNT_CHUNK = 10_000
+# The accounts CSV's columns that assignment-service takes, with its names.
+ACCOUNT_COLUMNS = {
+    "external_id": "external_id",
+    "name": "name",
+    "lat": "lat",
+    "lon": "lon",
+    "zip": "zip",
+    "industry": "industry",
+    "size_class": "size",
+    "potential": "potential",
+    "revenue": "revenue",
+    "visits_per_year": "visits_per_year",
+    "workload_hours": "workload_hours",
+}
 
 
 class DemoLoadFailed(Exception):
@@ -33,7 +51,9 @@ class DemoLoadFailed(Exception):
 async def load_demo(app: FastAPI, data_dir: Path, accounts: int = 50_000, reps: int = 100) -> dict[str, Any]:
     marker = data_dir / MARKER
     if await asyncio.to_thread(marker.exists):
-        return json.loads(await asyncio.to_thread(marker.read_text))
+        loaded = json.loads(await asyncio.to_thread(marker.read_text))
+        await load_demo_accounts(app, data_dir, Path(loaded["source"]), loaded["alignment_id"])
+        return loaded
     started = time.perf_counter()
     from territory_geodata.demo import build_demo  # imported here: only the demo needs the data builder
 
@@ -56,7 +76,73 @@ async def load_demo(app: FastAPI, data_dir: Path, accounts: int = 50_000, reps: 
     }
     await asyncio.to_thread(marker.write_text, json.dumps(loaded, indent=2))
     log.info("demo loaded in %.1f s: tenant %s, layer %s, alignment %s", loaded["seconds"], TENANT, layer_id, alignment)
+    await load_demo_accounts(app, data_dir, build.out_dir, alignment)
     return loaded
+
+
+async def load_demo_accounts(app: FastAPI, data_dir: Path, source: Path, alignment_id: str) -> None:
+    """Reps, one per territory (the nearest to it), and the accounts, through assignment-service's API.
+
+    Runs after the map's territories are in place; upserts are idempotent, so an interrupted load
+    simply runs again at the next start.
+    """
+    marker = data_dir / ACCOUNTS_MARKER
+    if await asyncio.to_thread(marker.exists):
+        return
+    started = time.perf_counter()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://embedded", headers={"X-Tenant-ID": TENANT}, timeout=600
+    ) as client:
+        reps = list(csv.DictReader(io.StringIO(await asyncio.to_thread((source / "reps.csv").read_text))))
+        for rep in reps:
+            body = {
+                "name": rep["name"],
+                "home_lat": float(rep["home_lat"]),
+                "home_lon": float(rep["home_lon"]),
+                "capacity_hours": float(rep["capacity_hours"]),
+                "role": rep["role"][:50],
+            }
+            _ok(await client.put(f"/assignment/v1/reps/{rep['external_id']}", json=body), 200, 201)
+        for territory_code, rep_id in await _nearest_reps(client, alignment_id, reps):
+            entry = {"sales_force": SALES_FORCE, "territory_code": territory_code, "rep_external_id": rep_id}
+            _ok(await client.post("/assignment/v1/roster-entries", json=entry), 201)
+        rows = list(csv.DictReader(io.StringIO(await asyncio.to_thread((source / "accounts.csv").read_text))))
+        for start in range(0, len(rows), ACCOUNT_CHUNK):
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(ACCOUNT_COLUMNS.values())
+            for row in rows[start : start + ACCOUNT_CHUNK]:
+                writer.writerow(row[c] for c in ACCOUNT_COLUMNS)
+            r = await client.post(
+                "/assignment/v1/accounts/bulk",
+                content=out.getvalue().encode(),
+                headers={"content-type": "text/csv", "Idempotency-Key": f"demo-accounts-{start}"},
+            )
+            _ok(r, 200)
+    seconds = round(time.perf_counter() - started, 1)
+    summary = {"reps": len(reps), "accounts": len(rows), "seconds": seconds}
+    await asyncio.to_thread(marker.write_text, json.dumps(summary))
+    log.info("demo accounts loaded in %.1f s: %d reps, %d accounts", seconds, len(reps), len(rows))
+
+
+async def _nearest_reps(
+    client: httpx.AsyncClient, alignment_id: str, reps: list[dict[str, str]]
+) -> list[tuple[str, str]]:
+    """Each leaf territory gets the free rep living nearest to it (greedy, biggest territories first)."""
+    shapes = (await client.get(f"/geo/v1/alignments/{alignment_id}/territories.geojson")).json()["features"]
+    leaves = [f for f in shapes if f["properties"]["parent_id"] and f["geometry"]]
+    leaves.sort(key=lambda f: -f["properties"]["unit_count"])
+    free = {r["external_id"]: (float(r["home_lon"]), float(r["home_lat"])) for r in reps}
+    pairs = []
+    for leaf in leaves:
+        if not free:
+            break
+        centre = shapely.geometry.shape(leaf["geometry"]).representative_point()
+        rep_id = min(free, key=lambda r: (free[r][0] - centre.x) ** 2 + (free[r][1] - centre.y) ** 2)
+        pairs.append((leaf["properties"]["code"], rep_id))
+        del free[rep_id]
+    return pairs
 
 
 async def _import_counties(client: httpx.AsyncClient, path: Path) -> str:
@@ -108,8 +194,8 @@ async def _wait(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
         await asyncio.sleep(0.1)
 
 
-def _ok(response: httpx.Response, status: int) -> None:
-    if response.status_code != status:
+def _ok(response: httpx.Response, *statuses: int) -> None:
+    if response.status_code not in statuses:
         raise DemoLoadFailed(
             f"{response.request.method} {response.request.url.path} -> {response.status_code}: {response.text[:500]}"
         )
