@@ -268,13 +268,12 @@ def test_publishing_realigns_accounts_and_notifies_the_topic_and_a_webhook_that_
             deadline_s=60,
             message="one notice per run on the topic",
         )
-        deliveries = eventually(
-            lambda: [
-                d for d in assignment.get(f"/v1/webhooks/{hook.json()['id']}/deliveries").json() if d["attempts"] >= 1
-            ],
-            deadline_s=30,
-            message="each notice tried at the receiver that is down",
-        )
+        def tried() -> list[dict]:
+            rows = assignment.get(f"/v1/webhooks/{hook.json()['id']}/deliveries").json()
+            attempted = [d for d in rows if d["attempts"] >= 1]
+            return attempted if len(attempted) == 3 else []
+
+        deliveries = eventually(tried, deadline_s=60, message="each notice tried at the receiver that is down")
         assert len(deliveries) == 3 and {d["status"] for d in deliveries} == {"pending"}
         receiver.start()
         try:

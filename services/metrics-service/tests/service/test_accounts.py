@@ -169,7 +169,7 @@ def test_accounts_that_unbalance_an_active_alignment_are_told_once(client, setup
     db = client.app.state.metrics.state.runtime.settings.database_url
 
     def told() -> list[dict]:
-        rows_ = fetch_all(db, "SELECT payload FROM outbox WHERE event_type = :t", t=OUT_OF_BALANCE)
+        rows_ = fetch_all(db, "SELECT payload FROM outbox WHERE event_type = :t ORDER BY seq", t=OUT_OF_BALANCE)
         data = [json.loads(bytes(r["payload"]))["data"] for r in rows_]
         return [d for d in data if d["alignment_id"] == a and d["metric"] == "account_potential"]
 
