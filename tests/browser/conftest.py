@@ -233,9 +233,16 @@ class MapPage:
         )
 
     def unit_point(self, unit_id: str) -> dict[str, float]:
-        point = self.page.evaluate("(u) => window.territoryMap.unitScreenPoint(u)", unit_id)
-        assert point, f"unit {unit_id} is not on the map"
-        return point
+        """The unit's point on screen once the map has stopped moving (a zoom or pan may still be animating)."""
+        deadline = time.monotonic() + 15
+        previous = None
+        while True:
+            point = self.page.evaluate("(u) => window.territoryMap.unitScreenPoint(u)", unit_id)
+            assert point, f"unit {unit_id} is not on the map"
+            if point == previous or time.monotonic() > deadline:
+                return point
+            previous = point
+            self.page.wait_for_timeout(250)
 
     def drag_box(self, a: dict[str, float], b: dict[str, float]) -> None:
         mouse = self.page.mouse
