@@ -7,13 +7,13 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from territory_shared.api.factory import service_app
+from territory_shared.api.jobs import router as jobs_router
 from territory_shared.jobs import JobRunner
 from territory_shared.runtime import Bus, ServiceRuntime
 
 from assignment_service.api.accounts import router as accounts_router
 from assignment_service.api.assignments import router as assignments_router
 from assignment_service.api.deps import ZipTable
-from assignment_service.api.jobs import router as jobs_router
 from assignment_service.api.realignments import router as realignments_router
 from assignment_service.api.reps import router as reps_router
 from assignment_service.api.rules import router as rules_router

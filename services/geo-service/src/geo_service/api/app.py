@@ -4,11 +4,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from territory_shared.api.factory import service_app
+from territory_shared.api.jobs import router as jobs_router
 from territory_shared.jobs import JobRunner
 from territory_shared.runtime import Bus, ServiceRuntime
 
 from geo_service.api.alignments import router as alignments_router
-from geo_service.api.jobs import router as jobs_router
 from geo_service.api.layers import router as layers_router
 from geo_service.api.locate import router as locate_router
 from geo_service.api.territories import router as territories_router

@@ -1,14 +1,18 @@
+"""``GET /v1/jobs/{id}``: a long job's status, progress and outcome, the same in every service.
+
+The service puts its ``JobRunner`` on ``app.state.jobs`` at start.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
+
 from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import TenantId
-
-from assignment_service.api.deps import Jobs
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -29,8 +33,8 @@ class JobRead(BaseModel):
 @router.get(
     "/{job_id}", name="get_job", response_model=JobRead, summary="A job's status, progress (stage, percent) and outcome"
 )
-async def get_job(job_id: str, tenant: TenantId, jobs: Jobs) -> JobRead:
-    job = await jobs.get(tenant, job_id)
+async def get_job(job_id: str, tenant: TenantId, request: Request) -> JobRead:
+    job = await request.app.state.jobs.get(tenant, job_id)
     if job is None:
         raise NotFound(f"Job {job_id} does not exist.")
     return JobRead(**{k: v for k, v in job.items() if k != "tenant_id"})
