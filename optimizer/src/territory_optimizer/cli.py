@@ -74,7 +74,10 @@ def _read_geojson(path: Path):
     columns: dict[str, list[object]] = {}
     geoms = []
     for q, feature in enumerate(features):
-        props = feature.get("properties") or {}
+        props = dict(feature.get("properties") or {})
+        # RFC 7946 keeps a feature's id outside its properties; offer it as the column "id", as GDAL does.
+        if "id" in feature and "id" not in props:
+            props["id"] = feature["id"]
         for key in props:
             columns.setdefault(key, [None] * q)
         for key, col in columns.items():
