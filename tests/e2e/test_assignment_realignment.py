@@ -12,11 +12,9 @@ import hashlib
 import hmac
 import json
 import sqlite3
-import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -26,7 +24,8 @@ from kafka import KafkaConsumer
 
 from tests.e2e.platforms import KAFKA, DistributedPlatform, EmbeddedPlatform
 from tests.support.postgres import async_url
-from tests.support.processes import ServiceProcess, eventually, free_port, wait_ready
+from tests.support.processes import ServiceProcess, eventually, wait_ready
+from tests.support.webhooks import WebhookReceiver
 
 WAKE, DURHAM, MECKLENBURG, ORANGE = "37183", "37063", "37119", "37135"
 RALEIGH, DURHAM_CITY, CHARLOTTE = (-78.6382, 35.7796), (-78.8986, 35.9940), (-80.8431, 35.2271)
@@ -98,36 +97,6 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         p.close()
 
 
-class Receiver:
-    """A CRM's webhook endpoint; started late to play one that was down."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers["content-length"]))
-                received.append((body, {k.lower(): v for k, v in self.headers.items()}))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-
 def import_nc(geo: httpx.Client, folder: Path) -> str:
     shp = Path(libpysal.examples.get_path("sids2.shp"))
     archive = folder / "sids2.zip"
@@ -189,7 +158,7 @@ def owners(assignment: httpx.Client, sales_force: str = "field") -> dict[str, st
 @pytest.mark.timeout(900)  # a layer import and three realignments, on a loaded CI machine
 def test_publishing_realigns_accounts_and_notifies_the_topic_and_a_webhook_that_was_down(platform: Platform, tmp_path):
     tenant = {"X-Tenant-ID": f"e2e-{uuid.uuid4().hex[:10]}"}
-    receiver = Receiver()
+    receiver = WebhookReceiver(status=200)
     with (
         httpx.Client(base_url=platform.geo_url, headers=tenant, timeout=60) as geo,
         httpx.Client(base_url=platform.assignment_url, headers=tenant, timeout=60) as assignment,
@@ -268,6 +237,7 @@ def test_publishing_realigns_accounts_and_notifies_the_topic_and_a_webhook_that_
             deadline_s=60,
             message="one notice per run on the topic",
         )
+
         def tried() -> list[dict]:
             rows = assignment.get(f"/v1/webhooks/{hook.json()['id']}/deliveries").json()
             attempted = [d for d in rows if d["attempts"] >= 1]

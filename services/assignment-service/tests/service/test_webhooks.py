@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.support.processes import eventually, free_port
+from tests.support.processes import eventually
+from tests.support.webhooks import WebhookReceiver
 
 from .conftest import upsert
 from .geography import DURHAM, DURHAM_CITY, MECKLENBURG, WAKE, draft, import_nc, publish
@@ -20,38 +19,8 @@ pytestmark = pytest.mark.postgis
 SECRET = "a-shared-secret-of-some-length"
 
 
-class Receiver:
-    """A CRM's webhook endpoint on a local port; it can be started late, to play a receiver that was down."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers["content-length"]))
-                received.append((body, {k.lower(): v for k, v in self.headers.items()}))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-
 def test_a_notice_waits_for_a_receiver_that_is_down_then_arrives_signed_once(client, tenant, tmp_path):
-    receiver = Receiver(free_port())
+    receiver = WebhookReceiver(status=204)
     r = client.post(
         "/v1/webhooks", json={"url": f"http://127.0.0.1:{receiver.port}/hook", "secret": SECRET}, headers=tenant
     )
