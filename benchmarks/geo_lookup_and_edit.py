@@ -38,10 +38,11 @@ from territory_geodata.files import write_geojson  # noqa: E402
 from territory_geodata.zip_areas import approximate_zip_areas  # noqa: E402
 from territory_geodata.zips import load_zip_points  # noqa: E402
 
+from tests.support.auth import auth_headers
 from tests.support.postgres import async_url, create_database, drop_database  # noqa: E402
 from tests.support.processes import ServiceProcess, free_port, wait_ready  # noqa: E402
 
-TENANT = {"X-Tenant-ID": "bench"}
+TENANT = auth_headers("bench")
 CONUS = (-124.8, 24.5, -66.9, 49.4)
 
 

@@ -28,6 +28,7 @@ from geo_service.domain.territory import Territory  # noqa: E402
 from territory_shared.db.engine import create_engine, create_session_factory  # noqa: E402
 
 from tests.e2e.platforms import DistributedPlatform, EmbeddedPlatform  # noqa: E402
+from tests.support.auth import auth_headers
 from tests.support.databases import fetch_all  # noqa: E402
 
 
@@ -52,7 +53,7 @@ def applied(metrics_db: str, tenant: str) -> int:
 
 
 def edit_latency(platform, samples: int = 50) -> list[float]:  # type: ignore[no-untyped-def]
-    tenant = {"X-Tenant-ID": f"lat-{uuid.uuid4().hex[:6]}"}
+    tenant = auth_headers(f"lat-{uuid.uuid4().hex[:6]}")
     latencies = []
     with httpx.Client(timeout=10) as client:
         for i in range(samples):

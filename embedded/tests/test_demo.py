@@ -8,7 +8,9 @@ import time
 from fastapi.testclient import TestClient
 from territory_embedded.app import create_embedded_app
 
-DEMO = {"X-Tenant-ID": "demo"}
+from tests.support.auth import auth_headers
+
+DEMO = auth_headers("demo")
 
 
 def wait_loaded(client: TestClient, deadline_s: float = 120) -> dict:

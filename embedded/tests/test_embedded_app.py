@@ -7,6 +7,8 @@ import time
 from fastapi.testclient import TestClient
 from territory_embedded.app import create_embedded_app
 
+from tests.support.auth import auth_headers
+
 
 def test_health_lists_three_healthy_services_and_each_api_has_its_prefix(tmp_path):
     with TestClient(create_embedded_app(tmp_path / "data")) as client:
@@ -26,7 +28,7 @@ def test_health_lists_three_healthy_services_and_each_api_has_its_prefix(tmp_pat
 
 
 def test_a_territory_created_in_geo_is_counted_by_metrics_and_survives_a_restart(tmp_path):
-    tenant = {"X-Tenant-ID": "acme"}
+    tenant = auth_headers("acme")
     with TestClient(create_embedded_app(tmp_path / "data")) as client:
         created = client.post("/geo/v1/territories", json={"code": "NE", "name": "North East"}, headers=tenant)
         assert created.status_code == 201

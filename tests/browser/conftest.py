@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.auth import auth_headers
 from tests.support.processes import ServiceProcess, free_port, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ class Platform:
     def __init__(self, url: str, tenant: str) -> None:
         self.url = url
         self.tenant = tenant
-        self.http = httpx.Client(base_url=url, headers={"X-Tenant-ID": tenant}, timeout=60)
+        self.http = httpx.Client(base_url=url, headers=auth_headers(tenant), timeout=60)
 
     def ok(self, response: httpx.Response, status: int = 200) -> Any:
         assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"

@@ -18,6 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.deploy.manifests import SERVICES, Service, compose, exec_form, parse_dockerfile
+from tests.support.auth import auth_headers
 from tests.support.postgres import async_url, create_database, drop_database
 from tests.support.processes import ServiceProcess, eventually, free_port, wait_ready
 
@@ -151,7 +152,7 @@ def test_relay_and_consumer_serve_prometheus_metrics_on_their_metrics_port(
 
 def test_an_edit_shows_in_latency_backlog_relay_consumer_and_lag_metrics(deployment: Deployment) -> None:
     geo = f"http://127.0.0.1:{deployment.api_ports['geo']}"
-    tenant = {"X-Tenant-ID": f"t-{uuid.uuid4().hex[:8]}"}
+    tenant = auth_headers(f"t-{uuid.uuid4().hex[:8]}")
     created = httpx.post(f"{geo}/v1/territories", json={"code": "D1", "name": "Deploy"}, headers=tenant)
     assert created.status_code == 201, created.text
     assert httpx.get(f"{geo}/v1/territories/{created.json()['id']}", headers=tenant).status_code == 200

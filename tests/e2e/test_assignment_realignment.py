@@ -23,6 +23,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from tests.e2e.platforms import KAFKA, DistributedPlatform, EmbeddedPlatform
+from tests.support.auth import auth_headers, tenant_of
 from tests.support.postgres import async_url
 from tests.support.processes import ServiceProcess, eventually, wait_ready
 from tests.support.webhooks import WebhookReceiver
@@ -157,7 +158,7 @@ def owners(assignment: httpx.Client, sales_force: str = "field") -> dict[str, st
 
 @pytest.mark.timeout(900)  # a layer import and three realignments, on a loaded CI machine
 def test_publishing_realigns_accounts_and_notifies_the_topic_and_a_webhook_that_was_down(platform: Platform, tmp_path):
-    tenant = {"X-Tenant-ID": f"e2e-{uuid.uuid4().hex[:10]}"}
+    tenant = auth_headers(f"e2e-{uuid.uuid4().hex[:10]}")
     receiver = WebhookReceiver(status=200)
     with (
         httpx.Client(base_url=platform.geo_url, headers=tenant, timeout=60) as geo,
@@ -231,7 +232,7 @@ def test_publishing_realigns_accounts_and_notifies_the_topic_and_a_webhook_that_
         eventually(
             # One notice per run; the key is the run id, so across partitions they need not be in order.
             lambda: (
-                sorted(n["data"]["run_id"] for n in platform.notices() if n["tenantid"] == tenant["X-Tenant-ID"])
+                sorted(n["data"]["run_id"] for n in platform.notices() if n["tenantid"] == tenant_of(tenant))
                 == sorted(runs)
             ),
             deadline_s=60,

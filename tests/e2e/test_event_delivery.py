@@ -15,11 +15,12 @@ from territory_shared.events.geo import TerritoryCreatedV1
 
 from tests.e2e.events import TOPIC, event, inbox, projection, territory_history, versions_by_event_id
 from tests.e2e.platforms import Platform
+from tests.support.auth import auth_headers, tenant_of
 from tests.support.processes import eventually
 
 
 def new_tenant() -> dict[str, str]:
-    return {"X-Tenant-ID": f"e2e-{uuid.uuid4().hex[:10]}"}
+    return auth_headers(f"e2e-{uuid.uuid4().hex[:10]}")
 
 
 def count(platform: Platform, tenant: dict[str, str]) -> int:
@@ -57,14 +58,14 @@ def test_a_thousand_territory_changes_arrive_exactly_once_in_order_per_territory
         key, version = versions[str(r["event_id"])]
         order[key].append(version)
     assert all(seq == list(range(1, 11)) for seq in order.values()), "events of a territory arrived out of order"
-    rows = projection(platform.metrics_db, tenant["X-Tenant-ID"])
+    rows = projection(platform.metrics_db, tenant_of(tenant))
     assert {r["events_applied"] for r in rows.values()} == {10}
     assert {r["name"] for r in rows.values()} == {"n10"}
     assert count(platform, tenant) == 100
 
 
 def test_an_event_delivered_twice_is_applied_once(platform: Platform):
-    tenant = new_tenant()["X-Tenant-ID"]
+    tenant = tenant_of(new_tenant())
     tid, marker = str(uuid.uuid4()), str(uuid.uuid4())
     dup = event(
         tenant,
@@ -86,7 +87,7 @@ def test_an_event_delivered_twice_is_applied_once(platform: Platform):
 
 
 def test_a_consumer_killed_mid_batch_and_restarted_applies_every_event_exactly_once(platform: Platform):
-    tenant = new_tenant()["X-Tenant-ID"]
+    tenant = tenant_of(new_tenant())
     history = territory_history(tenant, territories=400, versions=10)  # 4,000 events
     subjects = {key for key, _ in history}
     platform.stop_consumer()
@@ -116,7 +117,7 @@ def test_a_consumer_killed_mid_batch_and_restarted_applies_every_event_exactly_o
 def test_an_event_that_keeps_failing_goes_to_the_dead_letter_topic_and_the_next_is_applied(
     platform: Platform,
 ):
-    tenant = new_tenant()["X-Tenant-ID"]
+    tenant = tenant_of(new_tenant())
     tid = str(uuid.uuid4())
     good = event(
         tenant,

@@ -21,6 +21,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from tests.e2e.platforms import KAFKA, DistributedPlatform, EmbeddedPlatform, Platform
+from tests.support.auth import auth_headers, tenant_of
 from tests.support.processes import ServiceProcess, eventually, wait_ready
 
 pytestmark = [pytest.mark.postgis, pytest.mark.kafka]
@@ -103,7 +104,7 @@ def out_of_balance_events(platform: Platform) -> list[dict]:
 
 
 def test_edits_and_publish_in_geo_service_show_in_metrics_within_a_second(metrics_platform, tmp_path):
-    tenant = {"X-Tenant-ID": f"e2e-{uuid.uuid4().hex[:8]}"}
+    tenant = auth_headers(f"e2e-{uuid.uuid4().hex[:8]}")
     geo = httpx.Client(base_url=metrics_platform.geo_url, headers=tenant, timeout=60)
     metrics = httpx.Client(base_url=metrics_platform.metrics_url, headers=tenant, timeout=60)
     r = geo.post(
@@ -153,7 +154,7 @@ def test_edits_and_publish_in_geo_service_show_in_metrics_within_a_second(metric
     assert trend[0]["reason"] == "publish"
     # A (Wake) has far more births than B (Durham, Orange): both are out of a 10 % band, and told on the bus.
     told = eventually(
-        lambda: [e for e in out_of_balance_events(metrics_platform) if e["tenantid"] == tenant["X-Tenant-ID"]],
+        lambda: [e for e in out_of_balance_events(metrics_platform) if e["tenantid"] == tenant_of(tenant)],
         30,
         0.2,
         "out_of_balance events on the bus",

@@ -8,8 +8,36 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AuthSettings(BaseSettings):
+    """How callers prove who they are: one trust domain for every service, so the variables are unprefixed
+    (``AUTH_JWT_SECRET``, ``AUTH_JWKS_URL``, ...), and a token one service accepts every service accepts.
+
+    ``jwt_secret`` verifies HS256 tokens and signs the short-lived tokens a service sends another; set it even
+    where people sign in with RS256 (``jwks_url`` / ``jwks_file``), since services call each other with it.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="Shared HS256 secret (32+ bytes): verifies tokens and signs service-to-service ones"
+    )
+    jwks_url: str | None = Field(default=None, description="URL of the identity provider's JWKS (RS256), cached")
+    jwks_file: str | None = Field(default=None, description="A JWKS file (RS256 public keys), instead of a URL")
+    issuer: str | None = Field(default=None, description="Required `iss` of every token, when set")
+    audience: str | None = Field(default=None, description="Required `aud` of every token, when set")
+    jwks_cache_s: int = Field(default=300, ge=0, description="How long keys fetched from `AUTH_JWKS_URL` are kept")
+    leeway_s: int = Field(default=30, ge=0, description="Clock skew allowed on `exp` and `nbf`")
+    service_token_ttl_s: int = Field(
+        default=300, ge=30, description="Lifetime of the tokens services call each other with"
+    )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.jwt_secret or self.jwks_url or self.jwks_file)
 
 
 class ServiceSettings(BaseSettings):
@@ -43,6 +71,8 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+    # Read from the unprefixed AUTH_* variables when the settings object is built (see AuthSettings).
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @property
     def dead_letter_topic(self) -> str:

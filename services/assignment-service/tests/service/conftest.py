@@ -22,6 +22,7 @@ from geo_service.api.app import create_app as create_geo_app
 from geo_service.settings import GeoSettings
 from territory_shared.messaging.inprocess_bus import InProcessBus
 
+from tests.support.auth import auth_headers
 from tests.support.databases import database_url  # noqa: F401 - fixture
 from tests.support.postgres import async_url, create_database, drop_database
 from tests.support.processes import eventually
@@ -75,7 +76,7 @@ def client(
 
 @pytest.fixture
 def tenant() -> dict[str, str]:
-    return {"X-Tenant-ID": f"t-{uuid.uuid4().hex[:8]}"}
+    return auth_headers(f"t-{uuid.uuid4().hex[:8]}")
 
 
 def wait_for_job(client: TestClient, tenant: dict[str, str], path: str, job_id: str) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.auth import tenant_of
+
 from .conftest import upsert, wait_for_job
 from .geography import (
     CHAPEL_HILL,
@@ -73,9 +75,7 @@ def test_accounts_get_the_territory_and_rep_of_their_county_and_move_on_publish(
     assert owners(client, tenant)["durham-1"] == ("WEST", west, "geography")
 
     notices = [
-        e
-        for e in outbox_events(client, "assignment.realignment.completed.v1")
-        if e["tenantid"] == tenant["X-Tenant-ID"]
+        e for e in outbox_events(client, "assignment.realignment.completed.v1") if e["tenantid"] == tenant_of(tenant)
     ]
     assert [n["data"]["run_id"] for n in notices] == [run1["id"], run2["id"]]
     reassigned = [

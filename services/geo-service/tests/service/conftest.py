@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from geo_service.api.app import create_app
 from geo_service.settings import GeoSettings
 
+from tests.support.auth import auth_headers
 from tests.support.databases import database_url  # noqa: F401 - fixture
 
 
@@ -23,7 +24,7 @@ def client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture
 def tenant() -> dict[str, str]:
-    return {"X-Tenant-ID": f"t-{uuid.uuid4().hex[:8]}"}
+    return auth_headers(f"t-{uuid.uuid4().hex[:8]}")
 
 
 def wait_for_job(client: TestClient, tenant: dict[str, str], job_id: str, deadline_s: float = 120) -> dict:

@@ -7,6 +7,7 @@ import json
 import pytest
 import shapely
 
+from tests.support.auth import auth_headers
 from tests.support.databases import fetch_all
 
 from .boundaries import RALEIGH, WAKE, nc_shapefile_zip
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.postgis
 
 @pytest.fixture(scope="module")
 def nc_layer(client, tmp_path_factory) -> tuple[dict[str, str], str]:
-    tenant = {"X-Tenant-ID": "nc-planner"}
+    tenant = auth_headers("nc-planner")
     job = import_file(
         client, tenant, nc_shapefile_zip(tmp_path_factory.mktemp("nc")), name="NC", id_column="FIPS", attributes="BIR74"
     )

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.support.auth import tenant_of
 from tests.support.databases import fetch_all
 
 from .boundaries import (
@@ -147,7 +148,7 @@ def test_every_bad_feature_is_listed_with_its_reason_and_nothing_is_stored(clien
     assert job["error"]["problem_count"] == len(problems)
     assert client.get("/v1/layers", headers=tenant).json() == before
     database = client.app.state.runtime.settings.database_url
-    assert fetch_all(database, "SELECT count(*) AS n FROM layers WHERE tenant_id = :t", t=tenant["X-Tenant-ID"]) == [
+    assert fetch_all(database, "SELECT count(*) AS n FROM layers WHERE tenant_id = :t", t=tenant_of(tenant)) == [
         {"n": 0}
     ]
 

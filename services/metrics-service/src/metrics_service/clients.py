@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from territory_shared.api.auth import ServiceCredentials
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,23 @@ class GeoClient(Protocol):
 
 
 class HttpGeoClient:
-    """geo-service over httpx: ``base_url`` in the distributed mode, an ASGI transport when embedded."""
+    """geo-service over httpx: ``base_url`` in the distributed mode, an ASGI transport when embedded; each call
+    carries a short-lived service token for the tenant of the event being applied."""
 
     def __init__(
-        self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 60.0
+        self,
+        base_url: str,
+        credentials: ServiceCredentials,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout_s: float = 60.0,
     ) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s)
+        self._credentials = credentials
 
     async def _get(self, tenant_id: str, path: str, params: Mapping[str, Any] | None = None) -> httpx.Response | None:
         try:
-            r = await self._client.get(path, params=params, headers={"X-Tenant-ID": tenant_id})
+            r = await self._client.get(path, params=params, headers=self._credentials.headers(tenant_id))
         except httpx.HTTPError as exc:
             raise GeoUnavailable(f"GET {path}: {type(exc).__name__}: {exc}") from exc
         if r.status_code == 404:

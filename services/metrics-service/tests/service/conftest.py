@@ -22,6 +22,7 @@ from metrics_service.api.app import create_app as create_metrics_app
 from metrics_service.settings import MetricsSettings
 from territory_shared.messaging.inprocess_bus import InProcessBus
 
+from tests.support.auth import auth_headers
 from tests.support.postgres import async_url, create_database, drop_database
 
 
@@ -99,7 +100,7 @@ def eventually(check, deadline_s: float = 30, message: str = ""):  # type: ignor
 
 
 def new_tenant() -> dict[str, str]:
-    return {"X-Tenant-ID": f"m-{uuid.uuid4().hex[:8]}"}
+    return auth_headers(f"m-{uuid.uuid4().hex[:8]}")
 
 
 def nc_zip(folder: Path) -> Path:

@@ -11,6 +11,7 @@ from territory_shared.events.assignment import AccountReassignedV1, AccountUpser
 from territory_shared.events.envelope import new_event
 from territory_shared.messaging.bus import OutgoingMessage
 
+from tests.support.auth import auth_headers, tenant_of
 from tests.support.databases import fetch_all
 
 from .conftest import eventually, nc_zip
@@ -50,7 +51,7 @@ def account(client, tenant, lonlat, potential, workload, version=1, account_id=N
 
 @pytest.fixture(scope="module")
 def setup(client, tmp_path_factory):
-    tenant = {"X-Tenant-ID": f"acc-{uuid.uuid4().hex[:6]}"}
+    tenant = auth_headers(f"acc-{uuid.uuid4().hex[:6]}")
     r = geo(
         client,
         "POST",
@@ -68,7 +69,7 @@ def setup(client, tmp_path_factory):
     move(client, tenant, a, [WAKE, "37119"], east)  # Wake (Raleigh) and Mecklenburg (Charlotte)
     move(client, tenant, a, ["37021"], west)  # Buncombe (Asheville)
     caught_up(client, tenant, a)
-    t = tenant["X-Tenant-ID"]
+    t = tenant_of(tenant)
     for rep, home in (("r-east", RALEIGH), ("r-west", ASHEVILLE)):
         send(
             client,
@@ -176,14 +177,14 @@ def test_accounts_that_unbalance_an_active_alignment_are_told_once(client, setup
     # At publish: EAST 4000, WEST 500 against a mean of 2250: both out of the 10 % band.
     eventually(lambda: len(told()) == 2, 30, "both territories told at publish")
     # Asheville grows to balance: both come back within the band, so nothing more is told ...
-    account(client, tenant["X-Tenant-ID"], ASHEVILLE, 4000.0, 5.0, version=2, account_id=setup["accounts"]["asheville"])
+    account(client, tenant_of(tenant), ASHEVILLE, 4000.0, 5.0, version=2, account_id=setup["accounts"]["asheville"])
     flagged = (
         "SELECT count(*) AS n FROM balance_flag"
         " WHERE alignment_id = :a AND out_of_balance = :t AND metric = 'account_potential'"
     )
     eventually(lambda: fetch_all(db, flagged, a=a, t=True)[0]["n"] == 0, 30, "back in balance")
     # ... until it drifts out again, and that is told once more.
-    account(client, tenant["X-Tenant-ID"], ASHEVILLE, 100.0, 5.0, version=3, account_id=setup["accounts"]["asheville"])
+    account(client, tenant_of(tenant), ASHEVILLE, 100.0, 5.0, version=3, account_id=setup["accounts"]["asheville"])
     eventually(lambda: len(told()) == 4, 30, "drift told again")
     assert {d["territory_code"] for d in told()[2:]} == {"EAST", "WEST"}
     assert np.isclose(told()[-1]["tolerance_pct"], 10.0)

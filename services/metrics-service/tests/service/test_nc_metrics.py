@@ -11,6 +11,7 @@ import pytest
 import shapely
 from territory_shared.geometry import to_equal_area
 
+from tests.support.auth import auth_headers
 from tests.support.databases import fetch_all
 
 from .conftest import eventually, nc_zip, platform_app
@@ -81,7 +82,7 @@ def caught_up(client, tenant, alignment_id) -> dict:
 @pytest.fixture(scope="module")
 def nc(client, tmp_path_factory):
     """An NC layer and a draft: two regions, four leaf territories by longitude, four counties of white space."""
-    tenant = {"X-Tenant-ID": "nc-metrics"}
+    tenant = auth_headers("nc-metrics")
     r = geo(
         client,
         "POST",
@@ -344,7 +345,7 @@ def test_errors_are_problem_details(client, nc):
     assert "BIR74" in r.json()["metrics"]
     r = client.get("/metrics/v1/alignments/unknown/metrics", headers=tenant)
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
-    r = client.get(f"/metrics/v1/alignments/{a}/metrics", headers={"X-Tenant-ID": "someone-else"})
+    r = client.get(f"/metrics/v1/alignments/{a}/metrics", headers=auth_headers("someone-else"))
     assert r.status_code == 404, "another tenant's alignment is not found"
     r = client.post(
         f"/metrics/v1/alignments/{a}/what-if",

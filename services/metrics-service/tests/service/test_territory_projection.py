@@ -15,6 +15,7 @@ from territory_shared.events.geo import TerritoryCreatedV1, TerritoryDeletedV1, 
 from territory_shared.messaging.bus import OutgoingMessage
 from territory_shared.messaging.inprocess_bus import InProcessBus
 
+from tests.support.auth import auth_headers
 from tests.support.databases import database_url  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.postgis
@@ -49,7 +50,7 @@ def publish(client: TestClient, bus: InProcessBus, tenant: str, *datas) -> None:
 def count_becomes(client: TestClient, tenant: str, expected: int) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        got = client.get("/v1/territory-count", headers={"X-Tenant-ID": tenant}).json()["territories"]
+        got = client.get("/v1/territory-count", headers=auth_headers(tenant)).json()["territories"]
         if got == expected:
             return
         time.sleep(0.02)

@@ -1,4 +1,5 @@
-"""The parts every service's ``create_app`` shares: problem handlers, correlation ids, health, lifespan."""
+"""The parts every service's ``create_app`` shares: problem handlers, correlation ids, health, lifespan, and the
+check of every request's credentials against the service's access table."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from territory_shared.api.api_keys import router as api_keys_router
+from territory_shared.api.auth import OPEN_PATHS, TokenVerifier, authorize
 from territory_shared.api.health import router as health_router
 from territory_shared.api.middleware import CorrelationIdMiddleware
 from territory_shared.api.problems import install_problem_handlers
+from territory_shared.api.roles import SHARED_ACCESS, AccessTable
 from territory_shared.observability import instrument
 from territory_shared.runtime import ServiceRuntime
 
@@ -24,6 +29,7 @@ def service_app(
     *,
     title: str,
     description: str,
+    access: AccessTable,
     run_workers_in_process: bool = False,
     on_start: Callable[[FastAPI, ServiceRuntime], Awaitable[Callable[[], Awaitable[None]] | None]] | None = None,
 ) -> FastAPI:
@@ -32,12 +38,14 @@ def service_app(
     With ``run_workers_in_process`` the outbox relay and the inbox consumer run as tasks of the
     app's own loop: that is the embedded mode. Distributed, they are separate processes.
     ``on_start`` sets up the service's own state after migrations and may return its cleanup.
+    ``access`` maps each of the service's routes to the roles that may call it (see ``roles.py``).
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = runtime_factory()
         app.state.runtime = runtime
+        app.state.token_verifier = TokenVerifier(runtime.settings.auth)
         if runtime.settings.run_migrations_on_start:
             await runtime.migrate()
         cleanup = await on_start(app, runtime) if on_start else None
@@ -58,9 +66,29 @@ def service_app(
                     await asyncio.wait_for(task, 10)
             await runtime.close()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    # App-wide, so that no route escapes it: open routes are let through by name inside ``authorize``.
+    app = FastAPI(
+        title=title, description=description, version="0.1.0", lifespan=lifespan, dependencies=[Depends(authorize)]
+    )
+    app.state.access = {**SHARED_ACCESS, **access}
     app.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router)
+    app.include_router(api_keys_router)
+    _open_routes_need_no_credentials_in_openapi(app)
     instrument(app, title)  # /prometheus and the request latency histogram
     return app
+
+
+def _open_routes_need_no_credentials_in_openapi(app: FastAPI) -> None:
+    # The app-wide dependency marks every operation as secured; health answers anyone, so say so.
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            for path in OPEN_PATHS:
+                for operation in schema.get("paths", {}).get(path, {}).values():
+                    operation["security"] = []
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -43,8 +43,23 @@ class BadRequest(DomainError):
     title = "Bad request"
 
 
+class Unauthorized(DomainError):
+    title = "Unauthorized"
+
+    def __init__(self, detail: str, error: str = "invalid_token") -> None:
+        super().__init__(detail)
+        # RFC 6750: a 401 names the scheme to use, and why the credentials given were not enough.
+        self.headers = {"WWW-Authenticate": f'Bearer realm="territory", error="{error}"'}
+
+
+class Forbidden(DomainError):
+    title = "Forbidden"
+
+
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     BadRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     PreconditionFailed: 412,
@@ -74,7 +89,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
-        return problem(status, exc.title, exc.detail, request, **exc.extensions)
+        response = problem(status, exc.title, exc.detail, request, **exc.extensions)
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

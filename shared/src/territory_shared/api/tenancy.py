@@ -1,32 +1,25 @@
-"""The tenant a request acts for. Every query is scoped to it; tenants never see each other's data."""
+"""The tenant a request acts for: the one its credentials name (a token's ``tenant`` claim, an API key's owner).
+
+Every query is scoped to it; tenants never see each other's data. No header can choose another.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends
 
-from territory_shared.api.problems import BadRequest
+from territory_shared.api.auth import Caller
 
 
-async def tenant_id(
-    x_tenant_id: Annotated[
-        str | None,
-        Header(description="The tenant (customer organisation) the request acts for", examples=["acme"]),
-    ] = None,
-) -> str:
-    if x_tenant_id is None or not x_tenant_id.strip():
-        raise BadRequest(
-            "The X-Tenant-ID header is required: every request acts for one tenant.",
-            errors=[{"field": "x-tenant-id", "location": "header", "reason": "missing"}],
-        )
-    value = x_tenant_id.strip()
-    if len(value) > 64 or not all(c.isalnum() or c in "-_." for c in value):
-        raise BadRequest(
-            "X-Tenant-ID must be 1-64 letters, digits, '-', '_' or '.'.",
-            errors=[{"field": "x-tenant-id", "location": "header", "reason": "invalid format"}],
-        )
-    return value
+async def tenant_id(caller: Caller) -> str:
+    return caller.tenant
+
+
+async def rep_scope(caller: Caller) -> str | None:
+    return caller.rep_scope
 
 
 TenantId = Annotated[str, Depends(tenant_id)]
+# The rep (external id) a caller with only the rep role is limited to; None for every other caller.
+RepScope = Annotated[str | None, Depends(rep_scope)]

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from territory_shared.api.auth import ServiceCredentials
 from territory_shared.api.factory import service_app
 from territory_shared.api.jobs import router as jobs_router
 from territory_shared.jobs import JobRunner
 from territory_shared.runtime import Bus, ServiceRuntime
 
+from assignment_service.api.access import ACCESS
 from assignment_service.api.accounts import router as accounts_router
 from assignment_service.api.assignments import router as assignments_router
 from assignment_service.api.deps import ZipTable
@@ -28,9 +30,10 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
 def geo_client_for(settings: AssignmentSettings, geo_http: httpx.AsyncClient | None = None) -> HttpGeoClient:
+    credentials = ServiceCredentials(settings.auth, settings.service_name)
     if geo_http is not None:
-        return HttpGeoClient(geo_http)
-    return HttpGeoClient.for_url(settings.geo_url, settings.geo_timeout_s)
+        return HttpGeoClient(geo_http, credentials)
+    return HttpGeoClient.for_url(settings.geo_url, credentials, settings.geo_timeout_s)
 
 
 def build_runtime(
@@ -86,6 +89,7 @@ def create_app(
         title="assignment-service",
         description="Accounts, reps, rosters, rules and overrides; account -> territory -> rep assignment; "
         "realignment previews, runs, notices and webhooks.",
+        access=ACCESS,
         run_workers_in_process=run_workers_in_process,
         on_start=start,
     )

@@ -1,7 +1,8 @@
 """geo-service over HTTP (httpx): ``POST /v1/locate`` in chunks, ``GET /v1/alignments/{id}``.
 
 Distributed, the client has geo-service's base URL; embedded, an ``httpx.ASGITransport`` on geo-service's
-app, so the same code runs without a socket.
+app, so the same code runs without a socket. Each call carries a short-lived service token for the tenant it
+acts for (``ServiceCredentials``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 from collections.abc import Sequence
 
 import httpx
+from territory_shared.api.auth import ServiceCredentials
 from territory_shared.api.problems import DomainError
 from territory_shared.logs import correlation_id
 
@@ -24,15 +26,16 @@ class GeoUnavailable(DomainError):
 
 
 class HttpGeoClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, credentials: ServiceCredentials) -> None:
         self._http = http
+        self._credentials = credentials
 
     @classmethod
-    def for_url(cls, base_url: str, timeout_s: float = 120) -> HttpGeoClient:
-        return cls(httpx.AsyncClient(base_url=base_url, timeout=timeout_s))
+    def for_url(cls, base_url: str, credentials: ServiceCredentials, timeout_s: float = 120) -> HttpGeoClient:
+        return cls(httpx.AsyncClient(base_url=base_url, timeout=timeout_s), credentials)
 
     def _headers(self, tenant_id: str) -> dict[str, str]:
-        headers = {"X-Tenant-ID": tenant_id, "content-type": "application/json"}
+        headers = {**self._credentials.headers(tenant_id), "content-type": "application/json"}
         cid = correlation_id.get()
         if cid:
             headers["X-Request-ID"] = cid

@@ -8,6 +8,7 @@ from territory_shared.api.jobs import router as jobs_router
 from territory_shared.jobs import JobRunner
 from territory_shared.runtime import Bus, ServiceRuntime
 
+from geo_service.api.access import ACCESS
 from geo_service.api.alignments import router as alignments_router
 from geo_service.api.layers import router as layers_router
 from geo_service.api.locate import router as locate_router
@@ -28,6 +29,7 @@ def create_app(settings: GeoSettings, *, bus: Bus | None = None, run_workers_in_
         lambda: build_runtime(settings, bus),
         title="geo-service",
         description="Unit layers, alignments (scenarios), territories and their hierarchy.",
+        access=ACCESS,
         run_workers_in_process=run_workers_in_process,
         on_start=_start,
     )

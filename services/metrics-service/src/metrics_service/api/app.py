@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from metrics_service.api.access import ACCESS
 from metrics_service.api.counts import router as counts_router
 from metrics_service.api.metrics import router as metrics_router
 from metrics_service.clients import HttpGeoClient
@@ -15,6 +16,7 @@ from metrics_service.projections import build_handlers
 from metrics_service.settings import MetricsSettings
 from metrics_service.use_cases.models import ModelCache
 from metrics_service.use_cases.monitor import monitor_once
+from territory_shared.api.auth import ServiceCredentials
 from territory_shared.api.factory import service_app
 from territory_shared.runtime import Bus, ServiceRuntime
 
@@ -26,7 +28,8 @@ def build_runtime(
     settings: MetricsSettings, bus: Bus | None = None, geo_transport: httpx.AsyncBaseTransport | None = None
 ) -> ServiceRuntime:
     """The runtime; its consumer's handlers read geo-service at ``settings.geo_url`` (or through ``geo_transport``)."""
-    geo = HttpGeoClient(settings.geo_url, transport=geo_transport, timeout_s=settings.http_timeout_s)
+    credentials = ServiceCredentials(settings.auth, settings.service_name)
+    geo = HttpGeoClient(settings.geo_url, credentials, transport=geo_transport, timeout_s=settings.http_timeout_s)
     handlers = build_handlers(settings, geo, ModelCache())
     return ServiceRuntime.build(
         settings, outbox=OUTBOX, inbox=INBOX, migrations_dir=MIGRATIONS, handlers=handlers, bus=bus
@@ -45,6 +48,7 @@ def create_app(
         lambda: build_runtime(settings, bus, geo_transport),
         title="metrics-service",
         description="Balance, workload, market gap and scenario comparison, kept current from events.",
+        access=ACCESS,
         run_workers_in_process=run_workers_in_process,
         on_start=_start,
     )

@@ -1,0 +1,49 @@
+"""Who may call each assignment-service route (roles in territory_shared.api.roles).
+
+Routes open to ``rep`` (OWN_READERS) narrow what they return to the rep named by the caller's token: their own
+rep record, and the accounts and assignments that are theirs; anything else is a 404.
+"""
+
+from __future__ import annotations
+
+from territory_shared.api.roles import (
+    ADMINS,
+    CRM_READERS,
+    CRM_WRITERS,
+    DESIGNERS,
+    OWN_READERS,
+    PREVIEWERS,
+    AccessTable,
+)
+
+ACCESS: AccessTable = {
+    ("POST", "/v1/accounts/bulk"): CRM_WRITERS,
+    ("GET", "/v1/accounts"): OWN_READERS,
+    ("GET", "/v1/accounts/{external_id}"): OWN_READERS,
+    ("DELETE", "/v1/accounts/{external_id}"): CRM_WRITERS,
+    ("GET", "/v1/accounts/{external_id}/assignments"): OWN_READERS,
+    ("GET", "/v1/accounts/{external_id}/history"): OWN_READERS,
+    ("PUT", "/v1/reps/{external_id}"): CRM_WRITERS,
+    ("GET", "/v1/reps/{external_id}"): OWN_READERS,
+    ("DELETE", "/v1/reps/{external_id}"): CRM_WRITERS,
+    ("GET", "/v1/reps"): OWN_READERS,
+    ("POST", "/v1/roster-entries"): DESIGNERS,
+    ("GET", "/v1/roster-entries"): CRM_READERS,
+    ("POST", "/v1/roster-entries/{entry_id}/end"): DESIGNERS,
+    ("PUT", "/v1/sales-forces/{sales_force}/rule-set"): DESIGNERS,
+    ("GET", "/v1/sales-forces/{sales_force}/rule-set"): CRM_READERS,
+    ("PUT", "/v1/sales-forces/{sales_force}/overrides/{account_external_id}"): DESIGNERS,
+    ("DELETE", "/v1/sales-forces/{sales_force}/overrides/{account_external_id}"): DESIGNERS,
+    ("GET", "/v1/sales-forces/{sales_force}/assignments"): OWN_READERS,
+    ("GET", "/v1/sales-forces/{sales_force}/owner"): CRM_READERS,
+    ("POST", "/v1/sales-forces/{sales_force}/recompute"): DESIGNERS,
+    ("POST", "/v1/realignments/preview"): PREVIEWERS,  # computes a diff, publishes nothing
+    ("GET", "/v1/realignments"): CRM_READERS,
+    ("GET", "/v1/realignments/{run_id}"): CRM_READERS,
+    ("GET", "/v1/realignments/{run_id}/changes"): CRM_READERS,
+    ("GET", "/v1/realignments/{run_id}/changes.csv"): CRM_READERS,
+    ("POST", "/v1/webhooks"): ADMINS,
+    ("GET", "/v1/webhooks"): CRM_READERS,
+    ("DELETE", "/v1/webhooks/{webhook_id}"): ADMINS,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): CRM_READERS,
+}

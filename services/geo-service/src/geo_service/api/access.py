@@ -1,0 +1,39 @@
+"""Who may call each geo-service route (roles in territory_shared.api.roles).
+
+Reps are refused here: geo-service knows territories, not which rep holds them (that is assignment-service's
+roster), so it cannot cheaply narrow a layer or an alignment to one rep's territories.
+"""
+
+from __future__ import annotations
+
+from territory_shared.api.roles import DESIGNERS, INTEGRATION, READERS, AccessTable
+
+ACCESS: AccessTable = {
+    ("POST", "/v1/layers"): DESIGNERS,
+    ("GET", "/v1/layers"): READERS,
+    ("GET", "/v1/layers/{layer_id}"): READERS,
+    ("GET", "/v1/layers/{layer_id}/units"): READERS,
+    ("GET", "/v1/layers/{layer_id}/units.geojson"): READERS,
+    ("GET", "/v1/layers/{layer_id}/adjacency"): READERS,
+    ("POST", "/v1/alignments"): DESIGNERS,
+    ("GET", "/v1/alignments"): READERS,
+    ("GET", "/v1/alignments/{alignment_id}"): READERS,
+    ("DELETE", "/v1/alignments/{alignment_id}"): DESIGNERS,
+    ("POST", "/v1/alignments/{alignment_id}/publish"): DESIGNERS,
+    ("POST", "/v1/alignments/{alignment_id}/archive"): DESIGNERS,
+    ("POST", "/v1/alignments/{alignment_id}/moves"): DESIGNERS,
+    ("POST", "/v1/alignments/{alignment_id}/locks"): DESIGNERS,
+    ("GET", "/v1/alignments/{alignment_id}/units"): READERS,
+    ("GET", "/v1/alignments/{alignment_id}/territories.geojson"): READERS,
+    ("GET", "/v1/alignments/{alignment_id}/export.csv"): READERS,
+    ("GET", "/v1/alignments/{alignment_id}/export.geojson"): READERS,
+    ("PUT", "/v1/alignments/{alignment_id}/assignments.csv"): DESIGNERS,
+    ("POST", "/v1/territories"): DESIGNERS,
+    ("GET", "/v1/territories"): READERS,
+    ("GET", "/v1/territories/{territory_id}"): READERS,
+    ("PATCH", "/v1/territories/{territory_id}"): DESIGNERS,
+    ("DELETE", "/v1/territories/{territory_id}"): DESIGNERS,
+    # A CRM may ask which territory a location falls in.
+    ("GET", "/v1/locate"): READERS | {INTEGRATION},
+    ("POST", "/v1/locate"): READERS | {INTEGRATION},
+}

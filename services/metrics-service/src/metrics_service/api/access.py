@@ -1,0 +1,21 @@
+"""Who may call each metrics-service route (roles in territory_shared.api.roles).
+
+Reps are refused here: metrics are per territory and alignment, and which rep holds a territory is
+assignment-service's roster, which these projections do not keep.
+"""
+
+from __future__ import annotations
+
+from territory_shared.api.roles import PREVIEWERS, READERS, AccessTable
+
+ACCESS: AccessTable = {
+    ("GET", "/v1/territory-count"): READERS,
+    ("GET", "/v1/alignments"): READERS,
+    ("GET", "/v1/alignments/{alignment_id}/metrics"): READERS,
+    ("GET", "/v1/alignments/{alignment_id}/balance"): READERS,
+    ("GET", "/v1/alignments/{alignment_id}/market-gap"): READERS,
+    ("GET", "/v1/compare"): READERS,
+    ("POST", "/v1/alignments/{alignment_id}/what-if"): PREVIEWERS,  # computes, stores nothing
+    ("GET", "/v1/alignments/{alignment_id}/trend"): READERS,
+    ("GET", "/v1/trend"): READERS,
+}
