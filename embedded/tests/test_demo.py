@@ -16,7 +16,7 @@ DEMO = auth_headers("demo")
 def wait_loaded(client: TestClient, deadline_s: float = 120) -> dict:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
-        status = client.get("/v1/demo").json()
+        status = client.get("/v1/demo", headers=DEMO).json()
         if status["status"] == "loaded":
             return status
         time.sleep(0.2)
@@ -42,15 +42,15 @@ def test_the_demo_shows_real_counties_in_a_published_alignment_and_loads_once(tm
         assert 0 < sum(u["territory_id"] is None for u in units) < 100
         # Then reps, one per territory, and 50,000 accounts arrive through assignment-service's API.
         deadline = time.monotonic() + 300
-        while not isinstance(client.get("/v1/demo").json()["accounts"], dict):
+        while not isinstance(client.get("/v1/demo", headers=DEMO).json()["accounts"], dict):
             assert time.monotonic() < deadline, "the demo's accounts did not load"
             time.sleep(0.5)
-        assert client.get("/v1/demo").json()["accounts"]["accounts"] == 50_000
+        assert client.get("/v1/demo", headers=DEMO).json()["accounts"]["accounts"] == 50_000
         owner = client.get("/assignment/v1/sales-forces/field/owner?account=ACC-0000002", headers=DEMO).json()
         assert owner["cause"] == "geography" and owner["territory_code"] and owner["rep_external_id"]
         assert len(client.get("/assignment/v1/reps?limit=500", headers=DEMO).json()) == 100
 
     with TestClient(create_embedded_app(tmp_path / "data", load_demo_data=True)) as client:
-        again = client.get("/v1/demo").json()
+        again = client.get("/v1/demo", headers=DEMO).json()
         assert again["status"] == "loaded" and again["layer_id"] == demo["layer_id"]
         assert len(client.get("/geo/v1/layers", headers=DEMO).json()) == 1

@@ -40,3 +40,36 @@ def test_a_territory_created_in_geo_is_counted_by_metrics_and_survives_a_restart
     with TestClient(create_embedded_app(tmp_path / "data")) as client:
         assert client.get("/metrics/v1/territory-count", headers=tenant).json()["territories"] == 1
         assert len(client.get("/geo/v1/territories", headers=tenant).json()["items"]) == 1
+
+
+def test_without_a_configured_secret_the_first_start_makes_one_and_a_working_admin_token(tmp_path, monkeypatch):
+    monkeypatch.delenv("AUTH_JWT_SECRET")
+    data = tmp_path / "data"
+    with TestClient(create_embedded_app(data)) as client:
+        token = (data / "admin-token.txt").read_text().strip()
+        assert token == client.app.state.admin_token
+        admin = {"Authorization": f"Bearer {token}"}
+        assert client.post("/geo/v1/territories", json={"code": "A", "name": "a"}, headers=admin).status_code == 201
+        assert client.get("/geo/v1/territories").status_code == 401
+        assert client.get("/v1/demo").status_code == 401
+        assert client.get("/v1/demo", headers=admin).json() == {"status": "not requested"}
+        # The tests' secret is not this platform's: a token signed with it is refused.
+        assert client.get("/geo/v1/territories", headers=auth_headers("demo")).status_code == 401
+    secret = data / "auth-secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    kept = secret.read_text()
+    with TestClient(create_embedded_app(data)) as client:
+        # The secret survives a restart, so yesterday's token still works and sees the same data.
+        listed = client.get("/geo/v1/territories", headers=admin).json()["items"]
+        assert [t["code"] for t in listed] == ["A"]
+    assert secret.read_text() == kept
+
+
+def test_the_cli_prints_the_admin_token_and_a_web_map_link(tmp_path, monkeypatch, capsys):
+    from territory_embedded import cli
+
+    monkeypatch.delenv("AUTH_JWT_SECRET")
+    monkeypatch.setattr(cli, "serve_api", lambda app, host, port: None)
+    cli.main(["--data-dir", str(tmp_path / "data"), "--no-demo", "--port", "8123"])
+    token = (tmp_path / "data" / "admin-token.txt").read_text().strip()
+    assert f"http://127.0.0.1:8123/#token={token}" in capsys.readouterr().out

@@ -213,7 +213,9 @@ class MapPage:
         page.on("pageerror", lambda e: self.errors.append(str(e)))
 
     def open(self, alignment_id: str) -> MapPage:
-        self.page.goto(f"{self.platform.url}/?tenant={self.platform.tenant}&alignment={alignment_id}")
+        # As a user arrives from the link the embedded mode prints: the token in the fragment, never sent to the server.
+        token = auth_headers(self.platform.tenant, "planner")["Authorization"].removeprefix("Bearer ")
+        self.page.goto(f"{self.platform.url}/?alignment={alignment_id}#token={token}")
         self.wait_ready()
         return self
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from tests.support.auth import auth_headers
+
 from .conftest import MapPage, Platform
 
 WAKE = "37183"  # Raleigh, in TRIANGLE
@@ -200,3 +202,23 @@ def test_clicking_a_territory_in_the_panel_zooms_to_it_and_highlights_it(map_pag
     map_page.page.get_by_role("button", name="Zoom to territory COAST Coast").click()
     assert map_page.page.locator("#territory-list li.selected").get_attribute("data-code") == "COAST"
     map_page.page.wait_for_function("(z) => window.territoryMap.map.getZoom() > z", arg=zoom_before)
+
+
+def test_the_token_leaves_the_address_bar_and_without_one_the_map_asks_for_it(map_page: MapPage, platform: Platform):
+    map_page.open(platform.active_id)
+    assert "token" not in map_page.page.url
+    assert map_page.page.locator("#tenant").input_value() == platform.tenant
+    # A new tab has no token: the map asks for one and, once pasted, shows the tenant's alignments.
+    page = map_page.page.context.new_page()
+    page.goto(f"{platform.url}/")
+    page.wait_for_function("() => window.territoryMap && window.territoryMap.ready")
+    form = page.get_by_role("form", name="Sign in")
+    assert form.is_visible()
+    token = auth_headers(platform.tenant, "manager")["Authorization"].removeprefix("Bearer ")
+    page.get_by_label("Access token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_function(
+        "() => window.territoryMap && window.territoryMap.ready && !document.getElementById('signin').checkVisibility()"
+    )
+    page.wait_for_function("() => document.querySelectorAll('#alignment option').length > 0")
+    assert page.locator("#tenant").input_value() == platform.tenant

@@ -1,5 +1,6 @@
 // The public HTTP APIs of the three services, as the embedded mode mounts them (/geo, /assignment, /metrics).
-// Every request names its tenant; errors are RFC 9457 problem+json and surface as ApiError.
+// Every request carries the caller's bearer token (which names the tenant); errors are RFC 9457 problem+json and
+// surface as ApiError, and a 401 also asks for a new token.
 
 export interface Problem {
   title?: string;
@@ -67,10 +68,13 @@ export interface FeatureCollection {
 }
 
 export class Api {
-  constructor(public tenant: string) {}
+  constructor(
+    private readonly token: string,
+    private readonly onUnauthorized: (reason: string) => void = () => {},
+  ) {}
 
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const init: RequestInit = { method, headers: { "X-Tenant-ID": this.tenant, ...headers } };
+    const init: RequestInit = { method, headers: { Authorization: `Bearer ${this.token}`, ...headers } };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       (init.headers as Record<string, string>)["Content-Type"] = "application/json";
@@ -80,6 +84,7 @@ export class Api {
     const data: unknown = text ? safeJson(text) : null;
     if (!response.ok) {
       const problem = (data && typeof data === "object" ? data : { title: text }) as Problem;
+      if (response.status === 401) this.onUnauthorized(problem.detail ?? "Sign in again.");
       throw new ApiError(response.status, problem);
     }
     return data as T;

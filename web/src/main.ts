@@ -16,6 +16,7 @@ import {
 import { $, errorText, fillSelect, legendNote } from "./dom";
 import { robustBounds } from "./framing";
 import { Assignment, BalanceReport, Metrics } from "./services";
+import { askForToken, takeToken, tenantOf } from "./signin";
 import { exposeTestHook } from "./testhook";
 
 interface Move {
@@ -33,6 +34,7 @@ interface Compared {
 }
 
 export class App {
+  token: string | null;
   api: Api;
   metrics: Metrics;
   assignment: Assignment;
@@ -63,10 +65,9 @@ export class App {
   ready = false;
 
   constructor() {
-    const params = new URLSearchParams(location.search);
-    const tenant = params.get("tenant") || localStorage.getItem("territory.tenant") || "demo";
-    $<HTMLInputElement>("tenant").value = tenant;
-    this.api = new Api(tenant);
+    this.token = takeToken();
+    $<HTMLInputElement>("tenant").value = this.token ? tenantOf(this.token) : "";
+    this.api = new Api(this.token ?? "", askForToken);
     this.metrics = new Metrics(this.api);
     this.assignment = new Assignment(this.api);
     this.view = new MapView($("map"), (id, additive) => this.clickUnit(id, additive));
@@ -77,6 +78,11 @@ export class App {
   // ---- loading -------------------------------------------------------------------------------------------------
 
   async start(): Promise<void> {
+    if (!this.token) {
+      askForToken("The map needs an access token: the embedded mode prints a link with one when it starts.");
+      this.ready = true;
+      return;
+    }
     await this.guard(async () => {
       this.alignments = await this.api.alignments();
       const forces = [...new Set(this.alignments.map((a) => a.sales_force))].sort();
@@ -133,7 +139,7 @@ export class App {
     this.recolour();
     await this.loadShapes();
     this.renderAll();
-    history.replaceState(null, "", `?tenant=${encodeURIComponent(this.api.tenant)}&alignment=${id}`);
+    history.replaceState(null, "", `?alignment=${id}`);
     void this.refreshBalance();
     if (this.compared) await this.compareWith(this.compared.alignment.id);
   }
@@ -676,11 +682,6 @@ export class App {
     $("sales-force").addEventListener("change", (e) => void this.guard(() => this.chooseSalesForce((e.target as HTMLSelectElement).value)));
     $("alignment").addEventListener("change", (e) => void this.guard(() => this.loadAlignment((e.target as HTMLSelectElement).value)));
     $("compare").addEventListener("change", (e) => void this.guard(() => this.compareWith((e.target as HTMLSelectElement).value)));
-    $("tenant").addEventListener("change", (e) => {
-      const tenant = (e.target as HTMLInputElement).value.trim();
-      localStorage.setItem("territory.tenant", tenant);
-      location.search = `?tenant=${encodeURIComponent(tenant)}`;
-    });
     $("new-draft").addEventListener("submit", (e) => {
       e.preventDefault();
       void this.createDraft($<HTMLInputElement>("draft-name").value.trim());

@@ -14,19 +14,25 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 from assignment_service.api.app import create_app as create_assignment_app
 from assignment_service.settings import AssignmentSettings
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Security
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 from geo_service.api.app import create_app as create_geo_app
 from geo_service.settings import GeoSettings
 from metrics_service.api.app import create_app as create_metrics_app
 from metrics_service.settings import MetricsSettings
+from territory_shared.api.auth import TokenVerifier, bearer_scheme
 from territory_shared.api.middleware import CorrelationIdMiddleware
+from territory_shared.api.problems import NotFound, Unauthorized, install_problem_handlers
 from territory_shared.messaging.inprocess_bus import InProcessBus
+
+from territory_embedded.access import ADMIN_TENANT, ADMIN_TOKEN_FILE, admin_token, embedded_auth
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,8 @@ def _sqlite(data_dir: Path, name: str) -> str:
 def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI:
     data_dir.mkdir(parents=True, exist_ok=True)
     bus = InProcessBus(data_dir / "bus.sqlite")
-    common = {"bus_kind": "inprocess", "inprocess_bus_path": str(data_dir / "bus.sqlite")}
+    auth = embedded_auth(data_dir)
+    common = {"bus_kind": "inprocess", "inprocess_bus_path": str(data_dir / "bus.sqlite"), "auth": auth}
     geo_app = create_geo_app(
         GeoSettings(database_url=_sqlite(data_dir, "geo"), **common), bus=bus, run_workers_in_process=True
     )
@@ -68,7 +75,7 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
         async with AsyncExitStack() as stack:
             for service in services.values():
                 await stack.enter_async_context(service.router.lifespan_context(service))
-            demo = asyncio.create_task(_load_demo(app, data_dir)) if load_demo_data else None
+            demo = asyncio.create_task(_load_demo(app, data_dir, token)) if load_demo_data else None
             yield
             if demo is not None and not demo.done():
                 demo.cancel()
@@ -81,6 +88,11 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
         lifespan=lifespan,
     )
     app.add_middleware(CorrelationIdMiddleware)
+    # The local admin of tenant demo: printed by the CLI, kept in the data folder for scripts.
+    token = app.state.admin_token = admin_token(auth) if auth.jwt_secret else None
+    if token:
+        (data_dir / ADMIN_TOKEN_FILE).write_text(token + "\n")
+        (data_dir / ADMIN_TOKEN_FILE).chmod(0o600)
 
     @app.get("/healthz", tags=["operations"], summary="Health of the three services")
     async def healthz() -> JSONResponse:
@@ -97,7 +109,22 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
             status_code=200 if healthy else 503,
         )
 
-    @app.get("/v1/demo", tags=["operations"], summary="What the demo loaded, or that it is still loading")
+    install_problem_handlers(app)
+    verifier = TokenVerifier(auth)
+
+    async def demo_tenant(bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]) -> None:
+        # The demo's ids belong to tenant demo: only its callers may read them.
+        if bearer is None:
+            raise Unauthorized("Credentials are required: `Authorization: Bearer <token>`.", "invalid_request")
+        if verifier.verify(bearer.credentials).tenant != ADMIN_TENANT:
+            raise NotFound("The demo belongs to tenant demo.")
+
+    @app.get(
+        "/v1/demo",
+        tags=["operations"],
+        summary="What the demo loaded, or that it is still loading",
+        dependencies=[Depends(demo_tenant)],
+    )
     async def demo_status() -> JSONResponse:
         marker, accounts = data_dir / "demo-loaded.json", data_dir / "demo-accounts-loaded.json"
         if marker.exists():
@@ -135,10 +162,12 @@ def _serve_web_map(app: FastAPI) -> None:
         )
 
 
-async def _load_demo(app: FastAPI, data_dir: Path) -> None:
+async def _load_demo(app: FastAPI, data_dir: Path, token: str | None) -> None:
     from territory_embedded.demo import load_demo
 
     try:
-        await load_demo(app, data_dir)
+        if token is None:
+            raise RuntimeError("the demo is loaded with the local admin token, and AUTH_JWT_SECRET is not set")
+        await load_demo(app, data_dir, token)
     except Exception:  # noqa: BLE001 - the platform stays up without its demo; the log says why
         log.exception("the demo could not be loaded")

@@ -48,11 +48,14 @@ class DemoLoadFailed(Exception):
     pass
 
 
-async def load_demo(app: FastAPI, data_dir: Path, accounts: int = 50_000, reps: int = 100) -> dict[str, Any]:
+async def load_demo(
+    app: FastAPI, data_dir: Path, token: str, accounts: int = 50_000, reps: int = 100
+) -> dict[str, Any]:
+    """``token``: the local admin's, for tenant demo; the demo goes through the same checks as any caller."""
     marker = data_dir / MARKER
     if await asyncio.to_thread(marker.exists):
         loaded = json.loads(await asyncio.to_thread(marker.read_text))
-        await load_demo_accounts(app, data_dir, Path(loaded["source"]), loaded["alignment_id"])
+        await load_demo_accounts(app, data_dir, token, Path(loaded["source"]), loaded["alignment_id"])
         return loaded
     started = time.perf_counter()
     from territory_geodata.demo import build_demo  # imported here: only the demo needs the data builder
@@ -60,7 +63,7 @@ async def load_demo(app: FastAPI, data_dir: Path, accounts: int = 50_000, reps: 
     build = await asyncio.to_thread(build_demo, None, accounts, reps)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://embedded", headers={"X-Tenant-ID": TENANT}, timeout=300
+        transport=transport, base_url="http://embedded", headers={"Authorization": f"Bearer {token}"}, timeout=300
     ) as client:
         layer_id = await _import_counties(client, build.path("counties.geojson"))
         alignment = await _starting_alignment(
@@ -76,11 +79,11 @@ async def load_demo(app: FastAPI, data_dir: Path, accounts: int = 50_000, reps: 
     }
     await asyncio.to_thread(marker.write_text, json.dumps(loaded, indent=2))
     log.info("demo loaded in %.1f s: tenant %s, layer %s, alignment %s", loaded["seconds"], TENANT, layer_id, alignment)
-    await load_demo_accounts(app, data_dir, build.out_dir, alignment)
+    await load_demo_accounts(app, data_dir, token, build.out_dir, alignment)
     return loaded
 
 
-async def load_demo_accounts(app: FastAPI, data_dir: Path, source: Path, alignment_id: str) -> None:
+async def load_demo_accounts(app: FastAPI, data_dir: Path, token: str, source: Path, alignment_id: str) -> None:
     """Reps, one per territory (the nearest to it), and the accounts, through assignment-service's API.
 
     Runs after the map's territories are in place; upserts are idempotent, so an interrupted load
@@ -92,7 +95,7 @@ async def load_demo_accounts(app: FastAPI, data_dir: Path, source: Path, alignme
     started = time.perf_counter()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://embedded", headers={"X-Tenant-ID": TENANT}, timeout=600
+        transport=transport, base_url="http://embedded", headers={"Authorization": f"Bearer {token}"}, timeout=600
     ) as client:
         reps = list(csv.DictReader(io.StringIO(await asyncio.to_thread((source / "reps.csv").read_text))))
         for rep in reps:
