@@ -12,6 +12,7 @@ from territory_shared.api.tenancy import TenantId
 
 from assignment_service.api.bodies import HashingStream, rows_for
 from assignment_service.api.deps import Geo, Uow, Zips
+from assignment_service.api.rep_scope import OwnRep, check_account_is_theirs
 from assignment_service.use_cases.delete_account import delete_account
 from assignment_service.use_cases.upsert_accounts import Idempotency, upsert_accounts
 
@@ -149,22 +150,24 @@ async def list_accounts(
     request: Request,
     tenant: TenantId,
     uow: Uow,
+    rep: OwnRep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     after: Annotated[str | None, Query(description="The last id of the previous page")] = None,
 ) -> AccountPage:
     async with uow:
-        rows = await uow.accounts.page(tenant, after, limit + 1)
+        rows = await uow.accounts.page(tenant, after, limit + 1, assigned_to_rep=rep)
     items = [account_read(r) for r in rows[:limit]]
     next_url = str(request.url.include_query_params(after=items[-1].id)) if len(rows) > limit else None
     return AccountPage(items=items, next=next_url)
 
 
 @router.get("/{external_id}", response_model=AccountRead, name="get_account")
-async def get_account(external_id: str, tenant: TenantId, uow: Uow, response: Response) -> AccountRead:
+async def get_account(external_id: str, tenant: TenantId, uow: Uow, rep: OwnRep, response: Response) -> AccountRead:
     async with uow:
         row = await uow.accounts.get(tenant, external_id)
-    if row is None:
-        raise NotFound(f"Account {external_id} does not exist.")
+        if row is None:
+            raise NotFound(f"Account {external_id} does not exist.")
+        await check_account_is_theirs(uow, tenant, row.id, rep, external_id)
     response.headers["ETag"] = etag_of(row.version)
     return account_read(row)
 
@@ -176,22 +179,24 @@ async def delete(external_id: str, tenant: TenantId, uow: Uow) -> Response:
 
 
 @router.get("/{external_id}/assignments", response_model=list[AssignmentRead], summary="Current owner per sales force")
-async def assignments_of(external_id: str, tenant: TenantId, uow: Uow) -> list[AssignmentRead]:
+async def assignments_of(external_id: str, tenant: TenantId, uow: Uow, rep: OwnRep) -> list[AssignmentRead]:
     async with uow:
         row = await uow.accounts.get(tenant, external_id)
         if row is None:
             raise NotFound(f"Account {external_id} does not exist.")
+        await check_account_is_theirs(uow, tenant, row.id, rep, external_id)
         return [assignment_read(r) for r in await uow.assignments.of_account(tenant, row.id)]
 
 
 @router.get("/{external_id}/history", response_model=list[HistoryRead], summary="Every change of owner (audit)")
 async def history_of(
-    external_id: str, tenant: TenantId, uow: Uow, sales_force: Annotated[str | None, Query()] = None
+    external_id: str, tenant: TenantId, uow: Uow, rep: OwnRep, sales_force: Annotated[str | None, Query()] = None
 ) -> list[HistoryRead]:
     async with uow:
         row = await uow.accounts.get(tenant, external_id)
         if row is None:
             raise NotFound(f"Account {external_id} does not exist.")
+        await check_account_is_theirs(uow, tenant, row.id, rep, external_id)
         rows = await uow.assignments.history_of(tenant, row.id)
     return [
         HistoryRead(**{k: getattr(r, k) for k in HistoryRead.model_fields})

@@ -10,6 +10,7 @@ from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
 
 from assignment_service.api.deps import Geo, Jobs, Uow, Zips
+from assignment_service.api.rep_scope import OwnRep
 from assignment_service.use_cases.realign import recompute_sales_force
 
 router = APIRouter(tags=["assignments"])
@@ -55,6 +56,7 @@ async def list_assignments(
     request: Request,
     tenant: TenantId,
     uow: Uow,
+    rep: OwnRep,
     unassigned: bool | None = None,
     territory_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
@@ -62,7 +64,13 @@ async def list_assignments(
 ) -> AssignmentPage:
     async with uow:
         rows = await uow.assignments.page(
-            tenant, sales_force, unassigned=unassigned, territory_code=territory_code, limit=limit + 1, offset=offset
+            tenant,
+            sales_force,
+            unassigned=unassigned,
+            territory_code=territory_code,
+            limit=limit + 1,
+            offset=offset,
+            rep_id=rep,
         )
     items = [
         AssignmentRow(

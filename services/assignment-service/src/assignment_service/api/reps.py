@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from territory_shared.api.etags import etag_of
 from territory_shared.api.problems import NotFound
-from territory_shared.api.tenancy import TenantId
+from territory_shared.api.tenancy import RepScope, TenantId
 
 from assignment_service.api.deps import Uow
 from assignment_service.db.records import RepRecord
@@ -96,18 +96,19 @@ async def put_rep(external_id: str, body: RepUpsert, tenant: TenantId, uow: Uow,
 async def list_reps(
     tenant: TenantId,
     uow: Uow,
+    own: RepScope,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[RepRead]:
     async with uow:
-        return [_rep(r) for r in await uow.reps.list(tenant, limit, offset)]
+        return [_rep(r) for r in await uow.reps.list(tenant, limit, offset, external_id=own)]
 
 
 @router.get("/v1/reps/{external_id}", response_model=RepRead)
-async def get_rep(external_id: str, tenant: TenantId, uow: Uow, response: Response) -> RepRead:
+async def get_rep(external_id: str, tenant: TenantId, uow: Uow, own: RepScope, response: Response) -> RepRead:
     async with uow:
         rep = await uow.reps.get(tenant, external_id)
-    if rep is None:
+    if rep is None or own not in (None, external_id):  # a rep sees only their own record
         raise NotFound(f"Rep {external_id} does not exist.")
     return _rep(rep, response)
 

@@ -9,9 +9,10 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assignment_service.db.lists import among
-from assignment_service.db.records import AccountRecord
+from assignment_service.db.records import AccountRecord, AssignmentRecord
 
 A = AccountRecord.__table__
+S = AssignmentRecord.__table__
 
 
 class AccountRepository:
@@ -42,9 +43,17 @@ class AccountRepository:
         q = select(A).where(A.c.tenant_id == tenant_id, A.c.external_id == external_id)
         return (await self._s.execute(q)).first()
 
-    async def page(self, tenant_id: str, after_id: str | None, limit: int) -> list[Row[Any]]:
-        """Live accounts in id order after ``after_id``: a keyset page that stays fast at any depth."""
+    async def page(
+        self, tenant_id: str, after_id: str | None, limit: int, *, assigned_to_rep: str | None = None
+    ) -> list[Row[Any]]:
+        """Live accounts in id order after ``after_id``: a keyset page that stays fast at any depth.
+
+        ``assigned_to_rep`` (a rep's internal id) keeps the accounts assigned to that rep in any sales force.
+        """
         q = select(A).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
+        if assigned_to_rep is not None:
+            theirs = select(S.c.account_id).where(S.c.tenant_id == tenant_id, S.c.rep_id == assigned_to_rep)
+            q = q.where(A.c.id.in_(theirs))
         if after_id is not None:
             q = q.where(A.c.id > after_id)
         return (await self._s.execute(q.order_by(A.c.id).limit(limit))).all()

@@ -108,8 +108,11 @@ class AssignmentRepository:
         territory_code: str | None,
         limit: int,
         offset: int,
+        rep_id: str | None = None,
     ) -> list[Row[Any]]:
         q = select(S).where(S.c.tenant_id == tenant_id, S.c.sales_force == sales_force)
+        if rep_id is not None:
+            q = q.where(S.c.rep_id == rep_id)
         if unassigned is True:
             q = q.where(S.c.territory_code.is_(None))
         elif unassigned is False:

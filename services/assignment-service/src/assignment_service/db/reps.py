@@ -29,8 +29,10 @@ class RepRepository:
     def add(self, rep: RepRecord) -> None:
         self._s.add(rep)
 
-    async def list(self, tenant_id: str, limit: int, offset: int) -> list[RepRecord]:
+    async def list(self, tenant_id: str, limit: int, offset: int, external_id: str | None = None) -> list[RepRecord]:
         q = select(RepRecord).where(RepRecord.tenant_id == tenant_id).order_by(RepRecord.external_id)
+        if external_id is not None:
+            q = q.where(RepRecord.external_id == external_id)
         return list((await self._s.execute(q.limit(limit).offset(offset))).scalars())
 
     async def external_ids(self, tenant_id: str) -> dict[str, str]:
