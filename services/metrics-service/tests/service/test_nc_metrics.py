@@ -355,4 +355,4 @@ def test_errors_are_problem_details(client, nc):
     assert r.status_code == 404 and r.json()["unit_ids"] == ["99999"]
     r = client.get(f"/metrics/v1/alignments/{a}/balance", headers=tenant, params={"target": "lots"})
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "target"
-    assert client.get(f"/metrics/v1/alignments/{a}/metrics").status_code == 400
+    assert client.get(f"/metrics/v1/alignments/{a}/metrics").status_code == 401

@@ -89,9 +89,9 @@ def test_a_stale_event_is_ignored_and_a_gap_is_not_silently_applied(client, bus)
     count_becomes(client, tenant, 2)
 
 
-def test_the_count_needs_a_tenant(client):
+def test_the_count_needs_credentials(client):
     r = client.get("/v1/territory-count")
-    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
 
 
 def test_readiness_reports_the_database(client):

@@ -11,6 +11,7 @@ from territory_shared.api.roles import (
     CRM_READERS,
     CRM_WRITERS,
     DESIGNERS,
+    JOB_READERS,
     OWN_READERS,
     PREVIEWERS,
     AccessTable,
@@ -46,4 +47,5 @@ ACCESS: AccessTable = {
     ("GET", "/v1/webhooks"): CRM_READERS,
     ("DELETE", "/v1/webhooks/{webhook_id}"): ADMINS,
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): CRM_READERS,
+    ("GET", "/v1/jobs/{job_id}"): JOB_READERS,
 }

@@ -6,7 +6,7 @@ roster), so it cannot cheaply narrow a layer or an alignment to one rep's territ
 
 from __future__ import annotations
 
-from territory_shared.api.roles import DESIGNERS, INTEGRATION, READERS, AccessTable
+from territory_shared.api.roles import DESIGNERS, INTEGRATION, JOB_READERS, READERS, AccessTable
 
 ACCESS: AccessTable = {
     ("POST", "/v1/layers"): DESIGNERS,
@@ -36,4 +36,5 @@ ACCESS: AccessTable = {
     # A CRM may ask which territory a location falls in.
     ("GET", "/v1/locate"): READERS | {INTEGRATION},
     ("POST", "/v1/locate"): READERS | {INTEGRATION},
+    ("GET", "/v1/jobs/{job_id}"): JOB_READERS,
 }

@@ -298,6 +298,8 @@ async def alignment_trend(
     territories: bool = False,
 ) -> TrendRead:
     async with request.app.state.runtime.sessions() as session:
+        if await repository.alignment(session, tenant, alignment_id) is None:
+            raise NotFound(f"Alignment {alignment_id} is not known to metrics-service (yet).")
         rows = (
             await session.execute(
                 select(SnapshotRecord)

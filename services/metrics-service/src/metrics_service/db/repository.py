@@ -41,9 +41,9 @@ async def alignments(
     return (await session.execute(query.order_by(AlignmentProjectionRecord.alignment_id))).scalars().all()
 
 
-async def layer_data(session: AsyncSession, layer_id: str) -> LayerData | None:
+async def layer_data(session: AsyncSession, tenant_id: str, layer_id: str) -> LayerData | None:
     layer = await session.get(LayerProjectionRecord, layer_id)
-    if layer is None:
+    if layer is None or layer.tenant_id != tenant_id:
         return None
     rows = (
         await session.execute(
@@ -56,20 +56,29 @@ async def layer_data(session: AsyncSession, layer_id: str) -> LayerData | None:
     return LayerData.build(layer_id, [r.unit_id for r in rows], [r.attributes for r in rows], geoms, layer.attributes)
 
 
-async def memberships(session: AsyncSession, alignment_id: str, after_revision: int = 0) -> dict[str, str | None]:
+async def memberships(
+    session: AsyncSession, tenant_id: str, alignment_id: str, after_revision: int = 0
+) -> dict[str, str | None]:
+    # Memberships carry no tenant of their own: their alignment's says whose they are.
     rows = await session.execute(
-        select(MembershipRecord.unit_id, MembershipRecord.territory_id).where(
-            MembershipRecord.alignment_id == alignment_id, MembershipRecord.revision > after_revision
+        select(MembershipRecord.unit_id, MembershipRecord.territory_id)
+        .join(AlignmentProjectionRecord, AlignmentProjectionRecord.alignment_id == MembershipRecord.alignment_id)
+        .where(
+            AlignmentProjectionRecord.tenant_id == tenant_id,
+            MembershipRecord.alignment_id == alignment_id,
+            MembershipRecord.revision > after_revision,
         )
     )
     return {r.unit_id: r.territory_id for r in rows}
 
 
-async def territories(session: AsyncSession, alignment_id: str) -> list[TerritoryNode]:
+async def territories(session: AsyncSession, tenant_id: str, alignment_id: str) -> list[TerritoryNode]:
     rows = (
         await session.execute(
             select(TerritoryProjectionRecord).where(
-                TerritoryProjectionRecord.alignment_id == alignment_id, TerritoryProjectionRecord.deleted.is_(False)
+                TerritoryProjectionRecord.tenant_id == tenant_id,
+                TerritoryProjectionRecord.alignment_id == alignment_id,
+                TerritoryProjectionRecord.deleted.is_(False),
             )
         )
     ).scalars()
@@ -109,6 +118,7 @@ async def rosters(session: AsyncSession, tenant_id: str, sales_force: str) -> di
             .join(RepProjectionRecord, RepProjectionRecord.rep_id == RosterRecord.rep_id)
             .where(
                 RosterRecord.tenant_id == tenant_id,
+                RepProjectionRecord.tenant_id == tenant_id,
                 RosterRecord.sales_force == sales_force,
                 RosterRecord.accounts > 0,
             )

@@ -59,14 +59,14 @@ class ModelCache:
             return model
 
     async def _catch_up(self, session: AsyncSession, model: AlignmentModel, row: AlignmentProjectionRecord) -> None:
-        changed = await repository.memberships(session, row.alignment_id, after_revision=model.revision)
+        changed = await repository.memberships(session, row.tenant_id, row.alignment_id, after_revision=model.revision)
         by_target: dict[str | None, list[str]] = {}
         for unit_id, territory_id in changed.items():
             if unit_id in model.layer.index:
                 by_target.setdefault(territory_id, []).append(unit_id)
         for territory_id, unit_ids in by_target.items():
             model.move(unit_ids, territory_id)
-        nodes = {t.id: t for t in await repository.territories(session, row.alignment_id)}
+        nodes = {t.id: t for t in await repository.territories(session, row.tenant_id, row.alignment_id)}
         for gone in set(model.territories) - set(nodes):
             model.remove_territory(gone)
         for node in nodes.values():
@@ -78,7 +78,7 @@ class ModelCache:
         key = (tenant_id, layer_id, accounts)
         if key not in self._layers:
             base_key = (tenant_id, layer_id, 0)
-            base = self._layers.get(base_key) or await repository.layer_data(session, layer_id)
+            base = self._layers.get(base_key) or await repository.layer_data(session, tenant_id, layer_id)
             if base is None:
                 raise NotFound(f"Layer {layer_id} is not known to metrics-service (yet).")
             self._layers[base_key] = base
@@ -96,8 +96,8 @@ class ModelCache:
         model = AlignmentModel.build(
             row.alignment_id,
             layer,
-            await repository.memberships(session, row.alignment_id),
-            await repository.territories(session, row.alignment_id),
+            await repository.memberships(session, row.tenant_id, row.alignment_id),
+            await repository.territories(session, row.tenant_id, row.alignment_id),
             revision=row.revision,
         )
         model.rosters = await repository.rosters(session, row.tenant_id, row.sales_force)
