@@ -4,6 +4,7 @@ credentials missing or bad on every operation; and the policy those tables are m
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -141,3 +142,18 @@ def test_a_rep_sees_their_own_rep_record_and_only_the_accounts_assigned_to_them(
     stranger = auth_headers("elsewhere", "rep", rep_id="REP-A")
     assert ok(client.get("/assignment/v1/accounts", headers=stranger))["items"] == []
     assert client.get("/assignment/v1/accounts/ACC-A1", headers=stranger).status_code == 404
+
+
+def test_the_matrix_in_docs_access_md_is_the_access_tables(client: TestClient):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "access.md").read_text()
+    header = next(line for line in doc.splitlines() if line.startswith("| service | operation |"))
+    roles = [c.strip() for c in header.strip("|").split("|")][2:]
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == len(roles) + 2 and cells[1].startswith("`"):
+            rows[(cells[0], cells[1].strip("`"))] = {r for r, c in zip(roles, cells[2:], strict=True) if c}
+    for service, app in client.app.state.services.items():
+        for (method, path), allowed_roles in app.state.access.items():
+            documented = rows.get((service, f"{method} {path}")) or rows.get(("every service", f"{method} {path}"))
+            assert documented == set(allowed_roles), f"docs/access.md: {service} {method} {path}"

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from territory_shared.settings import ServiceSettings
+from territory_shared.settings import AuthSettings, ServiceSettings
 
 SERVICE_SETTINGS = (
     "geo_service.settings:GeoSettings",
@@ -26,7 +26,7 @@ SERVICE_SETTINGS = (
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 DEFAULT_DOC = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
 # Set by the process, not read from the environment: never listed.
-INTERNAL = {"service_name"}
+INTERNAL = {"service_name", "auth"}  # auth: its own unprefixed table below
 # Meanings of the fields whose Field() has no description yet (a field's own description wins).
 MEANINGS = {
     "bus_kind": "`kafka` in the distributed mode; `inprocess` is the embedded mode's SQLite event log",
@@ -63,6 +63,7 @@ def _default(field: FieldInfo) -> str:
 
 def _type(field: FieldInfo) -> str:
     text = str(field.annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
+    text = text.replace("pydantic.types.SecretStr", "secret")
     return text.replace(" | None", ", optional").replace("|", " or ")
 
 
@@ -81,6 +82,15 @@ def render(classes: tuple[str, ...] = SERVICE_SETTINGS) -> str:
         "|---|---|---|---|",
     ]
     lines += [_row(name.upper(), name, f) for name, f in common.items() if name not in INTERNAL]
+    lines += [
+        "",
+        "Authentication is one trust domain for every service: these variables have no service prefix (see",
+        "[access.md](access.md)):",
+        "",
+        "| variable | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    lines += [_row("AUTH_" + name.upper(), name, f) for name, f in AuthSettings.model_fields.items()]
     for path in classes:
         cls = _load(path)
         prefix = str(cls.model_config.get("env_prefix", ""))
