@@ -6,6 +6,7 @@ import re
 import shlex
 
 import pytest
+from territory_shared.settings import AuthSettings
 
 from tests.deploy.manifests import PASSWORD_SENTINEL, ROOT, SERVICES, Service, compose, compose_config, exec_form
 from tests.deploy.manifests import parse_dockerfile as dockerfile
@@ -103,6 +104,9 @@ def test_compose_environment_names_real_settings_and_the_right_addresses(service
     for process in (*service.processes, "migrate"):
         env = compose()["services"][f"{service.name}-{process}"]["environment"]
         for key in env:
+            if key.startswith("AUTH_"):  # authentication is one trust domain: unprefixed, shared by all services
+                assert key.removeprefix("AUTH_").lower() in AuthSettings.model_fields, key
+                continue
             assert key.startswith(service.prefix) and key.removeprefix(service.prefix).lower() in fields, key
         assert env[f"{service.prefix}DATABASE_URL"].startswith("postgresql+asyncpg://territory:" + PASSWORD_SENTINEL)
         assert env[f"{service.prefix}DATABASE_URL"].endswith(f"@postgis:5432/territory_{service.name}")
