@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.access.conftest import Tenant, ok
 from tests.access.routes import GENERATED, UPLOADS, operations
+from tests.support.processes import eventually
 
 # What tenant A can see of its own data, read before and after B's requests.
 SNAPSHOT = [
@@ -79,3 +80,17 @@ def test_the_other_tenant_sees_only_its_own_things_in_lists(client: TestClient, 
     assert ok(client.get("/metrics/v1/alignments", headers=h)) == []
     for prefix in ("geo", "assignment", "metrics"):
         assert ok(client.get(f"/{prefix}/v1/api-keys", headers=h)) == []
+
+
+def test_a_realignment_notice_reaches_only_the_webhooks_of_its_tenant(client: TestClient, tenant_a: Tenant):
+    other = Tenant("d-" + tenant_a.name)
+    theirs = ok(
+        client.post("/assignment/v1/webhooks", json={"url": "http://127.0.0.1:9/x"}, headers=other.headers()), 201
+    )
+    h = tenant_a.headers()
+    draft = tenant_a.ids["b"]
+    version = ok(client.get(f"/geo/v1/alignments/{draft}", headers=h))["version"]
+    ok(client.post(f"/geo/v1/alignments/{draft}/publish", headers={**h, "If-Match": f'"{version}"'}))
+    mine = f"/assignment/v1/webhooks/{tenant_a.ids['webhook_id']}/deliveries"
+    eventually(lambda: ok(client.get(mine, headers=h)), message="tenant A's notices queued")
+    assert ok(client.get(f"/assignment/v1/webhooks/{theirs['id']}/deliveries", headers=other.headers())) == []
