@@ -11,15 +11,15 @@ import hashlib
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from territory_shared.api.auth import Principal, Unauthorized, current_principal
-from territory_shared.api.problems import NotFound
+from territory_shared.api.auth import Caller, Principal
+from territory_shared.api.problems import NotFound, Unauthorized
 
 KEY_PREFIX = "tk_"
 SHOWN_CHARS = 10  # "tk_" and 7 characters: enough to tell keys apart, far too few to guess the rest
@@ -76,8 +76,8 @@ class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The key itself: shown this once, stored only as a hash")
 
 
+# Only admins reach these routes: SHARED_ACCESS in roles.py says so.
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
-Admin = Annotated[Principal, Depends(current_principal)]
 
 
 def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -85,7 +85,7 @@ def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated, summary="Create an API key (shown once)")
-async def create_api_key(body: ApiKeyCreate, caller: Admin, request: Request) -> ApiKeyCreated:
+async def create_api_key(body: ApiKeyCreate, caller: Caller, request: Request) -> ApiKeyCreated:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = {
         "id": str(uuid.uuid4()),
@@ -104,7 +104,7 @@ async def create_api_key(body: ApiKeyCreate, caller: Admin, request: Request) ->
 
 
 @router.get("", response_model=list[ApiKeyRead], summary="The tenant's API keys (never the keys themselves)")
-async def list_api_keys(caller: Admin, request: Request) -> list[ApiKeyRead]:
+async def list_api_keys(caller: Caller, request: Request) -> list[ApiKeyRead]:
     query = select(API_KEYS).where(API_KEYS.c.tenant_id == caller.tenant).order_by(API_KEYS.c.created_at)
     async with _sessions(request)() as session:
         rows = (await session.execute(query)).mappings().all()
@@ -112,7 +112,7 @@ async def list_api_keys(caller: Admin, request: Request) -> list[ApiKeyRead]:
 
 
 @router.delete("/{key_id}", status_code=204, summary="Revoke an API key: it stops working at once")
-async def revoke_api_key(key_id: str, caller: Admin, request: Request) -> Response:
+async def revoke_api_key(key_id: str, caller: Caller, request: Request) -> Response:
     mine = (API_KEYS.c.id == key_id) & (API_KEYS.c.tenant_id == caller.tenant)
     async with _sessions(request).begin() as session:
         found = (await session.execute(select(API_KEYS.c.revoked_at).where(mine))).first()

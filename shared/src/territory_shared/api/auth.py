@@ -179,6 +179,7 @@ api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 
 
 async def _principal(request: Request, bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> Principal:
+    # Imported here: the API key router itself depends on this module's Caller.
     from territory_shared.api.api_keys import KEY_PREFIX, principal_for_key
 
     credential = api_key or (bearer.credentials if bearer else None)
