@@ -133,7 +133,7 @@ class EmbeddedPlatform:
 
     def start(self) -> None:
         self.process.start()
-        wait_ready(f"{self.base_url}/healthz", self.process)
+        wait_ready(f"{self.base_url}/healthz", self.process, deadline_s=300)  # a loaded machine starts slowly
 
     # One process holds every service: stopping "the consumer" stops the platform.
     def stop_consumer(self) -> None:
