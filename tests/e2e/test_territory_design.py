@@ -23,16 +23,23 @@ from tests.e2e.test_assignment_realignment import (
     import_nc,
 )
 from tests.support.auth import auth_headers
-from tests.support.processes import eventually
+from tests.support.processes import eventually, wait_ready
 
 K = 6
 METRICS = [{"metric": "account_potential", "tolerance": 0.05}, {"metric": "account_count", "tolerance": 0.10}]
 
 
+class SlowStartEmbeddedPlatform(EmbeddedAssignmentPlatform):
+    def start(self) -> None:
+        self.process.start()
+        # Like the distributed platform: a loaded CI machine may take more than a minute to import everything.
+        wait_ready(f"{self.base_url}/healthz", self.process, deadline_s=600)
+
+
 @pytest.fixture(scope="module", params=["kafka", "embedded"])
 def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     workdir = tmp_path_factory.mktemp(f"design-{request.param}")
-    p = DistributedAssignmentPlatform(workdir) if request.param == "kafka" else EmbeddedAssignmentPlatform(workdir)
+    p = DistributedAssignmentPlatform(workdir) if request.param == "kafka" else SlowStartEmbeddedPlatform(workdir)
     try:
         p.start()
         yield p

@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import shapely
-from territory_optimizer import Metric, Plan, Violation
+
+if TYPE_CHECKING:  # the optimizer (scipy and all) is imported when a job runs, not when the service starts
+    from territory_optimizer import Metric, Plan, Violation
 
 # Per-unit sums of the accounts located in each unit, named as metrics-service names them.
 ACCOUNT_METRICS = ("account_count", "account_potential", "workload_hours")
@@ -108,6 +110,8 @@ def _number(v: Any) -> float:
 def optimizer_metrics(request: DesignRequest, units: Units, sums: Mapping[str, np.ndarray]) -> list[Metric]:
     """The metrics in the order the optimizer wants: the disruption metric first among the balanced ones (the
     optimizer measures moved weight on its first balanced metric)."""
+    from territory_optimizer import Metric
+
     goals = list(request.metrics)
     first = request.disruption_metric or next((g.name for g in goals if g.tolerance is not None), goals[0].name)
     goals.sort(key=lambda g: (g.name != first, g.tolerance is None))

@@ -13,13 +13,11 @@ import asyncio
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from territory_optimizer import CancelToken, Options, Problem, ProblemError, Rep, optimize, unit_shapes
-from territory_optimizer import Progress as OptimizerProgress
 from territory_shared.jobs import JobCancelled, JobFailed, Progress
 
 from assignment_service.clients.geo import HttpGeoClient
@@ -32,6 +30,10 @@ from assignment_service.domain.design import (
     optimizer_metrics,
     summarise,
 )
+
+if TYPE_CHECKING:
+    from territory_optimizer import Problem
+    from territory_optimizer import Progress as OptimizerProgress
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ async def run_design(
     request: DesignRequest,
     progress: Progress,
 ) -> dict[str, Any]:
+    # Imported here, off the service's start-up path (the optimizer pulls in scipy).
+    from territory_optimizer import Problem, Rep, unit_shapes
+
     await progress("loading units", LOAD[0] + 1)
     source = None
     if request.source_alignment_id:
@@ -193,6 +198,8 @@ async def _optimize(
     problem: Problem, request: DesignRequest, disruption: str, max_weight: float | None, progress: Progress
 ) -> Any:
     """The optimizer in a worker thread; its progress reaches the job row a few times a second."""
+    from territory_optimizer import CancelToken, Options
+
     loop = asyncio.get_running_loop()
     latest: list[OptimizerProgress] = []
     token = CancelToken()
@@ -229,7 +236,9 @@ async def _optimize(
     return plan
 
 
-def _run_optimizer(problem: Problem, options: Options) -> Any:
+def _run_optimizer(problem: Problem, options: Any) -> Any:
+    from territory_optimizer import ProblemError, optimize
+
     try:
         return optimize(problem, options)
     except (ProblemError, ValueError) as exc:
