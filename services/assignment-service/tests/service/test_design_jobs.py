@@ -112,6 +112,8 @@ def test_a_design_job_writes_a_draft_whose_memberships_are_the_plan_with_its_rea
     assert result["balanced"] == (potential["max_deviation_pct"] <= 5.0 + 1e-6 and _count_ok(result))
     assert result["feasible"] == (not result["violations"])
     assert result["mean_polsby_popper"] > 0
+    # The source's codes stay where most of their units are (the optimizer numbers territories freely).
+    assert result["units_moved"] <= 60, result["units_moved"]
     ended = client.post(f"/v1/jobs/{job['id']}/cancel", headers=tenant)
     assert ended.status_code == 409 and ended.json()["job_status"] == "succeeded"
     assert result["units_moved"] == sum(
@@ -199,6 +201,12 @@ def test_k_new_territories_from_a_layer_balance_a_unit_attribute(client, nc):
         max(abs(v - mean) / mean * 100 for v in per_code.values()), abs=1e-3
     )
     assert reported["within_tolerance"] == (reported["max_deviation_pct"] <= 5 + 1e-9)
+
+
+def test_a_disruption_limit_with_other_territories_than_the_source_fails_the_job_with_the_reason(client, nc):
+    job = design(client, nc["tenant"], alignment_id=nc["alignment"], k=5, max_disruption={"units": 10}, time_limit_s=5)
+    assert job["status"] == "failed" and job["result"] is None
+    assert "source's territories" in job["error"]["detail"] and job["error"]["field"] == "max_disruption"
 
 
 def test_an_infeasible_request_succeeds_with_the_reasons_and_never_claims_balance(client, nc):

@@ -137,6 +137,25 @@ def fill_white_space(initial: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return out
 
 
+def closest_labels(assignment: np.ndarray, start: np.ndarray, codes: Sequence[str]) -> list[str]:
+    """Codes for the plan's territories that keep each source territory's code where most of its units stay.
+
+    The optimizer numbers territories freely when it starts from scratch; matching its territories to the source's
+    by overlap (an assignment problem) keeps TRIANGLE around Raleigh instead of moving the name across the state.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    k = len(codes)
+    known = start >= 0
+    overlap = np.zeros((k, k))
+    np.add.at(overlap, (assignment[known], start[known]), 1.0)
+    rows, cols = linear_sum_assignment(-overlap)
+    out = list(codes)
+    for t, s in zip(rows.tolist(), cols.tolist(), strict=True):
+        out[t] = codes[s]
+    return out
+
+
 def _violation(v: Violation, codes: Sequence[str]) -> dict[str, Any]:
     return {
         "constraint": v.constraint,

@@ -26,6 +26,7 @@ from assignment_service.domain.design import (
     DesignRequest,
     Units,
     account_sums,
+    closest_labels,
     fill_white_space,
     optimizer_metrics,
     summarise,
@@ -132,11 +133,21 @@ async def run_design(
 
     initial = None
     source_codes = None
+    start = np.full(len(units.ids), -1, dtype=np.int64)
     if source:
         source_codes = [source_code_of.get(u) for u in units.ids]
         start = np.array([index_of.get(c, -1) if c else -1 for c in source_codes], dtype=np.int64)
         pairs = np.array([(units.index[a], units.index[b]) for a, b in edge_ids], dtype=np.int64).reshape(-1, 2)
-        initial = fill_white_space(start, pairs)
+        # Disruption is measured against the source's territories; new ones (another k) have no starting point.
+        initial = fill_white_space(start, pairs) if (start >= 0).any() else None
+    wants_disruption = request.minimise_disruption or request.max_moved_units is not None
+    if wants_disruption or request.max_moved_share is not None:
+        if initial is None:
+            raise JobFailed(
+                "A disruption limit needs the plan to keep the source's territories: omit k, or give the source's "
+                f"number of territories ({len(source_leaves)}).",
+                field="max_disruption",
+            )
 
     await progress("measuring shapes", LOAD[1] - 2)
     edges = np.array(
@@ -166,6 +177,8 @@ async def run_design(
     if use_initial:
         disruption = "weight" if max_weight is not None else "units"
     plan = await _optimize(problem, request, disruption, max_weight, progress)
+    if initial is not None and not use_initial and not locked and reps is None:
+        codes = closest_labels(plan.assignment, start, codes)
 
     await progress("writing the draft", WRITE[0], "writing the plan as a new draft alignment")
     if progress.cancel_requested.is_set():
