@@ -98,6 +98,7 @@ class JobRunner:
                 .values(
                     status="interrupted",
                     message="the service restarted while the job ran; run it again",
+                    result=None,
                     updated_at=datetime.now(UTC),
                 )
             )
@@ -157,6 +158,7 @@ class JobRunner:
                 job_id,
                 status="failed",
                 stage="failed",
+                result=None,
                 message=exc.detail,
                 error={"detail": exc.detail, **exc.extensions},
             )
@@ -165,11 +167,14 @@ class JobRunner:
                 job_id,
                 status="failed",
                 stage="failed",
+                result=None,
                 message=exc.detail,
                 error={"detail": exc.detail, **exc.extensions},
             )
         except asyncio.CancelledError:
-            await self._set(job_id, status="interrupted", stage="interrupted", message="the service stopped")
+            await self._set(
+                job_id, status="interrupted", stage="interrupted", message="the service stopped", result=None
+            )
             raise
         except Exception as exc:  # noqa: BLE001 - a job's failure is reported on the job, not lost in a log
             log.exception("job %s failed", job_id)
@@ -177,6 +182,7 @@ class JobRunner:
                 job_id,
                 status="failed",
                 stage="failed",
+                result=None,
                 message=f"internal error: {exc}",
                 error={"detail": f"internal error: {type(exc).__name__}: {exc}"},
             )
