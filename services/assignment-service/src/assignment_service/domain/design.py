@@ -5,6 +5,7 @@ Pure computation (numpy, shapely and the optimizer library); the job in ``use_ca
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -157,9 +158,13 @@ def closest_labels(assignment: np.ndarray, start: np.ndarray, codes: Sequence[st
 
 
 def _violation(v: Violation, codes: Sequence[str]) -> dict[str, Any]:
+    def code(m: re.Match[str]) -> str:
+        t = int(m.group(1))
+        return f"territory {codes[t]}" if 0 <= t < len(codes) else m.group(0)
+
     return {
         "constraint": v.constraint,
-        "detail": v.detail,
+        "detail": re.sub(r"\bterritory (\d+)\b", code, v.detail),  # the optimizer numbers them; planners know codes
         "territory": codes[v.territory] if v.territory is not None and 0 <= v.territory < len(codes) else None,
         "metric": v.metric,
     }
