@@ -149,3 +149,15 @@ def test_publishing_shows_the_realignment_summary_per_rep(map_page: MapPage, pla
     assert run["accounts_moved"] == preview["accounts_moved"] > 0
     page.locator("#publish-summary").scroll_into_view_if_needed()
     map_page.screenshot("publish-summary")
+
+
+def test_a_refused_optimization_shows_the_field_and_the_reason(map_page: MapPage, platform: Platform):
+    map_page.open(platform.active_id)
+    page = map_page.page
+    page.locator("#opt-k").fill("1000")
+    page.get_by_role("button", name="Optimize", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#optimize-status').textContent.includes('Not started')")
+    status = page.locator("#optimize-status")
+    assert "k: 1000 territories for 100 units" in status.text_content()
+    assert "error-text" in (status.get_attribute("class") or "")
+    assert page.locator("#optimize-progress").is_hidden()

@@ -113,6 +113,7 @@ export class OptimizePanel {
       alignment_id: alignmentId,
       metrics,
       contiguity: $<HTMLInputElement>("opt-contiguity").checked,
+      keep_locked: $<HTMLInputElement>("opt-keep-locked").checked,
       time_limit_s: Number($<HTMLInputElement>("opt-time").value || 30),
     };
     const useReps = $<HTMLInputElement>("opt-use-reps").checked;

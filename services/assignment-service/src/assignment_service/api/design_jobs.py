@@ -84,7 +84,10 @@ class DesignJobCreate(BaseModel):
     metrics: Annotated[list[MetricGoalBody], Field(min_length=1, max_length=10)] = Field(
         default_factory=lambda: [MetricGoalBody(metric="account_potential", tolerance=0.05)]
     )
-    contiguity: bool = Field(default=True, description="Every territory in one piece (reported as a constraint)")
+    contiguity: bool = Field(
+        default=True,
+        description="Count a territory in pieces as a missed constraint (the optimizer keeps them in one piece)",
+    )
     compactness: Literal["polsby_popper", "inertia", "none"] = "polsby_popper"
     keep_locked: bool = Field(default=True, description="Units locked in the source stay in their territory")
     minimise_disruption: bool = Field(default=False, description="Move as few units as possible from the source")
