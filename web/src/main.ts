@@ -15,6 +15,8 @@ import {
 } from "./panel";
 import { $, errorText, fillSelect, legendNote } from "./dom";
 import { robustBounds } from "./framing";
+import { OptimizePanel } from "./optimize";
+import { completedRun, renderRunSummary } from "./realignment";
 import { Assignment, BalanceReport, Metrics } from "./services";
 import { askForToken, takeToken, tenantOf } from "./signin";
 import { exposeTestHook } from "./testhook";
@@ -63,6 +65,7 @@ export class App {
   choropleth = "territory";
   busy = 0;
   ready = false;
+  optimizer: OptimizePanel | null = null;
 
   constructor() {
     this.token = takeToken();
@@ -97,6 +100,18 @@ export class App {
       await this.chooseSalesForce(force, params.get("alignment"));
       const optimizer = await this.assignment.optimizerAvailable();
       $("optimize-section").hidden = optimizer === null;
+      if (optimizer) {
+        this.optimizer = new OptimizePanel(
+          {
+            api: this.api,
+            currentAlignmentId: () => this.current?.id ?? null,
+            openDraft: (id) => this.openDraft(id),
+            say: (text, error) => this.say(text, error),
+          },
+          optimizer,
+        );
+        this.optimizer.setAttributes(this.layer?.attributes ?? []);
+      }
     });
     this.ready = true;
   }
@@ -160,6 +175,7 @@ export class App {
     this.view.setUnits(features, (u) => this.unitStyle(u));
     this.view.setTooltip((u) => this.unitTooltip(u));
     this.fillChoroplethOptions();
+    this.optimizer?.setAttributes(this.layer.attributes);
     void this.loadPoints();
   }
 
@@ -649,6 +665,10 @@ export class App {
           .map((t) => `${t.territory_code} +${t.accounts_gained}/−${t.accounts_lost}`)
           .join(", ");
         lines.push(`${accounts.accounts_moved} account${accounts.accounts_moved === 1 ? "" : "s"} change owner${moves ? ` (${moves})` : ""}.`);
+        const reps = (accounts.reps ?? [])
+          .map((r) => `${r.rep_external_id ?? "no rep"} +${r.accounts_gained}/−${r.accounts_lost}`)
+          .join(", ");
+        if (reps) lines.push(`Per rep: ${reps}.`);
       } else lines.push("Gained and lost accounts appear here when assignment-service offers a preview.");
       $("publish-preview").textContent = lines.join(" ");
     });
@@ -659,16 +679,34 @@ export class App {
       this.current = await this.api.publish(alignment.id, alignment.version);
       this.say(`Published “${alignment.name}”: it is now the active alignment of ${alignment.sales_force}.`);
     });
-    if (ok && this.current) await this.guard(() => this.chooseSalesForce(this.current!.sales_force, this.current!.id));
+    if (ok && this.current) {
+      const published = this.current;
+      void this.showRealignment(published);
+      await this.guard(() => this.chooseSalesForce(published.sales_force, published.id));
+    }
   }
 
-  async optimize(): Promise<void> {
-    const path = await this.assignment.optimizerAvailable();
-    if (!path || !this.current) return;
+  /** Open a draft written elsewhere (the optimizer): list it among the alignments and load it. */
+  async openDraft(id: string): Promise<void> {
     await this.guard(async () => {
-      const job = await this.api.request<Record<string, unknown>>("POST", `/assignment${path}`, { alignment_id: this.current!.id });
-      $("optimize-status").textContent = `Job ${String(job.job_id ?? job.id ?? "")} ${String(job.status ?? "submitted")}.`;
+      const draft = await this.api.alignment(id);
+      this.alignments = await this.api.alignments(draft.sales_force);
+      this.fillAlignmentSelects(id);
+      await this.loadAlignment(id);
     });
+  }
+
+  /** Wait (outside the busy count) for assignment-service's realignment run of a published alignment. */
+  async showRealignment(alignment: Alignment): Promise<void> {
+    const el = $("publish-summary");
+    el.textContent = "Waiting for assignment-service to realign the accounts…";
+    try {
+      const run = await completedRun(this.api, alignment.sales_force, alignment.id);
+      if (run) renderRunSummary(el, run);
+      else el.textContent = "assignment-service has not reported the realignment yet: check its runs later.";
+    } catch (e) {
+      el.textContent = `Realignment summary unavailable: ${errorText(e)}`;
+    }
   }
 
   // ---- plumbing ------------------------------------------------------------------------------------------------
@@ -705,7 +743,6 @@ export class App {
     $("redo").addEventListener("click", () => void this.redo());
     $("preview").addEventListener("click", () => void this.preview());
     $("publish").addEventListener("click", () => void this.publish());
-    $("optimize").addEventListener("click", () => void this.optimize());
     document.addEventListener("keydown", (e) => {
       const target = e.target as HTMLElement;
       if (["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)) return;

@@ -32,6 +32,7 @@ export interface PublishPreview {
   accounts_moved: number;
   potential_moved: number;
   territories: { territory_code: string | null; accounts_gained: number; accounts_lost: number }[];
+  reps?: { rep_external_id: string | null; accounts_gained: number; accounts_lost: number }[];
 }
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);

@@ -4,15 +4,20 @@ A job row is created in the request's transaction, the work runs as a task of th
 every progress report (stage, percent, message) is committed so any replica can answer ``GET
 /v1/jobs/{id}``. A job still ``running`` when its process died is marked ``interrupted`` at the next
 start: nothing half-done is ever reported as a result.
+
+Cancelling (``POST /v1/jobs/{id}/cancel``, on any replica) marks the row ``cancelling``; the process running
+the job sees it at its next progress report and sets ``Progress.cancel_requested``. Work that can stop raises
+``JobCancelled`` and the job ends ``cancelled``; work that cannot stop finishes as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +30,7 @@ from territory_shared.observability import job_finished, job_progress, job_start
 log = logging.getLogger(__name__)
 
 TERMINAL = ("succeeded", "failed", "interrupted", "cancelled")
+ACTIVE = ("queued", "running")
 
 
 def jobs_table(metadata: MetaData) -> Table:
@@ -34,7 +40,8 @@ def jobs_table(metadata: MetaData) -> Table:
         Column("id", String(36), primary_key=True),
         Column("tenant_id", String(64), nullable=False, index=True),
         Column("kind", String(50), nullable=False),
-        Column("status", String(20), nullable=False),  # queued | running | succeeded | failed | interrupted
+        # queued | running | cancelling | succeeded | failed | interrupted | cancelled
+        Column("status", String(20), nullable=False),
         Column("stage", String(100), nullable=False),
         Column("percent", Float, nullable=False),
         Column("message", Text, nullable=True),
@@ -47,12 +54,20 @@ def jobs_table(metadata: MetaData) -> Table:
 
 @dataclass
 class Progress:
-    """Handed to the work: ``await progress("reading", 40, "12,000 of 30,000 features")``."""
+    """Handed to the work: ``await progress("reading", 40, "12,000 of 30,000 features")``.
 
-    _report: Callable[[str, float, str | None], Awaitable[None]]
+    ``details`` (a small JSON object, e.g. the best figures so far) is readable as ``result.progress`` while the
+    job runs. ``cancel_requested`` is set once someone asked to cancel the job (a ``threading.Event``, so work
+    running in a thread can poll it too).
+    """
 
-    async def __call__(self, stage: str, percent: float, message: str | None = None) -> None:
-        await self._report(stage, max(0.0, min(100.0, percent)), message)
+    _report: Callable[[str, float, str | None, dict[str, Any] | None], Awaitable[None]]
+    cancel_requested: threading.Event = field(default_factory=threading.Event)
+
+    async def __call__(
+        self, stage: str, percent: float, message: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        await self._report(stage, max(0.0, min(100.0, percent)), message, details)
 
 
 class JobFailed(Exception):
@@ -62,6 +77,10 @@ class JobFailed(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions
+
+
+class JobCancelled(Exception):
+    """Raised by work that stopped because its job was cancelled; the job ends ``cancelled``."""
 
 
 class JobRunner:
@@ -75,10 +94,11 @@ class JobRunner:
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(self._table)
-                .where(self._table.c.status.in_(("queued", "running")))
+                .where(self._table.c.status.in_(("queued", "running", "cancelling")))
                 .values(
                     status="interrupted",
                     message="the service restarted while the job ran; run it again",
+                    result=None,
                     updated_at=datetime.now(UTC),
                 )
             )
@@ -114,19 +134,31 @@ class JobRunner:
             )
 
     async def _run(self, job_id: str, work: Callable[[Progress], Awaitable[dict[str, Any]]]) -> None:
-        async def report(stage: str, percent: float, message: str | None) -> None:
-            await self._set(job_id, status="running", stage=stage, percent=percent, message=message)
+        progress: Progress
+
+        async def report(stage: str, percent: float, message: str | None, details: dict[str, Any] | None) -> None:
+            values: dict[str, Any] = {"status": "running", "stage": stage, "percent": percent, "message": message}
+            if details is not None:
+                values["result"] = {"progress": details}
+            # A row no longer queued or running was asked to cancel (on any replica): tell the work.
+            if not await self._set_if_active(job_id, **values):
+                progress.cancel_requested.set()
             job_progress(job_id, percent)
 
+        progress = Progress(report)
         try:
-            await self._set(job_id, status="running", stage="starting")
-            result = await work(Progress(report))
+            if not await self._set_if_active(job_id, status="running", stage="starting"):
+                raise JobCancelled()
+            result = await work(progress)
             await self._set(job_id, status="succeeded", stage="done", percent=100.0, result=result, message=None)
+        except JobCancelled:
+            await self._set(job_id, status="cancelled", stage="cancelled", message="cancelled on request", result=None)
         except JobFailed as exc:
             await self._set(
                 job_id,
                 status="failed",
                 stage="failed",
+                result=None,
                 message=exc.detail,
                 error={"detail": exc.detail, **exc.extensions},
             )
@@ -135,11 +167,14 @@ class JobRunner:
                 job_id,
                 status="failed",
                 stage="failed",
+                result=None,
                 message=exc.detail,
                 error={"detail": exc.detail, **exc.extensions},
             )
         except asyncio.CancelledError:
-            await self._set(job_id, status="interrupted", stage="interrupted", message="the service stopped")
+            await self._set(
+                job_id, status="interrupted", stage="interrupted", message="the service stopped", result=None
+            )
             raise
         except Exception as exc:  # noqa: BLE001 - a job's failure is reported on the job, not lost in a log
             log.exception("job %s failed", job_id)
@@ -147,9 +182,33 @@ class JobRunner:
                 job_id,
                 status="failed",
                 stage="failed",
+                result=None,
                 message=f"internal error: {exc}",
                 error={"detail": f"internal error: {type(exc).__name__}: {exc}"},
             )
+
+    async def _set_if_active(self, job_id: str, **values: Any) -> bool:
+        async with self._sessions() as session, session.begin():
+            done = await session.execute(
+                update(self._table)
+                .where(self._table.c.id == job_id, self._table.c.status.in_(ACTIVE))
+                .values(updated_at=datetime.now(UTC), **values)
+            )
+        return bool(done.rowcount)
+
+    async def cancel(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
+        """Ask a queued or running job to stop; None when there is no such job. A finished job is left as it is."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(self._table)
+                .where(
+                    self._table.c.id == job_id,
+                    self._table.c.tenant_id == tenant_id,
+                    self._table.c.status.in_(ACTIVE),
+                )
+                .values(status="cancelling", message="cancel requested", updated_at=datetime.now(UTC))
+            )
+        return await self.get(tenant_id, job_id)
 
     async def get(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
         async with self._sessions() as session:

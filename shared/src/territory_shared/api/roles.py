@@ -6,7 +6,8 @@
 - ``manager``: reads everything; previews (realignment previews, what-if) but changes nothing.
 - ``integration``: a CRM: upserts and deletes accounts and reps; reads assignments, owners, realignments, webhooks.
 - ``rep``: reads only their own rep record and the accounts assigned to them (assignment-service only).
-- ``service``: another service of the platform acting for a tenant (reads, and lookups); never given to people.
+- ``service``: another service of the platform acting for a tenant (reads, lookups, design jobs' drafts); never
+  given to people.
 
 Each service's table maps ``(method, route path)`` to the roles that may call it; a route missing from it is
 refused to everyone.

@@ -47,5 +47,7 @@ ACCESS: AccessTable = {
     ("GET", "/v1/webhooks"): CRM_READERS,
     ("DELETE", "/v1/webhooks/{webhook_id}"): ADMINS,
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): CRM_READERS,
+    ("POST", "/v1/design-jobs"): DESIGNERS,  # runs the optimizer, writes a draft alignment in geo-service
     ("GET", "/v1/jobs/{job_id}"): JOB_READERS,
+    ("POST", "/v1/jobs/{job_id}/cancel"): DESIGNERS,
 }

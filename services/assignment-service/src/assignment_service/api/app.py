@@ -16,6 +16,7 @@ from assignment_service.api.access import ACCESS
 from assignment_service.api.accounts import router as accounts_router
 from assignment_service.api.assignments import router as assignments_router
 from assignment_service.api.deps import ZipTable
+from assignment_service.api.design_jobs import router as design_jobs_router
 from assignment_service.api.realignments import router as realignments_router
 from assignment_service.api.reps import router as reps_router
 from assignment_service.api.rules import router as rules_router
@@ -88,7 +89,7 @@ def create_app(
         lambda: build_runtime(settings, bus, geo),
         title="assignment-service",
         description="Accounts, reps, rosters, rules and overrides; account -> territory -> rep assignment; "
-        "realignment previews, runs, notices and webhooks.",
+        "realignment previews, runs, notices and webhooks; territory design jobs (the optimizer).",
         access=ACCESS,
         run_workers_in_process=run_workers_in_process,
         on_start=start,
@@ -100,6 +101,7 @@ def create_app(
         assignments_router,
         realignments_router,
         webhooks_router,
+        design_jobs_router,
         jobs_router,
     ):
         app.include_router(router)

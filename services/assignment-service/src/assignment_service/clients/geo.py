@@ -1,4 +1,6 @@
-"""geo-service over HTTP (httpx): ``POST /v1/locate`` in chunks, ``GET /v1/alignments/{id}``.
+"""geo-service over HTTP (httpx): ``POST /v1/locate`` in chunks, ``GET /v1/alignments/{id}``; for territory
+design, a layer's units (shapes and attributes) and adjacency, an alignment's territories and memberships, and
+writing a plan as a new draft (copy, then one bulk assignment).
 
 Distributed, the client has geo-service's base URL; embedded, an ``httpx.ASGITransport`` on geo-service's
 app, so the same code runs without a socket. Each call carries a short-lived service token for the tenant it
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 from territory_shared.api.auth import ServiceCredentials
@@ -84,6 +87,74 @@ class HttpGeoClient:
             raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}")
         a = r.json()
         return AlignmentInfo(a["id"], a["layer_id"], a["sales_force"], a["state"], a["version"])
+
+    async def _json(
+        self, method: str, path: str, tenant_id: str, *, expect_404: bool = False, **kwargs: Any
+    ) -> Any | None:
+        headers = {**self._headers(tenant_id), **kwargs.pop("headers", {})}
+        try:
+            r = await self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise GeoUnavailable(f"geo-service did not answer: {exc}") from exc
+        if r.status_code == 404 and expect_404:
+            return None
+        if r.status_code >= 400:
+            raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}", status=r.status_code)
+        return r.json() if r.content else None
+
+    async def _pages(self, path: str, tenant_id: str, key: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = await self._json("GET", path, tenant_id, params={**params, "offset": offset})
+            out.extend(page[key])
+            if not page.get("next"):
+                return out
+            offset += params["limit"]
+
+    async def layer(self, tenant_id: str, layer_id: str) -> dict[str, Any] | None:
+        return await self._json("GET", f"/v1/layers/{layer_id}", tenant_id, expect_404=True)
+
+    async def unit_features(self, tenant_id: str, layer_id: str) -> list[dict[str, Any]]:
+        """Every unit of a layer as a GeoJSON feature at full resolution, its attributes in the properties."""
+        return await self._pages(f"/v1/layers/{layer_id}/units.geojson", tenant_id, "features", {"limit": 5000})
+
+    async def adjacency(self, tenant_id: str, layer_id: str) -> list[tuple[str, str]]:
+        body = await self._json("GET", f"/v1/layers/{layer_id}/adjacency", tenant_id)
+        return [(a, b) for a, b in body["edges"]]
+
+    async def memberships(self, tenant_id: str, alignment_id: str) -> list[dict[str, Any]]:
+        """unit_id, territory_id (None: white space), locked: one row per unit of the alignment's layer."""
+        return await self._json("GET", f"/v1/alignments/{alignment_id}/units", tenant_id)
+
+    async def territories(self, tenant_id: str, alignment_id: str) -> list[dict[str, Any]]:
+        return await self._pages("/v1/territories", tenant_id, "items", {"alignment_id": alignment_id, "limit": 1000})
+
+    async def create_draft(
+        self, tenant_id: str, name: str, sales_force: str, *, copy_from: str | None = None, layer_id: str | None = None
+    ) -> dict[str, Any]:
+        body = {"name": name, "sales_force": sales_force, "copy_from": copy_from, "layer_id": layer_id}
+        return await self._json("POST", "/v1/alignments", tenant_id, json={k: v for k, v in body.items() if v})
+
+    async def assign_units(
+        self, tenant_id: str, alignment_id: str, version: int, rows: Sequence[tuple[str, str | None]]
+    ) -> dict[str, Any]:
+        """Put each unit in the territory with that code (created when missing), in one versioned write."""
+        lines = ["unit_id,territory_code", *(f"{u},{c or ''}" for u, c in rows)]
+        return await self._json(
+            "PUT",
+            f"/v1/alignments/{alignment_id}/assignments.csv",
+            tenant_id,
+            content="\n".join(lines).encode(),
+            headers={"content-type": "text/csv", "If-Match": f'"{version}"'},
+        )
+
+    async def delete_draft(self, tenant_id: str, alignment_id: str) -> None:
+        info = await self.alignment(tenant_id, alignment_id)
+        if info is not None:
+            await self._json(
+                "DELETE", f"/v1/alignments/{alignment_id}", tenant_id, headers={"If-Match": f'"{info.version}"'}
+            )
 
     async def close(self) -> None:
         await self._http.aclose()
