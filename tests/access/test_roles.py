@@ -114,7 +114,9 @@ POLICY = [
     ("planner", "geo", "POST", "/v1/api-keys", False),
     ("admin", "assignment", "POST", "/v1/api-keys", True),
     ("service", "geo", "POST", "/v1/locate", True),
-    ("service", "geo", "POST", "/v1/alignments", False),
+    ("service", "geo", "POST", "/v1/alignments", True),  # a design job's draft, the job checked the planner
+    ("service", "geo", "POST", "/v1/alignments/{alignment_id}/publish", False),
+    ("service", "geo", "POST", "/v1/alignments/{alignment_id}/moves", False),
 ]
 
 
