@@ -36,6 +36,7 @@ from territory_geodata.files import write_geojson  # noqa: E402
 from territory_geodata.zips import load_zip_points  # noqa: E402
 
 from tests.e2e.test_assignment_realignment import DistributedAssignmentPlatform  # noqa: E402
+from tests.support.auth import auth_headers  # noqa: E402
 from tests.support.databases import fetch_all  # noqa: E402
 from tests.support.processes import eventually  # noqa: E402
 
@@ -123,7 +124,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="assignment-bench-"))
     platform = DistributedAssignmentPlatform(work)
-    tenant = {"X-Tenant-ID": f"bench-{uuid.uuid4().hex[:6]}"}
+    tenant = auth_headers(f"bench-{uuid.uuid4().hex[:6]}")
     try:
         platform.start()
         geo = httpx.Client(base_url=platform.geo_url, headers=tenant, timeout=3600)
