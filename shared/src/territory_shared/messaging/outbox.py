@@ -27,25 +27,27 @@ log = logging.getLogger(__name__)
 _RELAY_LOCK_ID = 0x7E11
 
 
+def outbox_rows(events: Sequence[CloudEvent]) -> list[dict[str, object]]:
+    """The outbox rows of events, for a caller that writes them its own way (e.g. COPY for large batches)."""
+    now = datetime.now(UTC)
+    return [
+        {
+            "event_id": e.id,
+            "topic": contract_for(e.type).topic,
+            "key": e.subject,
+            "event_type": e.type,
+            "payload": e.to_bytes(),
+            "created_at": now,
+        }
+        for e in events
+    ]
+
+
 async def add_to_outbox(session: AsyncSession, outbox: Table, events: Sequence[CloudEvent]) -> None:
     """Stage events in the caller's transaction; they leave only if that transaction commits."""
     if not events:
         return
-    now = datetime.now(UTC)
-    await session.execute(
-        insert(outbox),
-        [
-            {
-                "event_id": e.id,
-                "topic": contract_for(e.type).topic,
-                "key": e.subject,
-                "event_type": e.type,
-                "payload": e.to_bytes(),
-                "created_at": now,
-            }
-            for e in events
-        ],
-    )
+    await session.execute(insert(outbox), outbox_rows(events))
 
 
 async def pending_count(session: AsyncSession, outbox: Table) -> int:

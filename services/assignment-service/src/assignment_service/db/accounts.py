@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assignment_service.db.lists import among
+from assignment_service.db.bulk import copy_update_rows, insert_rows, use_copy
+from assignment_service.db.lists import LOOKUP_CHUNK, among
 from assignment_service.db.records import AccountRecord
 
 A = AccountRecord.__table__
@@ -20,10 +21,11 @@ class AccountRepository:
 
     async def by_external_ids(self, tenant_id: str, external_ids: Sequence[str]) -> dict[str, Row[Any]]:
         out: dict[str, Row[Any]] = {}
-        for start in range(0, len(external_ids), 2000):
+        for start in range(0, len(external_ids), LOOKUP_CHUNK):
             rows = await self._s.execute(
                 select(A).where(
-                    A.c.tenant_id == tenant_id, among(self._s, A.c.external_id, external_ids[start : start + 2000])
+                    A.c.tenant_id == tenant_id,
+                    among(self._s, A.c.external_id, external_ids[start : start + LOOKUP_CHUNK]),
                 )
             )
             out.update({r.external_id: r for r in rows})
@@ -31,8 +33,8 @@ class AccountRepository:
 
     async def by_ids(self, tenant_id: str, ids: Sequence[str], *, live_only: bool = True) -> list[Row[Any]]:
         out: list[Row[Any]] = []
-        for start in range(0, len(ids), 2000):
-            q = select(A).where(A.c.tenant_id == tenant_id, among(self._s, A.c.id, ids[start : start + 2000]))
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            q = select(A).where(A.c.tenant_id == tenant_id, among(self._s, A.c.id, ids[start : start + LOOKUP_CHUNK]))
             if live_only:
                 q = q.where(A.c.deleted_at.is_(None))
             out += (await self._s.execute(q)).all()
@@ -42,17 +44,25 @@ class AccountRepository:
         q = select(A).where(A.c.tenant_id == tenant_id, A.c.external_id == external_id)
         return (await self._s.execute(q)).first()
 
-    async def page(self, tenant_id: str, after_id: str | None, limit: int) -> list[Row[Any]]:
-        """Live accounts in id order after ``after_id``: a keyset page that stays fast at any depth."""
-        q = select(A).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
+    async def page(
+        self, tenant_id: str, after_id: str | None, limit: int, *, with_custom: bool = True
+    ) -> list[Row[Any]]:
+        """Live accounts in id order after ``after_id``: a keyset page that stays fast at any depth.
+
+        ``with_custom=False`` leaves the custom fields out (None): only rules read them, and decoding a JSON
+        document per account is a good part of reading a page.
+        """
+        columns = A.c if with_custom else [*(c for c in A.c if c.name != "custom"), null().label("custom")]
+        q = select(*columns).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
         if after_id is not None:
             q = q.where(A.c.id > after_id)
         return (await self._s.execute(q.order_by(A.c.id).limit(limit))).all()
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self._s.execute(insert(A), rows)
+        await insert_rows(self._s, A, rows)
 
     async def update_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
+        if use_copy(self._s, rows):
+            await copy_update_rows(self._s, A, rows)
+        elif rows:
             await self._s.execute(update(AccountRecord), rows)
