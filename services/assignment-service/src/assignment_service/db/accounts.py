@@ -31,10 +31,13 @@ class AccountRepository:
             out.update({r.external_id: r for r in rows})
         return out
 
-    async def by_ids(self, tenant_id: str, ids: Sequence[str], *, live_only: bool = True) -> list[Row[Any]]:
+    async def by_ids(
+        self, tenant_id: str, ids: Sequence[str], *, live_only: bool = True, with_custom: bool = True
+    ) -> list[Row[Any]]:
         out: list[Row[Any]] = []
         for start in range(0, len(ids), LOOKUP_CHUNK):
-            q = select(A).where(A.c.tenant_id == tenant_id, among(self._s, A.c.id, ids[start : start + LOOKUP_CHUNK]))
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            q = select(*_columns(with_custom)).where(A.c.tenant_id == tenant_id, among(self._s, A.c.id, chunk))
             if live_only:
                 q = q.where(A.c.deleted_at.is_(None))
             out += (await self._s.execute(q)).all()
@@ -49,11 +52,9 @@ class AccountRepository:
     ) -> list[Row[Any]]:
         """Live accounts in id order after ``after_id``: a keyset page that stays fast at any depth.
 
-        ``with_custom=False`` leaves the custom fields out (None): only rules read them, and decoding a JSON
-        document per account is a good part of reading a page.
+        ``with_custom=False``: see ``_columns``.
         """
-        columns = A.c if with_custom else [*(c for c in A.c if c.name != "custom"), null().label("custom")]
-        q = select(*columns).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
+        q = select(*_columns(with_custom)).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
         if after_id is not None:
             q = q.where(A.c.id > after_id)
         return (await self._s.execute(q.order_by(A.c.id).limit(limit))).all()
@@ -66,3 +67,11 @@ class AccountRepository:
             await copy_update_rows(self._s, A, rows)
         elif rows:
             await self._s.execute(update(AccountRecord), rows)
+
+
+def _columns(with_custom: bool) -> list[Any]:
+    """Every column, or all but the custom fields (read as None): only rules read them, and decoding a JSON
+    document per account is a good part of reading many accounts."""
+    if with_custom:
+        return list(A.c)
+    return [*(c for c in A.c if c.name != "custom"), null().label("custom")]

@@ -78,7 +78,9 @@ async def apply_published_alignment(
             new_code = {c.unit_id: c.to_territory_code for c in data.changes}
             ids = await uow.assignments.account_ids_in_units(tenant_id, sf.name, list(new_code))
             for start in range(0, len(ids), PAGE):
-                accounts = await uow.accounts.by_ids(tenant_id, ids[start : start + PAGE])
+                accounts = await uow.accounts.by_ids(
+                    tenant_id, ids[start : start + PAGE], with_custom=plan.plan.rules is not None
+                )
                 current = await uow.assignments.current(tenant_id, sf.name, [a.id for a in accounts])
                 answers = {
                     a.id: GeoAnswer(current[a.id].geo_unit_id, new_code[current[a.id].geo_unit_id], data.alignment_id)
