@@ -60,7 +60,7 @@ class AccountRepository:
         return (await self._s.execute(q.order_by(A.c.id).limit(limit))).all()
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
-        await insert_rows(self._s, A, rows)
+        await insert_rows(self._s, A, rows, looked_up_by_key=True)
 
     async def update_many(self, rows: list[dict[str, Any]]) -> None:
         if use_copy(self._s, rows):

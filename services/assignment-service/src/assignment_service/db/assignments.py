@@ -140,7 +140,7 @@ class AssignmentRepository:
         return {r[0]: int(r[1]) for r in await self._s.execute(q)}
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
-        await insert_rows(self._s, S, rows)
+        await insert_rows(self._s, S, rows, looked_up_by_key=True)
 
     async def update_many(self, rows: list[dict[str, Any]]) -> None:
         if use_copy(self._s, rows):

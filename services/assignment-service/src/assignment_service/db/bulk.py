@@ -1,7 +1,7 @@
 """Bulk writes of many rows in the caller's transaction: COPY on PostgreSQL, executemany elsewhere.
 
 An ``executemany`` of 100,000 rows costs a round trip of bind parameters per few hundred rows and a plan per
-statement; COPY streams them in a binary protocol at a fraction of the cost. Updates (and upserts) COPY into
+statement; COPY streams them in a binary protocol at a fraction of the cost. Updates COPY into
 a temporary table first, then apply it with one set-based statement. SQLite (the embedded mode) keeps the
 generic SQLAlchemy path, which is all it needs at its sizes.
 """
@@ -51,8 +51,15 @@ def use_copy(session: AsyncSession, rows: Sequence[object]) -> bool:
     return len(rows) >= COPY_THRESHOLD and is_postgres(session)
 
 
-async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT every row (all with the same keys); the columns not given take their defaults."""
+async def insert_rows(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *, looked_up_by_key: bool = False
+) -> None:
+    """INSERT every row (all with the same keys); the columns not given take their defaults.
+
+    ``looked_up_by_key``: the transaction reads the table back by key lists, so its statistics must follow its
+    growth (see ``_analyze_when_grown``). Only accounts and assignments: ANALYZE locks the table against other
+    ANALYZEs until the commit, and two tables always taken in the same order cannot deadlock.
+    """
     if not rows:
         return
     if not use_copy(session, rows):
@@ -61,7 +68,8 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     columns = list(rows[0])
     driver = await _driver(session)
     await driver.copy_records_to_table(table.name, records=_records(table, columns, rows), columns=columns)
-    await _analyze_when_grown(session, table, len(rows))
+    if looked_up_by_key:
+        await _analyze_when_grown(session, table, len(rows))
 
 
 async def _analyze_when_grown(session: AsyncSession, table: Table, added: int) -> None:
