@@ -36,7 +36,7 @@ from territory_geodata.files import write_geojson  # noqa: E402
 from territory_geodata.zips import load_zip_points  # noqa: E402
 
 from tests.e2e.test_assignment_realignment import DistributedAssignmentPlatform  # noqa: E402
-from tests.support.auth import auth_headers
+from tests.support.auth import auth_headers  # noqa: E402
 from tests.support.databases import fetch_all  # noqa: E402
 from tests.support.processes import eventually  # noqa: E402
 

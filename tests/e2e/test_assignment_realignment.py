@@ -76,6 +76,11 @@ class EmbeddedAssignmentPlatform(EmbeddedPlatform):
         self.assignment_url = f"{self.base_url}/assignment"
         self.process.env |= {k: v for k, v in FAST.items()}
 
+    def start(self) -> None:
+        # As above: on a loaded machine the one process (three services, their migrations) needs over a minute.
+        self.process.start()
+        wait_ready(f"{self.base_url}/healthz", self.process, deadline_s=600)
+
     def notices(self) -> list[dict]:
         with sqlite3.connect(self.data_dir / "bus.sqlite") as conn:
             rows = conn.execute(

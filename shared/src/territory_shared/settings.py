@@ -63,7 +63,9 @@ class ServiceSettings(BaseSettings):
     inprocess_bus_path: str = "./data/bus.sqlite"
     consumer_max_attempts: int = Field(default=5, ge=1, description="Handler tries before dead-lettering")
     consumer_retry_backoff_s: float = Field(default=0.05, ge=0)
-    relay_batch_size: int = Field(default=500, ge=1)
+    # A realignment or a bulk upsert stages an event per account: large batches keep the broker and the outbox
+    # busy with few round trips (each batch is one SELECT, one produce flush and one UPDATE).
+    relay_batch_size: int = Field(default=5_000, ge=1)
     relay_idle_wait_s: float = Field(default=0.05, gt=0)
     run_migrations_on_start: bool = True
     metrics_port: int | None = Field(

@@ -7,6 +7,7 @@ partition and in order.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -59,3 +60,40 @@ def new_event(
         correlationid=correlation_id,
         data=data.model_dump(mode="json"),
     )
+
+
+def encode_event(
+    *,
+    event_id: str,
+    source: str,
+    type: str,
+    subject: str,
+    time: datetime,
+    tenant_id: str,
+    data: dict[str, Any],
+    correlation_id: str | None = None,
+) -> bytes:
+    """The bytes ``new_event(...).to_bytes()`` gives, for events written by the hundred thousand.
+
+    A realignment or a bulk upsert announces every account it touches: building and validating two pydantic
+    models per event cost ~0.2 ms, longer than writing the event. ``data`` must already hold JSON values that
+    satisfy its contract (the caller builds it from typed, validated fields).
+    """
+    envelope: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": type,
+        "subject": subject,
+        "time": time.isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "tenantid": tenant_id,
+    }
+    if correlation_id is not None:
+        envelope["correlationid"] = correlation_id
+    envelope["data"] = data
+    return _COMPACT.encode(envelope).encode()
+
+
+# One encoder for every event: json.dumps with separators builds a new one per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))

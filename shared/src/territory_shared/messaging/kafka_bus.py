@@ -53,6 +53,9 @@ class KafkaPublisher:
                 # Idempotence keeps order per partition with up to 5 requests in flight.
                 max_in_flight_requests_per_connection=5,
                 linger_ms=5,
+                # The relay hands over thousands of small events at once: 16 KB batches (the default) made one
+                # produce request per ~25 events; 512 KB batches carry a relay batch in a few requests.
+                batch_size=512 * 1024,
                 max_block_ms=5000,
                 request_timeout_ms=10000,
                 delivery_timeout_ms=30000,

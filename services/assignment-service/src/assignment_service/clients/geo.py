@@ -60,7 +60,8 @@ class HttpGeoClient:
             points = [("", 0.0, 0.0)]
         for start in range(0, len(points), CHUNK):
             chunk = points[start : start + CHUNK]
-            body = json.dumps({"points": [{"id": i, "lon": lon, "lat": lat} for i, lon, lat in chunk]})
+            # [lon, lat] pairs, answered in the same order: no ids to send, parse and send back.
+            body = json.dumps({"points": [(lon, lat) for _, lon, lat in chunk]})
             try:
                 r = await self._http.post("/v1/locate", params=params, content=body, headers=self._headers(tenant_id))
             except httpx.HTTPError as exc:
@@ -70,8 +71,8 @@ class HttpGeoClient:
             if r.status_code >= 400:
                 raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}", status=r.status_code)
             payload = r.json()
-            for res in payload["results"]:
-                answers[res["id"]] = GeoAnswer(res["unit_id"], res["territory_code"], payload["alignment_id"])
+            for (point_id, _, _), res in zip(chunk, payload["results"], strict=True):
+                answers[point_id] = GeoAnswer(res["unit_id"], res["territory_code"], payload["alignment_id"])
             located = Located(payload["alignment_id"], payload["alignment_version"], answers)
         answers.pop("", None)
         return located

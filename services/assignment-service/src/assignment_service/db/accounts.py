@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assignment_service.db.lists import among
+from assignment_service.db.bulk import copy_update_rows, insert_rows, use_copy
+from assignment_service.db.lists import LOOKUP_CHUNK, among
 from assignment_service.db.records import AccountRecord, AssignmentRecord
 
 A = AccountRecord.__table__
@@ -21,19 +22,23 @@ class AccountRepository:
 
     async def by_external_ids(self, tenant_id: str, external_ids: Sequence[str]) -> dict[str, Row[Any]]:
         out: dict[str, Row[Any]] = {}
-        for start in range(0, len(external_ids), 2000):
+        for start in range(0, len(external_ids), LOOKUP_CHUNK):
             rows = await self._s.execute(
                 select(A).where(
-                    A.c.tenant_id == tenant_id, among(self._s, A.c.external_id, external_ids[start : start + 2000])
+                    A.c.tenant_id == tenant_id,
+                    among(self._s, A.c.external_id, external_ids[start : start + LOOKUP_CHUNK]),
                 )
             )
             out.update({r.external_id: r for r in rows})
         return out
 
-    async def by_ids(self, tenant_id: str, ids: Sequence[str], *, live_only: bool = True) -> list[Row[Any]]:
+    async def by_ids(
+        self, tenant_id: str, ids: Sequence[str], *, live_only: bool = True, with_custom: bool = True
+    ) -> list[Row[Any]]:
         out: list[Row[Any]] = []
-        for start in range(0, len(ids), 2000):
-            q = select(A).where(A.c.tenant_id == tenant_id, among(self._s, A.c.id, ids[start : start + 2000]))
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            q = select(*_columns(with_custom)).where(A.c.tenant_id == tenant_id, among(self._s, A.c.id, chunk))
             if live_only:
                 q = q.where(A.c.deleted_at.is_(None))
             out += (await self._s.execute(q)).all()
@@ -44,13 +49,20 @@ class AccountRepository:
         return (await self._s.execute(q)).first()
 
     async def page(
-        self, tenant_id: str, after_id: str | None, limit: int, *, assigned_to_rep: str | None = None
+        self,
+        tenant_id: str,
+        after_id: str | None,
+        limit: int,
+        *,
+        assigned_to_rep: str | None = None,
+        with_custom: bool = True,
     ) -> list[Row[Any]]:
         """Live accounts in id order after ``after_id``: a keyset page that stays fast at any depth.
 
-        ``assigned_to_rep`` (a rep's internal id) keeps the accounts assigned to that rep in any sales force.
+        ``assigned_to_rep`` (a rep's internal id) keeps the accounts assigned to that rep in any sales force;
+        ``with_custom=False``: see ``_columns``.
         """
-        q = select(A).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
+        q = select(*_columns(with_custom)).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
         if assigned_to_rep is not None:
             theirs = select(S.c.account_id).where(S.c.tenant_id == tenant_id, S.c.rep_id == assigned_to_rep)
             q = q.where(A.c.id.in_(theirs))
@@ -59,9 +71,18 @@ class AccountRepository:
         return (await self._s.execute(q.order_by(A.c.id).limit(limit))).all()
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self._s.execute(insert(A), rows)
+        await insert_rows(self._s, A, rows, looked_up_by_key=True)
 
     async def update_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
+        if use_copy(self._s, rows):
+            await copy_update_rows(self._s, A, rows)
+        elif rows:
             await self._s.execute(update(AccountRecord), rows)
+
+
+def _columns(with_custom: bool) -> list[Any]:
+    """Every column, or all but the custom fields (read as None): only rules read them, and decoding a JSON
+    document per account is a good part of reading many accounts."""
+    if with_custom:
+        return list(A.c)
+    return [*(c for c in A.c if c.name != "custom"), null().label("custom")]

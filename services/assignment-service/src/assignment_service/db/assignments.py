@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy import Row, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assignment_service.db.lists import among
+from assignment_service.db.bulk import copy_update_rows, insert_rows, use_copy
+from assignment_service.db.lists import LOOKUP_CHUNK, among
 from assignment_service.db.records import (
     AssignmentRecord,
     HistoryRecord,
@@ -52,8 +53,8 @@ class AssignmentRepository:
         if account_ids is None:
             return list((await self._s.execute(q)).scalars())
         out: list[OverrideRecord] = []
-        for start in range(0, len(account_ids), 2000):
-            chunk = account_ids[start : start + 2000]
+        for start in range(0, len(account_ids), LOOKUP_CHUNK):
+            chunk = account_ids[start : start + LOOKUP_CHUNK]
             out += (await self._s.execute(q.where(among(self._s, OverrideRecord.account_id, chunk)))).scalars()
         return out
 
@@ -64,8 +65,8 @@ class AssignmentRepository:
     # current assignments
     async def current(self, tenant_id: str, sales_force: str, account_ids: Sequence[str]) -> dict[str, Row[Any]]:
         out: dict[str, Row[Any]] = {}
-        for start in range(0, len(account_ids), 2000):
-            chunk = account_ids[start : start + 2000]
+        for start in range(0, len(account_ids), LOOKUP_CHUNK):
+            chunk = account_ids[start : start + LOOKUP_CHUNK]
             q = select(S).where(
                 S.c.tenant_id == tenant_id, S.c.sales_force == sales_force, among(self._s, S.c.account_id, chunk)
             )
@@ -96,7 +97,19 @@ class AssignmentRepository:
         return out
 
     async def of_account(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
-        q = select(S).where(S.c.tenant_id == tenant_id, S.c.account_id == account_id).order_by(S.c.sales_force)
+        """An account's assignments, each with the alignment that places it now.
+
+        A row's ``alignment_id`` only says whether geography located it: a realignment rewrites the rows of the
+        units that changed, not the million that kept their territory, so the alignment is the sales force's.
+        """
+        sf = SalesForceRecord.__table__
+        located_in = case((S.c.alignment_id.is_(None), None), else_=sf.c.alignment_id).label("alignment_id")
+        q = (
+            select(*(c for c in S.c if c.name != "alignment_id"), located_in)
+            .join(sf, and_(sf.c.tenant_id == S.c.tenant_id, sf.c.name == S.c.sales_force), isouter=True)
+            .where(S.c.tenant_id == tenant_id, S.c.account_id == account_id)
+            .order_by(S.c.sales_force)
+        )
         return (await self._s.execute(q)).all()
 
     async def page(
@@ -130,11 +143,12 @@ class AssignmentRepository:
         return {r[0]: int(r[1]) for r in await self._s.execute(q)}
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self._s.execute(insert(S), rows)
+        await insert_rows(self._s, S, rows, looked_up_by_key=True)
 
     async def update_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
+        if use_copy(self._s, rows):
+            await copy_update_rows(self._s, S, rows)
+        elif rows:
             await self._s.execute(update(AssignmentRecord), rows)
 
     async def end_for_account(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
@@ -145,8 +159,7 @@ class AssignmentRepository:
 
     # history
     async def add_history(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self._s.execute(insert(H), rows)
+        await insert_rows(self._s, H, rows)
 
     async def history_of(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
         q = select(H).where(H.c.tenant_id == tenant_id, H.c.account_id == account_id).order_by(H.c.seq)

@@ -18,3 +18,8 @@ def among(session: AsyncSession, column: ColumnElement[str], values: Sequence[st
     if session.bind.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
     return column.in_(list(values))
+
+
+# Keys per lookup: SQLite allows up to 32,766 bound values; PostgreSQL takes any array, but each call's answer
+# stays a bounded read.
+LOOKUP_CHUNK = 10_000

@@ -252,5 +252,12 @@ class WebhookDeliveryRecord(Base):
 
 
 OUTBOX = outbox_table(Base.metadata)
+# The relay's next batch (pending rows in seq order) read from an index, however many rows are pending.
+Index(
+    "ix_outbox_pending",
+    OUTBOX.c.seq,
+    postgresql_where=OUTBOX.c.published_at.is_(None),
+    sqlite_where=OUTBOX.c.published_at.is_(None),
+)
 INBOX = inbox_table(Base.metadata)
 JOBS = jobs_table(Base.metadata)

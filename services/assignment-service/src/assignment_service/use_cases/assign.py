@@ -83,13 +83,18 @@ async def reassign(
     geo: dict[str, GeoAnswer] | None = None,
     alignment_id: Any = UNSET,
     run_id: str | None = None,
+    current: dict[str, Any] | None = None,
 ) -> list[Move]:
-    """Recompute the given accounts in one sales force; ``geo`` None keeps each account's stored geography."""
+    """Recompute the given accounts in one sales force; ``geo`` None keeps each account's stored geography.
+
+    ``current``: the accounts' assignments, when the caller has just read them.
+    """
     if not accounts:
         return []
     sf = plan.record.name
     ids = [a.id for a in accounts]
-    current = await uow.assignments.current(tenant_id, sf, ids)
+    if current is None:
+        current = await uow.assignments.current(tenant_id, sf, ids)
     overrides = {
         o.account_id: Override(o.territory_code, o.rep_id) for o in await uow.assignments.overrides(tenant_id, sf, ids)
     }
@@ -98,6 +103,8 @@ async def reassign(
     updates: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     moves: list[Move] = []
+    subjects: list[str] = []
+    events: list[dict[str, Any]] = []
     active_alignment = plan.record.alignment_id if alignment_id is UNSET else alignment_id
     for account in accounts:
         before = current.get(account.id)
@@ -106,10 +113,13 @@ async def reassign(
             if answer is None and account.lat is not None and active_alignment is not None:
                 answer = GeoAnswer(None, None, active_alignment)
         elif before is not None and before.alignment_id is not None:
-            answer = GeoAnswer(before.geo_unit_id, before.geo_territory_code, before.alignment_id)
+            # Located before: its unit's territory is current (a realignment rewrites the units that changed).
+            answer = GeoAnswer(before.geo_unit_id, before.geo_territory_code, active_alignment)
         else:
             answer = None
-        decision: Decision = plan.plan.decide(account_facts(account), answer, overrides.get(account.id))
+        # Only rules read the account's fields; geography needs to know whether it has a location.
+        facts = account_facts(account) if plan.plan.rules is not None else {"lat": account.lat}
+        decision: Decision = plan.plan.decide(facts, answer, overrides.get(account.id))
         row = {
             "tenant_id": tenant_id,
             "sales_force": sf,
@@ -166,25 +176,25 @@ async def reassign(
             float(account.potential or 0.0),
         )
         moves.append(move)
-        uow.emit(
-            tenant_id,
-            account.id,
-            AccountReassignedV1(
-                account_id=account.id,
-                external_id=account.external_id,
-                sales_force=sf,
-                from_territory_code=move.from_territory,
-                to_territory_code=move.to_territory,
-                from_rep_id=move.from_rep,
-                to_rep_id=move.to_rep,
-                from_rep_external_id=plan.rep_external_ids.get(move.from_rep) if move.from_rep else None,
-                to_rep_external_id=plan.rep_external_ids.get(move.to_rep) if move.to_rep else None,
-                cause=decision.cause,
-                trigger=trigger,
-                run_id=run_id,
-                alignment_id=row["alignment_id"],
-            ),
+        subjects.append(account.id)
+        events.append(
+            {
+                "account_id": account.id,
+                "external_id": account.external_id,
+                "sales_force": sf,
+                "from_territory_code": move.from_territory,
+                "to_territory_code": move.to_territory,
+                "from_rep_id": move.from_rep,
+                "to_rep_id": move.to_rep,
+                "from_rep_external_id": plan.rep_external_ids.get(move.from_rep) if move.from_rep else None,
+                "to_rep_external_id": plan.rep_external_ids.get(move.to_rep) if move.to_rep else None,
+                "cause": decision.cause,
+                "trigger": trigger,
+                "run_id": run_id,
+                "alignment_id": row["alignment_id"],
+            }
         )
+    uow.emit_many(tenant_id, AccountReassignedV1, subjects, events)
     await uow.assignments.insert_many(inserts)
     await uow.assignments.update_many(updates)
     await uow.assignments.add_history(history)
