@@ -20,7 +20,8 @@ from territory_optimizer.model import Model
 
 FOUR_PI = 4.0 * math.pi
 TWO_PI = 2.0 * math.pi
-P_DOUBLE = 0.3  # share of compound (two-unit) proposals in the annealing
+P_DOUBLE = 0.3  # share of compound (two-unit) proposals in the annealing, on coarse layers
+COARSE = 10.0  # units per territory at and below which units are coarse
 CHUNK = 16384  # proposals per kernel call: the time limit and cancellation are checked between calls
 
 
@@ -75,6 +76,8 @@ class Search:
         self.src = [p[0] for p in pairs]
         self.dst = [p[1] for p in pairs]
         del src
+        # compound moves cost a connectivity check each; they pay off where single units are coarse
+        self.p_double = P_DOUBLE * min(1.0, COARSE * k / n)
         self._build_static()
         self._rebuild()
 
@@ -257,7 +260,7 @@ class Search:
                     k["queue"],
                     k["stamp"],
                     *scratch,
-                    P_DOUBLE,
+                    self.p_double,
                 )
                 it += m
         finally:

@@ -13,12 +13,11 @@ from territory_optimizer.figures import Figures, Violation, compute_figures
 from territory_optimizer.model import Model, compile_problem
 from territory_optimizer.problem import Options, Problem, Progress
 from territory_optimizer.rebalance import rebalance_round
-from territory_optimizer.search import Search, Stop, Weights
+from territory_optimizer.search import COARSE, Search, Stop, Weights
 from territory_optimizer.seed import balance_weight, power_diagram_seed, repair_contiguity
 
-MIP_SECONDS = 3.0  # safety limit of one balance-repair round (its node limit usually ends it first)
+MIP_SECONDS = 1.5  # safety limit of one balance-repair round (its node limit usually ends it first)
 ADAPT = 1.15  # step of the adaptive balance weight, per round
-COARSE = 10.0  # units per territory at and below which every territory takes part in a recombination each round
 POLISH = 3  # polish rounds per search round
 AIM = 0.8  # share of each tolerance the search aims at before polishing
 StoppedBy = Literal["completed", "time_limit", "cancelled"]
