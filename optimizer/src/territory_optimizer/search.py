@@ -4,6 +4,7 @@ Cost = balance_weight * (excess beyond tolerance + cap violations, as fractions 
      + compactness (sum over territories) + disruption_weight * (units or weight away from the initial plan).
 Every figure is kept incrementally, so a move is evaluated in O(metrics + degree); the articulation check (a BFS
 inside the losing territory, stopping as soon as the unit's neighbours are joined) runs only for accepted moves.
+The loop itself runs compiled (kernel.py); this class owns the state and the moves made outside the loop.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from territory_optimizer.graph import stays_connected
+from territory_optimizer.kernel import anneal_kernel
 from territory_optimizer.model import Model
 
 FOUR_PI = 4.0 * math.pi
 TWO_PI = 2.0 * math.pi
+P_DOUBLE = 0.3  # share of compound (two-unit) proposals in the annealing, on coarse layers
+COARSE = 10.0  # units per territory at and below which units are coarse
+CHUNK = 16384  # proposals per kernel call: the time limit and cancellation are checked between calls
 
 
 @dataclass
@@ -72,6 +76,9 @@ class Search:
         self.src = [p[0] for p in pairs]
         self.dst = [p[1] for p in pairs]
         del src
+        # compound moves cost a connectivity check each; they pay off where single units are coarse
+        self.p_double = P_DOUBLE * min(1.0, COARSE * k / n)
+        self._build_static()
         self._rebuild()
 
     # -- figures -------------------------------------------------------------------------------------------------
@@ -146,6 +153,10 @@ class Search:
             c += self.w.inertia * (TWO_PI * inertia / (ar * ar) - 1.0)
         return c
 
+    def objective(self) -> float:
+        """What a plan is judged on once its violation is known: compactness and disruption (no search penalties)."""
+        return self.compactness + self.w.disruption * self.moved
+
     def cost(self) -> float:
         return (
             self.w.balance * self.violation
@@ -162,197 +173,164 @@ class Search:
         t_end: float,
         rng: np.random.Generator,
         deadline: float,
-        tick,  # called every 4096 iterations with the fraction done; raises Stop to end the run
+        tick,  # called every chunk with the fraction done; raises Stop to end the run
         max_moved: float | None = None,
     ) -> tuple[list[int], float, float]:
-        """Anneal from the current plan; returns the best plan seen (least violation, then least cost)."""
-        assign, size, locked = self.assign, self.size, self.locked
-        neighbors, nlen, ltot, ext = self.neighbors, self.nlen, self.ltot, self.ext
-        area, xs, ys = self.area, self.x, self.y
-        tarea, per, sxx_, sx_, sy_, s2_ = self.tarea, self.per, self.sxx, self.sx, self.sy, self.s2
-        comp, exc, quad, load, vals = self.comp, self.exc, self.quad, self.load, self.vals
-        tgt, tol, cmin, cmax, cref = self.tgt, self.tol, self.cmin, self.cmax, self.cref
-        n_m = len(self.tracked)
-        mrange = range(n_m)
-        wb, wd, wq = self.w.balance, self.w.disruption, self.w.quadratic
-        wpp, win = self.w.polsby_popper, self.w.inertia
-        fixed, hxs, hys = self.fixed_centre, self.hx, self.hy
-        initial, dval = self.initial, self.dval
-        limit = math.inf if max_moved is None else max_moved
-        src, dst = self.src, self.dst
-        n_dir = len(src)
-        exp = math.exp
-        best = list(assign)
-        best_v, best_c = self.violation, self.cost()
+        """Anneal from the current plan; returns the best plan seen (least violation, then least objective()).
+
+        The moves run in the compiled kernel on array copies of the state, written back when the loop ends."""
+        best = list(self.assign)
+        best_v, best_c = self.violation, self.objective()
+        n_dir = len(self.src)
         if n_dir == 0 or iterations <= 0:
             return best, best_v, best_c
-        chunk = 4096
+        st = self._state_arrays()
+        k = self._static
+        state = np.array([self.violation, self.squared, self.compactness, self.moved])
+        bstate = np.array([best_v, best_c])
+        best_arr = np.asarray(best, dtype=np.int64)
+        wts = np.array([self.w.balance, self.w.quadratic, self.w.polsby_popper, self.w.inertia, self.w.disruption])
+        tol = np.asarray(self.tol, dtype=float)
+        limit = math.inf if max_moved is None else float(max_moved)
         ratio = (t_end / t_start) if t_start > 0 else 1.0
+        n_m = len(self.tracked)
+        scratch = [np.zeros(n_m) for _ in range(4)]
+        chunk = CHUNK
         it = 0
-        new_exc_a = [0.0] * n_m
-        new_exc_b = [0.0] * n_m
-        new_q_a = [0.0] * n_m
-        new_q_b = [0.0] * n_m
-        while it < iterations:
-            frac = it / iterations
-            temp = t_start * ratio**frac
-            inv_t = 1.0 / temp if temp > 0 else math.inf
-            try:
-                tick(frac, best_v)
-            except Stop:
-                raise Stop(best, best_v, best_c) from None
-            if time.monotonic() > deadline:
-                raise Stop(best, best_v, best_c)
-            edge_idx = rng.integers(0, n_dir, size=chunk).tolist()
-            uni = rng.random(chunk).tolist()
-            for p in range(min(chunk, iterations - it)):
-                e = edge_idx[p]
-                i = src[e]
-                a = assign[i]
-                b = assign[dst[e]]
-                if a == b or locked[i] >= 0 or size[a] == 1:
-                    continue
-                # balance and caps
-                dv = 0.0
-                dq = 0.0
-                for m in mrange:
-                    x = vals[m][i]
-                    if x == 0.0:
-                        new_exc_a[m] = exc[m][a]
-                        new_exc_b[m] = exc[m][b]
-                        new_q_a[m] = quad[m][a]
-                        new_q_b[m] = quad[m][b]
-                        continue
-                    la = load[m][a] - x
-                    lb = load[m][b] + x
-                    tm = tol[m]
-                    if tm != math.inf:
-                        ta = tgt[m][a]
-                        qa = (la - ta) / ta
-                        ea = (qa if qa > 0.0 else -qa) - tm
-                        if ea < 0.0:
-                            ea = 0.0
-                        tb = tgt[m][b]
-                        qb = (lb - tb) / tb
-                        eb = (qb if qb > 0.0 else -qb) - tm
-                        if eb < 0.0:
-                            eb = 0.0
-                        qa *= qa
-                        qb *= qb
-                        new_q_a[m] = qa
-                        new_q_b[m] = qb
-                        dq += qa + qb - quad[m][a] - quad[m][b]
-                    else:
-                        ea = eb = 0.0
-                        new_q_a[m] = new_q_b[m] = 0.0
-                    if la < cmin[m]:
-                        ea += (cmin[m] - la) / cref[m]
-                    if lb > cmax[m]:
-                        eb += (lb - cmax[m]) / cref[m]
-                    new_exc_a[m] = ea
-                    new_exc_b[m] = eb
-                    dv += ea + eb - exc[m][a] - exc[m][b]
-                # disruption
-                dd = 0.0
-                if initial is not None:
-                    home = initial[i]
-                    if home == a:
-                        dd = dval[i]
-                    elif home == b:
-                        dd = -dval[i]
-                    if dd > 0.0 and self.moved + dd > limit:
-                        continue
-                # compactness
-                sa = sb = 0.0
-                n_in_a = 0
-                nl = nlen[i]
-                for q, v in enumerate(neighbors[i]):
-                    tv = assign[v]
-                    if tv == a:
-                        sa += nl[q]
-                        n_in_a += 1
-                    elif tv == b:
-                        sb += nl[q]
-                ar = area[i]
-                xi = xs[i]
-                yi = ys[i]
-                pa = per[a] + 2.0 * sa - ltot[i] - ext[i]
-                pb = per[b] + ltot[i] + ext[i] - 2.0 * sb
-                aa = tarea[a] - ar
-                ab = tarea[b] + ar
-                sxa = sx_[a] - ar * xi
-                sya = sy_[a] - ar * yi
-                sxb = sx_[b] + ar * xi
-                syb = sy_[b] + ar * yi
-                rr = ar * (xi * xi + yi * yi)
-                sxxa = sxx_[a] - rr
-                sxxb = sxx_[b] + rr
-                q2 = ar * ar / TWO_PI
-                s2a = s2_[a] - q2
-                s2b = s2_[b] + q2
-                ca = cb = 0.0
-                if wpp:
-                    ca = wpp * (1.0 - FOUR_PI * aa / (pa * pa)) if pa > 0 else 0.0
-                    cb = wpp * (1.0 - FOUR_PI * ab / (pb * pb)) if pb > 0 else 0.0
-                if win:
-                    if fixed[a]:
-                        hx = hxs[a]
-                        hy = hys[a]
-                        ia = sxxa - 2 * (hx * sxa + hy * sya) + aa * (hx * hx + hy * hy) + s2a
-                    else:
-                        ia = sxxa - (sxa * sxa + sya * sya) / aa + s2a
-                    if fixed[b]:
-                        hx = hxs[b]
-                        hy = hys[b]
-                        ib = sxxb - 2 * (hx * sxb + hy * syb) + ab * (hx * hx + hy * hy) + s2b
-                    else:
-                        ib = sxxb - (sxb * sxb + syb * syb) / ab + s2b
-                    ca += win * (TWO_PI * ia / (aa * aa) - 1.0)
-                    cb += win * (TWO_PI * ib / (ab * ab) - 1.0)
-                dc = ca + cb - comp[a] - comp[b]
-                delta = wb * dv + wq * dq + dc + wd * dd
-                if delta > 0.0 and uni[p] >= exp(-delta * inv_t):
-                    continue
-                if n_in_a > 1 and not stays_connected(i, assign, neighbors):
-                    continue
-                # apply
-                assign[i] = b
-                size[a] -= 1
-                size[b] += 1
-                for m in mrange:
-                    x = vals[m][i]
-                    load[m][a] -= x
-                    load[m][b] += x
-                    exc[m][a] = new_exc_a[m]
-                    exc[m][b] = new_exc_b[m]
-                    quad[m][a] = new_q_a[m]
-                    quad[m][b] = new_q_b[m]
-                tarea[a] = aa
-                tarea[b] = ab
-                per[a] = pa
-                per[b] = pb
-                sx_[a] = sxa
-                sy_[a] = sya
-                sx_[b] = sxb
-                sy_[b] = syb
-                sxx_[a] = sxxa
-                sxx_[b] = sxxb
-                s2_[a] = s2a
-                s2_[b] = s2b
-                comp[a] = ca
-                comp[b] = cb
-                self.violation += dv
-                self.squared += dq
-                self.compactness += dc
-                self.moved += dd
-                v_now = self.violation if self.violation > 1e-12 else 0.0
-                if v_now < best_v - 1e-12 or (v_now <= best_v + 1e-12 and delta < 0.0):
-                    c_now = self.cost()
-                    if v_now < best_v - 1e-12 or c_now < best_c - 1e-12:
-                        best_v, best_c = v_now, c_now
-                        best[:] = assign
-            it += chunk
-        return best, best_v, best_c
+        try:
+            while it < iterations:
+                try:
+                    tick(it / iterations, float(bstate[0]))
+                except Stop:
+                    raise Stop(best_arr.tolist(), float(bstate[0]), float(bstate[1])) from None
+                if time.monotonic() > deadline:
+                    raise Stop(best_arr.tolist(), float(bstate[0]), float(bstate[1]))
+                m = min(chunk, iterations - it)
+                edge_idx = rng.integers(0, n_dir, size=m)
+                uni = rng.random((m, 4))
+                anneal_kernel(
+                    m,
+                    it,
+                    iterations,
+                    t_start,
+                    ratio,
+                    edge_idx,
+                    uni,
+                    st["assign"],
+                    st["size"],
+                    k["locked"],
+                    k["nb_ptr"],
+                    k["nb_idx"],
+                    k["nb_len"],
+                    k["ltot"],
+                    k["ext"],
+                    k["area"],
+                    k["x"],
+                    k["y"],
+                    st["tarea"],
+                    st["per"],
+                    st["sx"],
+                    st["sy"],
+                    st["sxx"],
+                    st["s2"],
+                    st["comp"],
+                    st["load"],
+                    st["exc"],
+                    st["quad"],
+                    k["vals"],
+                    k["tgt"],
+                    tol,
+                    k["cmin"],
+                    k["cmax"],
+                    k["cref"],
+                    wts,
+                    k["fixed"],
+                    k["hx"],
+                    k["hy"],
+                    k["initial"],
+                    k["dval"],
+                    limit,
+                    k["src"],
+                    k["dst"],
+                    state,
+                    best_arr,
+                    bstate,
+                    k["want"],
+                    k["seen"],
+                    k["queue"],
+                    k["stamp"],
+                    *scratch,
+                    self.p_double,
+                )
+                it += m
+        finally:
+            self._write_back(st, state)
+        return best_arr.tolist(), float(bstate[0]), float(bstate[1])
+
+    def _build_static(self) -> None:
+        """Arrays the kernel reads but never changes: the graph in CSR form, unit figures, targets."""
+        n = len(self.neighbors)
+        ptr = np.zeros(n + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(nb) for nb in self.neighbors])
+        idx = np.fromiter((v for nb in self.neighbors for v in nb), dtype=np.int64, count=int(ptr[-1]))
+        lens = np.fromiter((ln for nl in self.nlen for ln in nl), dtype=float, count=int(ptr[-1]))
+        n_m = len(self.tracked)
+        self._static = {
+            "locked": np.asarray(self.locked, dtype=np.int64),
+            "nb_ptr": ptr,
+            "nb_idx": idx,
+            "nb_len": lens,
+            "ltot": np.asarray(self.ltot, dtype=float),
+            "ext": np.asarray(self.ext, dtype=float),
+            "area": np.asarray(self.area, dtype=float),
+            "x": np.asarray(self.x, dtype=float),
+            "y": np.asarray(self.y, dtype=float),
+            "vals": np.asarray(self.vals, dtype=float).reshape(n_m, n),
+            "tgt": np.asarray(self.tgt, dtype=float).reshape(n_m, self.k),
+            "cmin": np.asarray(self.cmin, dtype=float),
+            "cmax": np.asarray(self.cmax, dtype=float),
+            "cref": np.asarray(self.cref, dtype=float),
+            "fixed": np.asarray(self.fixed_centre, dtype=np.bool_),
+            "hx": np.asarray(self.hx, dtype=float),
+            "hy": np.asarray(self.hy, dtype=float),
+            "initial": np.asarray(self.initial if self.initial is not None else [], dtype=np.int64),
+            "dval": np.asarray(self.dval, dtype=float),
+            "src": np.asarray(self.src, dtype=np.int64),
+            "dst": np.asarray(self.dst, dtype=np.int64),
+            "want": np.zeros(n, dtype=np.int64),
+            "seen": np.zeros(n, dtype=np.int64),
+            "queue": np.zeros(n, dtype=np.int64),
+            "stamp": np.zeros(1, dtype=np.int64),
+        }
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        n_m, k = len(self.tracked), self.k
+        return {
+            "assign": np.asarray(self.assign, dtype=np.int64),
+            "size": np.asarray(self.size, dtype=np.int64),
+            "tarea": np.asarray(self.tarea, dtype=float),
+            "per": np.asarray(self.per, dtype=float),
+            "sx": np.asarray(self.sx, dtype=float),
+            "sy": np.asarray(self.sy, dtype=float),
+            "sxx": np.asarray(self.sxx, dtype=float),
+            "s2": np.asarray(self.s2, dtype=float),
+            "comp": np.asarray(self.comp, dtype=float),
+            "load": np.asarray(self.load, dtype=float).reshape(n_m, k),
+            "exc": np.asarray(self.exc, dtype=float).reshape(n_m, k),
+            "quad": np.asarray(self.quad, dtype=float).reshape(n_m, k),
+        }
+
+    def _write_back(self, st: dict[str, np.ndarray], state: np.ndarray) -> None:
+        self.assign[:] = st["assign"].tolist()
+        for name in ("size", "tarea", "per", "sx", "sy", "sxx", "s2", "comp"):
+            setattr(self, name, st[name].tolist())
+        for name in ("load", "exc", "quad"):
+            setattr(self, name, st[name].tolist())
+        # totals from the per-territory figures, so that rounding in the running sums never accumulates
+        self.violation = float(st["exc"].sum())
+        self.squared = float(st["quad"].sum())
+        self.compactness = float(st["comp"].sum())
+        self.moved = float(state[3])
 
     def reset(self, assign: list[int]) -> None:
         self.assign[:] = assign
@@ -492,7 +470,47 @@ class Search:
         delta, to_a = found
         if delta > 0.0 and (temp <= 0 or rng.random() >= math.exp(-delta / temp)):
             return False
-        to_a_set = set(to_a)
-        for u in [u for u, t in enumerate(self.assign) if t == ta or t == tb]:
-            self.move(u, ta if u in to_a_set else tb)
+        self.resplit(ta, tb, to_a)
         return True
+
+    def resplit(self, ta: int, tb: int, to_a: list[int]) -> None:
+        """Give `to_a` to territory `ta` and the rest of the pair to `tb`, and recompute both territories' figures
+        from their units: moving units one by one could empty a territory on the way, and the figures of an empty
+        territory are float residue that would poison every later delta."""
+        to_a_set = set(to_a)
+        assign, initial, dval = self.assign, self.initial, self.dval
+        units = [u for u, t in enumerate(assign) if t == ta or t == tb]
+        for u in units:
+            new = ta if u in to_a_set else tb
+            if initial is not None and new != assign[u]:
+                if initial[u] == assign[u]:
+                    self.moved += dval[u]
+                elif initial[u] == new:
+                    self.moved -= dval[u]
+            assign[u] = new
+        for t in (ta, tb):
+            members = [u for u in units if assign[u] == t]
+            self.size[t] = len(members)
+            ar = sx = sy = sxx = s2 = per = 0.0
+            for u in members:
+                a, x, y = self.area[u], self.x[u], self.y[u]
+                ar += a
+                sx += a * x
+                sy += a * y
+                sxx += a * (x * x + y * y)
+                s2 += a * a / TWO_PI
+                per += self.ext[u]
+                for v, ln in zip(self.neighbors[u], self.nlen[u], strict=True):
+                    if assign[v] != t:
+                        per += ln
+            self.tarea[t], self.sx[t], self.sy[t], self.sxx[t], self.s2[t], self.per[t] = ar, sx, sy, sxx, s2, per
+            for m, col in enumerate(self.vals):
+                load = sum(col[u] for u in members)
+                self.load[m][t] = load
+                e, q = self._excess(m, t, load), self._quad(m, t, load)
+                self.violation += e - self.exc[m][t]
+                self.squared += q - self.quad[m][t]
+                self.exc[m][t], self.quad[m][t] = e, q
+            c = self._compact(t, ar, per, sx, sy, sxx, s2)
+            self.compactness += c - self.comp[t]
+            self.comp[t] = c

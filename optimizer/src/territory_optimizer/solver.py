@@ -13,10 +13,12 @@ from territory_optimizer.figures import Figures, Violation, compute_figures
 from territory_optimizer.model import Model, compile_problem
 from territory_optimizer.problem import Options, Problem, Progress
 from territory_optimizer.rebalance import rebalance_round
-from territory_optimizer.search import Search, Stop, Weights
+from territory_optimizer.search import COARSE, Search, Stop, Weights
 from territory_optimizer.seed import balance_weight, power_diagram_seed, repair_contiguity
 
-MIP_SECONDS = 3.0  # safety limit of one balance-repair round (its node limit usually ends it first)
+MIP_SECONDS = 1.5  # safety limit of one balance-repair round (its node limit usually ends it first)
+ADAPT = 1.15  # step of the adaptive balance weight, per round
+POLISH = 3  # polish rounds per search round
 AIM = 0.8  # share of each tolerance the search aims at before polishing
 StoppedBy = Literal["completed", "time_limit", "cancelled"]
 
@@ -184,7 +186,7 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
                 plan = _search(model, run_options, search, weights, run_rng, clock)
                 search.w = weights
                 search.reset(plan)
-                results.append(((round(search.violation, 12), search.cost()), plan))
+                results.append(((round(search.violation, 12), search.objective()), plan))
                 clock.best_plan = min(results)[1]
                 if search.violation <= 1e-12 and r + 1 >= 2:
                     break
@@ -226,22 +228,32 @@ def _restarts(model: Model) -> int:
 
 
 def _search(model: Model, options: Options, search: Search, weights: Weights, rng, clock: _Clock) -> list[int]:
-    """Anneal (single-unit moves + pair recombinations), repair balance by integer programming, then polish
-    compactness without leaving the feasible region. Budgets are counts (not seconds) so a seed gives one plan."""
+    """Anneal (single-unit moves + pair recombinations), repair balance (recombinations of the territories out of
+    tolerance, then integer programming if they are not enough), then polish compactness without leaving the
+    feasible region. Budgets are counts (not seconds) so a seed gives one plan."""
     disruptive = weights.disruption > 0
     rounds = max(10, int(options.effort * (60 if disruptive else 150)))
     burst = max(3000, 10 * model.n)
+    # Pair recombinations per round: what moves balance and shape in big steps where single units are coarse (few
+    # per territory), so coarse layers get up to one per territory per round and fine ones fewer.
+    per_territory = model.n / model.k
+    pairs = max(1, round(model.k * min(1.0, COARSE / per_territory)))
     trees = 4
     scale = search.typical_delta(rng)
     best = list(search.assign)
-    best_key = (round(search.violation, 12), search.cost())
+    best_key = (round(search.violation, 12), search.objective())
 
-    def keep(plan: list[int]) -> None:
+    def keep(plan: list[int], v: float | None = None, c: float | None = None) -> None:
         nonlocal best, best_key
-        key = (round(search.violation, 12), search.cost())
+        key = (round(search.violation if v is None else v, 12), search.objective() if c is None else c)
         if key < best_key:
             best, best_key = list(plan), key
             clock.best_plan = best
+
+    def anneal(temp: float) -> None:
+        plan, v, c = search.anneal(burst, temp, temp, rng, clock.deadline, lambda f, b: None, search.max_moved)
+        keep(plan, v, c)
+        keep(search.assign)
 
     # 1. anneal: penalised balance (excess beyond tolerance + squared deviation), compactness, disruption.
     # The search and the repair aim at 80% of each tolerance: a margin so that the plan lands inside the real one.
@@ -251,51 +263,61 @@ def _search(model: Model, options: Options, search: Search, weights: Weights, rn
     # The squared-deviation pull moves weight across chains of territories; fine units (many per territory) need a
     # stronger pull to get past the compactness of the territories in between.
     pull = min(30.0, max(1.0, model.n / model.k / 6.0))
-    search.w = Weights(
-        weights.balance, weights.polsby_popper, weights.balance * pull, weights.inertia, weights.disruption
-    )
     search.reset(best)
-    best_key = (round(search.violation, 12), search.cost())
+    best_key = (round(search.violation, 12), search.objective())
     t_start, t_end = 0.2 * scale, 0.01 * scale
+    # The balance weight adapts (up while the plan is out of tolerance, down while inside) so that the search keeps
+    # to the edge of the feasible region, where the most compact balanced plans are, whatever the instance's scale.
+    wb = weights.balance
     for r in range(rounds):
         clock.tick(r / rounds, best_key[0])
+        search.w = Weights(wb, weights.polsby_popper, wb * pull, weights.inertia, weights.disruption)
         temp = t_start * (t_end / t_start) ** (r / rounds)
         if not disruptive or search.violation > 1e-12:
-            search.recombine(rng, temp, trees)
-        plan, _, _ = search.anneal(burst, temp, temp, rng, clock.deadline, lambda f, b: None, search.max_moved)
-        keep(search.assign)
-    # 2. repair: integer-programming rounds of simultaneous moves, then low-temperature annealing
+            for _ in range(pairs):
+                search.recombine(rng, temp, trees)
+        anneal(temp)
+        grow = search.violation > 1e-12
+        wb = min(weights.balance * 1e3, wb * ADAPT) if grow else max(weights.balance * 0.1, wb / ADAPT)
+    # 2. repair: recombine the territories out of tolerance with their neighbours; integer programming rounds of
+    # simultaneous moves when that stalls; low-temperature annealing after each
     clock.enter("repair", 70.0, 85.0)
     search.w = Weights(weights.balance * 10, weights.polsby_popper, 0.0, weights.inertia, weights.disruption)
     search.reset(best)
-    best_key = (round(search.violation, 12), search.cost())
+    best_key = (round(search.violation, 12), search.objective())
     repair_rounds = 6 if options.effort >= 0.5 else 3
     for r in range(repair_rounds):
         if search.violation <= 1e-12:
             break
         clock.tick(r / repair_rounds, best_key[0])
-        moved = rebalance_round(search, max(0.1, min(MIP_SECONDS, clock.deadline - time.monotonic())))
-        search.anneal(burst, 0.01 * scale, 0.01 * scale, rng, clock.deadline, lambda f, b: None, search.max_moved)
+        before = search.violation
+        for _ in range(4 * pairs):
+            if search.violation <= 1e-12:
+                break
+            worst = search.worst_territory()
+            around = search.neighbour_territories(worst)
+            if around:
+                search.recombine_pair(worst, around[int(rng.integers(len(around)))], rng, 0.0, 4 * trees)
         keep(search.assign)
-        if not moved and search.violation > 1e-12:
-            search.reset(best)
-            for _ in range(4):
-                search.recombine(rng, 0.0, 4 * trees)
+        if search.violation > 1e-12 and search.violation > 0.5 * before:
+            rebalance_round(search, max(0.1, min(MIP_SECONDS, clock.deadline - time.monotonic())))
             keep(search.assign)
+        anneal(0.01 * scale)
     # 3. polish: compactness, balance now all but hard (against the real tolerances)
     search.tol = real_tolerances
     clock.enter("polish", 85.0, 100.0)
     search.w = Weights(weights.balance * 100, weights.polsby_popper, 0.0, weights.inertia, weights.disruption)
     search.reset(best)
-    best_key = (round(search.violation, 12), search.cost())
-    polish = max(5, rounds // 3)
+    best_key = (round(search.violation, 12), search.objective())
+    # polishing inside the feasible region is where compactness is won: it gets the longest schedule
+    polish = max(5, POLISH * rounds)
     for r in range(polish):
         clock.tick(r / polish, best_key[0])
         temp = 0.02 * scale * (0.05) ** (r / polish)
         if not disruptive:
-            search.recombine(rng, temp, trees)
-        search.anneal(burst, temp, temp, rng, clock.deadline, lambda f, b: None, search.max_moved)
-        keep(search.assign)
+            for _ in range(pairs):
+                search.recombine(rng, temp, trees)
+        anneal(temp)
     return best
 
 
@@ -304,7 +326,7 @@ def _better(model: Model, current: list[int], candidate: list[int], search: Sear
     scored = []
     for plan in (current, candidate):
         search.reset(plan)
-        scored.append((round(search.violation, 12), search.cost()))
+        scored.append((round(search.violation, 12), search.objective()))
     choice = candidate if scored[1] <= scored[0] else current
     search.reset(choice)
     return list(choice)

@@ -1,0 +1,773 @@
+"""The compiled inner loop of the local search: single-unit boundary moves with their balance, compactness and
+disruption deltas, and the contiguity check, in one numba kernel.
+
+The kernel mirrors `Search.anneal` figure for figure (the Python side owns the state; the kernel works on array
+copies of it and hands them back). Random numbers come from the caller's numpy generator in chunks, so a seed still
+gives one plan. `cache=True` keeps the compiled code on disk: only the first run on a machine pays the compile.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+FOUR_PI = 4.0 * math.pi
+TWO_PI = 2.0 * math.pi
+
+
+@njit(cache=True, nogil=True)
+def stays_connected(i, a, assign, nb_ptr, nb_idx, want, seen, queue, stamp):
+    """Whether territory `a` stays connected without unit `i` (a BFS inside `a` that stops as soon as all of
+    `i`'s neighbours in `a` are reached). `want` / `seen` are stamp arrays, so nothing is cleared between calls."""
+    stamp[0] += 1
+    s = stamp[0]
+    first = -1
+    need = 0
+    for q in range(nb_ptr[i], nb_ptr[i + 1]):
+        v = nb_idx[q]
+        if assign[v] == a and want[v] != s:
+            want[v] = s
+            need += 1
+            if first < 0:
+                first = v
+    if need <= 1:
+        return True
+    seen[i] = s
+    seen[first] = s
+    found = 1
+    head = 0
+    tail = 0
+    queue[tail] = first
+    tail += 1
+    while head < tail:
+        u = queue[head]
+        head += 1
+        for q in range(nb_ptr[u], nb_ptr[u + 1]):
+            v = nb_idx[q]
+            if seen[v] != s and assign[v] == a:
+                seen[v] = s
+                if want[v] == s:
+                    found += 1
+                    if found == need:
+                        return True
+                queue[tail] = v
+                tail += 1
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _apply_move(
+    i, b, assign, size, nb_ptr, nb_idx, nb_len, ltot, ext, area, xs, ys, tarea, per, sx_, sy_, sxx_, s2_, comp,
+    load, exc, quad, vals, tgt, tol, cmin, cmax, cref, wts, fixed, hxs, hys, initial, dval, state,
+):  # fmt: skip
+    """Move unit i to territory b, updating every figure; returns the change of the search's cost. Used for the
+    compound moves, which are applied, scored, and undone by the reverse move when refused."""
+    wb = wts[0]
+    wq = wts[1]
+    wpp = wts[2]
+    win = wts[3]
+    wd = wts[4]
+    a = assign[i]
+    dv = 0.0
+    dq = 0.0
+    for m in range(load.shape[0]):
+        x = vals[m, i]
+        if x == 0.0:
+            continue
+        for t, sign in ((a, -1.0), (b, 1.0)):
+            ld = load[m, t] + sign * x
+            load[m, t] = ld
+            e = 0.0
+            q = 0.0
+            if tol[m] != np.inf:
+                tg = tgt[m, t]
+                d = (ld - tg) / tg
+                e = abs(d) - tol[m]
+                if e < 0.0:
+                    e = 0.0
+                q = d * d
+            if ld > cmax[m]:
+                e += (ld - cmax[m]) / cref[m]
+            elif ld < cmin[m]:
+                e += (cmin[m] - ld) / cref[m]
+            dv += e - exc[m, t]
+            dq += q - quad[m, t]
+            exc[m, t] = e
+            quad[m, t] = q
+    dd = 0.0
+    if initial.shape[0] > 0:
+        if initial[i] == a:
+            dd = dval[i]
+        elif initial[i] == b:
+            dd = -dval[i]
+    sa = 0.0
+    sb = 0.0
+    for q in range(nb_ptr[i], nb_ptr[i + 1]):
+        tv = assign[nb_idx[q]]
+        if tv == a:
+            sa += nb_len[q]
+        elif tv == b:
+            sb += nb_len[q]
+    per[a] += 2.0 * sa - ltot[i] - ext[i]
+    per[b] += ltot[i] + ext[i] - 2.0 * sb
+    ar = area[i]
+    xi = xs[i]
+    yi = ys[i]
+    dc = 0.0
+    for t, sign in ((a, -1.0), (b, 1.0)):
+        tarea[t] += sign * ar
+        sx_[t] += sign * ar * xi
+        sy_[t] += sign * ar * yi
+        sxx_[t] += sign * ar * (xi * xi + yi * yi)
+        s2_[t] += sign * ar * ar / TWO_PI
+        at = tarea[t]
+        c = 0.0
+        if wpp != 0.0 and per[t] > 0:
+            c = wpp * (1.0 - FOUR_PI * at / (per[t] * per[t]))
+        if win != 0.0:
+            if fixed[t]:
+                hx = hxs[t]
+                hy = hys[t]
+                it = sxx_[t] - 2 * (hx * sx_[t] + hy * sy_[t]) + at * (hx * hx + hy * hy) + s2_[t]
+            else:
+                it = sxx_[t] - (sx_[t] * sx_[t] + sy_[t] * sy_[t]) / at + s2_[t]
+            c += win * (TWO_PI * it / (at * at) - 1.0)
+        dc += c - comp[t]
+        comp[t] = c
+    assign[i] = b
+    size[a] -= 1
+    size[b] += 1
+    state[0] += dv
+    state[1] += dq
+    state[2] += dc
+    state[3] += dd
+    return wb * dv + wq * dq + dc + wd * dd
+
+
+@njit(cache=True, nogil=True)
+def anneal_kernel(
+    n_iter,
+    it0,
+    total,
+    t_start,
+    ratio,
+    edge_idx,
+    uni,
+    assign,
+    size,
+    locked,
+    nb_ptr,
+    nb_idx,
+    nb_len,
+    ltot,
+    ext,
+    area,
+    xs,
+    ys,
+    tarea,
+    per,
+    sx_,
+    sy_,
+    sxx_,
+    s2_,
+    comp,
+    load,
+    exc,
+    quad,
+    vals,
+    tgt,
+    tol,
+    cmin,
+    cmax,
+    cref,
+    wts,
+    fixed,
+    hxs,
+    hys,
+    initial,
+    dval,
+    limit,
+    src,
+    dst,
+    state,
+    best,
+    bstate,
+    want,
+    seen,
+    queue,
+    stamp,
+    new_exc_a,
+    new_exc_b,
+    new_q_a,
+    new_q_b,
+    p_double,
+):
+    """Run `n_iter` proposals (iterations it0.. of `total`, temperature t_start * ratio**(it / total)).
+
+    state = [violation, squared, compactness, moved]; bstate = [best violation, best objective]; `best` gets the
+    best plan seen (least violation, then least compactness + disruption cost)."""
+    wb = wts[0]
+    wq = wts[1]
+    wpp = wts[2]
+    win = wts[3]
+    wd = wts[4]
+    n_m = load.shape[0]
+    has_initial = initial.shape[0] > 0
+    best_v = bstate[0]
+    best_c = bstate[1]
+    for p in range(n_iter):
+        e = edge_idx[p]
+        i = src[e]
+        a = assign[i]
+        b = assign[dst[e]]
+        if a == b or locked[i] >= 0 or size[a] == 1:
+            continue
+        if uni[p, 1] < p_double:
+            # compound move: i goes from a to b and a unit of b next to i goes on to a third territory or back to a
+            # (a swap). Balance moves by the difference of two units, which single moves of coarse units cannot do.
+            if not stays_connected(i, a, assign, nb_ptr, nb_idx, want, seen, queue, stamp):
+                continue
+            n_c = 0
+            for q in range(nb_ptr[i], nb_ptr[i + 1]):
+                v = nb_idx[q]
+                if assign[v] == b and locked[v] < 0:
+                    n_c += 1
+            if n_c == 0 or size[b] == 1:
+                continue
+            pick = int(uni[p, 2] * n_c)
+            j = -1
+            for q in range(nb_ptr[i], nb_ptr[i + 1]):
+                v = nb_idx[q]
+                if assign[v] == b and locked[v] < 0:
+                    if pick == 0:
+                        j = v
+                        break
+                    pick -= 1
+            d1 = _apply_move(
+                i, b, assign, size, nb_ptr, nb_idx, nb_len, ltot, ext, area, xs, ys, tarea, per, sx_, sy_, sxx_, s2_,
+                comp, load, exc, quad, vals, tgt, tol, cmin, cmax, cref, wts, fixed, hxs, hys, initial, dval, state,
+            )  # fmt: skip
+            n_c = 0
+            for q in range(nb_ptr[j], nb_ptr[j + 1]):
+                if assign[nb_idx[q]] != b:
+                    n_c += 1
+            c = -1
+            if n_c > 0:
+                pick = int(uni[p, 3] * n_c)
+                for q in range(nb_ptr[j], nb_ptr[j + 1]):
+                    tv = assign[nb_idx[q]]
+                    if tv != b:
+                        if pick == 0:
+                            c = tv
+                            break
+                        pick -= 1
+            ok = c >= 0 and stays_connected(j, b, assign, nb_ptr, nb_idx, want, seen, queue, stamp)
+            d2 = 0.0
+            if ok:
+                d2 = _apply_move(
+                    j, c, assign, size, nb_ptr, nb_idx, nb_len, ltot, ext, area, xs, ys, tarea, per, sx_, sy_, sxx_,
+                    s2_, comp, load, exc, quad, vals, tgt, tol, cmin, cmax, cref, wts, fixed, hxs, hys, initial, dval,
+                    state,
+                )  # fmt: skip
+                delta = d1 + d2
+                if state[3] > limit + 1e-9:
+                    ok = False
+                elif delta > 0.0:
+                    temp = t_start * ratio ** ((it0 + p) / total)
+                    ok = temp > 0.0 and uni[p, 0] < math.exp(-delta / temp)
+                if not ok:
+                    _apply_move(
+                        j, b, assign, size, nb_ptr, nb_idx, nb_len, ltot, ext, area, xs, ys, tarea, per, sx_, sy_,
+                        sxx_, s2_, comp, load, exc, quad, vals, tgt, tol, cmin, cmax, cref, wts, fixed, hxs, hys,
+                        initial, dval, state,
+                    )  # fmt: skip
+            if not ok:
+                _apply_move(
+                    i, a, assign, size, nb_ptr, nb_idx, nb_len, ltot, ext, area, xs, ys, tarea, per, sx_, sy_, sxx_,
+                    s2_, comp, load, exc, quad, vals, tgt, tol, cmin, cmax, cref, wts, fixed, hxs, hys, initial, dval,
+                    state,
+                )  # fmt: skip
+                continue
+            v_now = state[0] if state[0] > 1e-12 else 0.0
+            if v_now < best_v - 1e-12 or (v_now <= best_v + 1e-12 and delta < 0.0):
+                c_now = state[2] + wd * state[3]
+                if v_now < best_v - 1e-12 or c_now < best_c - 1e-12:
+                    best_v = v_now
+                    best_c = c_now
+                    best[:] = assign
+            continue
+        dv = 0.0
+        dq = 0.0
+        for m in range(n_m):
+            x = vals[m, i]
+            if x == 0.0:
+                new_exc_a[m] = exc[m, a]
+                new_exc_b[m] = exc[m, b]
+                new_q_a[m] = quad[m, a]
+                new_q_b[m] = quad[m, b]
+                continue
+            la = load[m, a] - x
+            lb = load[m, b] + x
+            tm = tol[m]
+            if tm != np.inf:
+                ta = tgt[m, a]
+                qa = (la - ta) / ta
+                ea = abs(qa) - tm
+                if ea < 0.0:
+                    ea = 0.0
+                tb = tgt[m, b]
+                qb = (lb - tb) / tb
+                eb = abs(qb) - tm
+                if eb < 0.0:
+                    eb = 0.0
+                qa *= qa
+                qb *= qb
+                new_q_a[m] = qa
+                new_q_b[m] = qb
+                dq += qa + qb - quad[m, a] - quad[m, b]
+            else:
+                ea = 0.0
+                eb = 0.0
+                new_q_a[m] = 0.0
+                new_q_b[m] = 0.0
+            if la < cmin[m]:
+                ea += (cmin[m] - la) / cref[m]
+            if lb > cmax[m]:
+                eb += (lb - cmax[m]) / cref[m]
+            new_exc_a[m] = ea
+            new_exc_b[m] = eb
+            dv += ea + eb - exc[m, a] - exc[m, b]
+        dd = 0.0
+        if has_initial:
+            home = initial[i]
+            if home == a:
+                dd = dval[i]
+            elif home == b:
+                dd = -dval[i]
+            if dd > 0.0 and state[3] + dd > limit:
+                continue
+        sa = 0.0
+        sb = 0.0
+        n_in_a = 0
+        for q in range(nb_ptr[i], nb_ptr[i + 1]):
+            tv = assign[nb_idx[q]]
+            if tv == a:
+                sa += nb_len[q]
+                n_in_a += 1
+            elif tv == b:
+                sb += nb_len[q]
+        ar = area[i]
+        xi = xs[i]
+        yi = ys[i]
+        pa = per[a] + 2.0 * sa - ltot[i] - ext[i]
+        pb = per[b] + ltot[i] + ext[i] - 2.0 * sb
+        aa = tarea[a] - ar
+        ab = tarea[b] + ar
+        sxa = sx_[a] - ar * xi
+        sya = sy_[a] - ar * yi
+        sxb = sx_[b] + ar * xi
+        syb = sy_[b] + ar * yi
+        rr = ar * (xi * xi + yi * yi)
+        sxxa = sxx_[a] - rr
+        sxxb = sxx_[b] + rr
+        q2 = ar * ar / TWO_PI
+        s2a = s2_[a] - q2
+        s2b = s2_[b] + q2
+        ca = 0.0
+        cb = 0.0
+        if wpp != 0.0:
+            if pa > 0:
+                ca = wpp * (1.0 - FOUR_PI * aa / (pa * pa))
+            if pb > 0:
+                cb = wpp * (1.0 - FOUR_PI * ab / (pb * pb))
+        if win != 0.0:
+            if fixed[a]:
+                hx = hxs[a]
+                hy = hys[a]
+                ia = sxxa - 2 * (hx * sxa + hy * sya) + aa * (hx * hx + hy * hy) + s2a
+            else:
+                ia = sxxa - (sxa * sxa + sya * sya) / aa + s2a
+            if fixed[b]:
+                hx = hxs[b]
+                hy = hys[b]
+                ib = sxxb - 2 * (hx * sxb + hy * syb) + ab * (hx * hx + hy * hy) + s2b
+            else:
+                ib = sxxb - (sxb * sxb + syb * syb) / ab + s2b
+            ca += win * (TWO_PI * ia / (aa * aa) - 1.0)
+            cb += win * (TWO_PI * ib / (ab * ab) - 1.0)
+        dc = ca + cb - comp[a] - comp[b]
+        delta = wb * dv + wq * dq + dc + wd * dd
+        if delta > 0.0:
+            temp = t_start * ratio ** ((it0 + p) / total)
+            if temp <= 0.0 or uni[p, 0] >= math.exp(-delta / temp):
+                continue
+        if n_in_a > 1 and not stays_connected(i, a, assign, nb_ptr, nb_idx, want, seen, queue, stamp):
+            continue
+        assign[i] = b
+        size[a] -= 1
+        size[b] += 1
+        for m in range(n_m):
+            x = vals[m, i]
+            load[m, a] -= x
+            load[m, b] += x
+            exc[m, a] = new_exc_a[m]
+            exc[m, b] = new_exc_b[m]
+            quad[m, a] = new_q_a[m]
+            quad[m, b] = new_q_b[m]
+        tarea[a] = aa
+        tarea[b] = ab
+        per[a] = pa
+        per[b] = pb
+        sx_[a] = sxa
+        sy_[a] = sya
+        sx_[b] = sxb
+        sy_[b] = syb
+        sxx_[a] = sxxa
+        sxx_[b] = sxxb
+        s2_[a] = s2a
+        s2_[b] = s2b
+        comp[a] = ca
+        comp[b] = cb
+        state[0] += dv
+        state[1] += dq
+        state[2] += dc
+        state[3] += dd
+        v_now = state[0] if state[0] > 1e-12 else 0.0
+        if v_now < best_v - 1e-12 or (v_now <= best_v + 1e-12 and delta < 0.0):
+            # the best plan is judged on what is asked (violation, then compactness and disruption), not on the
+            # search's own penalty weights, so that plans stay comparable when the weights change
+            c_now = state[2] + wd * state[3]
+            if v_now < best_v - 1e-12 or c_now < best_c - 1e-12:
+                best_v = v_now
+                best_c = c_now
+                best[:] = assign
+    bstate[0] = best_v
+    bstate[1] = best_c
+
+
+@njit(cache=True, nogil=True)
+def _side_cost(side, tgt_t, tol, cmin, cmax, cref, wb, wq, n_m):
+    c = 0.0
+    for m in range(n_m):
+        load = side[m]
+        tg = tgt_t[m]
+        e = 0.0
+        if tol[m] != np.inf:
+            d = (load - tg) / tg
+            e = abs(d) - tol[m]
+            if e < 0.0:
+                e = 0.0
+            c += wq * d * d
+        if load > cmax[m]:
+            e += (load - cmax[m]) / cref[m]
+        elif load < cmin[m]:
+            e += (cmin[m] - load) / cref[m]
+        c += wb * e
+    return c
+
+
+@njit(cache=True, nogil=True)
+def _side_compact(side, per, n_m, wpp, win, fixed, hx, hy):
+    ar = side[n_m]
+    if ar <= 0.0:
+        return 0.0
+    sx = side[n_m + 1]
+    sy = side[n_m + 2]
+    sxx_s2 = side[n_m + 3]
+    c = 0.0
+    if wpp != 0.0 and per > 0.0:
+        c += wpp * (1.0 - FOUR_PI * ar / (per * per))
+    if win != 0.0:
+        if fixed:
+            inertia = sxx_s2 - 2 * (hx * sx + hy * sy) + ar * (hx * hx + hy * hy)
+        else:
+            inertia = sxx_s2 - (sx * sx + sy * sy) / ar
+        c += win * (TWO_PI * inertia / (ar * ar) - 1.0)
+    return c
+
+
+@njit(cache=True, nogil=True)
+def split_kernel(
+    nu,
+    e_q,
+    e_r,
+    e_len,
+    cols,
+    n_m,
+    tgt_a,
+    tgt_b,
+    tol,
+    cmin,
+    cmax,
+    cref,
+    wts,
+    fixed_a,
+    hxa,
+    hya,
+    fixed_b,
+    hxb,
+    hyb,
+    has_initial,
+    base_moved,
+    max_moved,
+    keys,
+    roots,
+    to_a,
+):
+    """The cheapest re-split of two merged territories over cuts of random spanning trees (one per row of `keys`,
+    Kruskal on those edge keys, rooted at `roots[tree]`). Columns of `cols` are per-unit figures summed over subtrees:
+    metrics, then area, area*x, area*y, area*(x^2+y^2)+area^2/2pi, perimeter, length shared inside the pair, locked to
+    a, locked to b, and with an initial plan disruption value, its part initially in a, in b.
+    Fills `to_a` (1 = goes to territory a) and returns the best cost, or inf when no cut is allowed."""
+    wb = wts[0]
+    wq = wts[1]
+    wpp = wts[2]
+    win = wts[3]
+    wd = wts[4]
+    n_cols = cols.shape[0]
+    n_e = e_q.shape[0]
+    totals = np.zeros(n_cols)
+    for c in range(n_cols):
+        totals[c] = cols[c].sum()
+    c_plen = n_m + 4
+    c_in = n_m + 5
+    c_la = n_m + 6
+    c_lb = n_m + 7
+    total_lock_a = totals[c_la]
+    total_lock_b = totals[c_lb]
+    internal_all = totals[c_in] / 2.0
+    uf = np.empty(nu, dtype=np.int64)
+    adj_ptr = np.zeros(nu + 1, dtype=np.int64)
+    adj = np.empty(2 * nu, dtype=np.int64)
+    tree_e = np.empty(nu, dtype=np.int64)
+    deg = np.zeros(nu, dtype=np.int64)
+    parent = np.empty(nu, dtype=np.int64)
+    depth = np.empty(nu, dtype=np.int64)
+    order = np.empty(nu, dtype=np.int64)
+    seen = np.zeros(nu, dtype=np.bool_)
+    acc = np.empty(nu)
+    sub = np.empty((n_cols, nu))
+    part = np.empty(n_cols)
+    rest = np.empty(n_cols)
+    best_parent = np.empty(nu, dtype=np.int64)
+    best_order = np.empty(nu, dtype=np.int64)
+    best_cost = np.inf
+    best_node = -1
+    best_piece_a = True
+    for tree in range(keys.shape[0]):
+        # Kruskal on random keys: a random spanning tree
+        for q in range(nu):
+            uf[q] = q
+        n_tree = 0
+        for e in np.argsort(keys[tree]):
+            x = e_q[e]
+            while uf[x] != x:
+                uf[x] = uf[uf[x]]
+                x = uf[x]
+            y = e_r[e]
+            while uf[y] != y:
+                uf[y] = uf[uf[y]]
+                y = uf[y]
+            if x != y:
+                uf[x] = y
+                tree_e[n_tree] = e
+                n_tree += 1
+                if n_tree == nu - 1:
+                    break
+        if n_tree < nu - 1:
+            return np.inf
+        deg[:] = 0
+        for t in range(n_tree):
+            e = tree_e[t]
+            deg[e_q[e]] += 1
+            deg[e_r[e]] += 1
+        adj_ptr[0] = 0
+        for q in range(nu):
+            adj_ptr[q + 1] = adj_ptr[q] + deg[q]
+        deg[:] = 0
+        for t in range(n_tree):
+            e = tree_e[t]
+            a = e_q[e]
+            b = e_r[e]
+            adj[adj_ptr[a] + deg[a]] = b
+            deg[a] += 1
+            adj[adj_ptr[b] + deg[b]] = a
+            deg[b] += 1
+        root = roots[tree]
+        seen[:] = False
+        seen[root] = True
+        parent[root] = -1
+        depth[root] = 0
+        order[0] = root
+        head = 0
+        tail = 1
+        while head < tail:
+            u = order[head]
+            head += 1
+            for q in range(adj_ptr[u], adj_ptr[u + 1]):
+                v = adj[q]
+                if not seen[v]:
+                    seen[v] = True
+                    parent[v] = u
+                    depth[v] = depth[u] + 1
+                    order[tail] = v
+                    tail += 1
+        # length shared inside each subtree: every pair edge counted at the lowest common ancestor of its ends
+        acc[:] = 0.0
+        for e in range(n_e):
+            x = e_q[e]
+            y = e_r[e]
+            while depth[x] > depth[y]:
+                x = parent[x]
+            while depth[y] > depth[x]:
+                y = parent[y]
+            while x != y:
+                x = parent[x]
+                y = parent[y]
+            acc[x] += e_len[e]
+        sub[:, :] = cols
+        for j in range(nu - 1, 0, -1):
+            node = order[j]
+            p = parent[node]
+            acc[p] += acc[node]
+            for c in range(n_cols):
+                sub[c, p] += sub[c, node]
+        for j in range(1, nu):
+            node = order[j]
+            for c in range(n_cols):
+                part[c] = sub[c, node]
+                rest[c] = totals[c] - part[c]
+            internal = acc[node]
+            cut = part[c_in] - 2.0 * internal
+            per_part = part[c_plen] - 2.0 * internal
+            per_rest = rest[c_plen] - 2.0 * (internal_all - internal - cut)
+            for orient in range(2):
+                if orient == 0:
+                    side_a = part
+                    side_b = rest
+                    per_a = per_part
+                    per_b = per_rest
+                else:
+                    side_a = rest
+                    side_b = part
+                    per_a = per_rest
+                    per_b = per_part
+                if side_a[c_la] != total_lock_a or side_b[c_lb] != total_lock_b:
+                    continue
+                cost = _side_cost(side_a, tgt_a, tol, cmin, cmax, cref, wb, wq, n_m)
+                cost += _side_cost(side_b, tgt_b, tol, cmin, cmax, cref, wb, wq, n_m)
+                cost += _side_compact(side_a, per_a, n_m, wpp, win, fixed_a, hxa, hya)
+                cost += _side_compact(side_b, per_b, n_m, wpp, win, fixed_b, hxb, hyb)
+                if has_initial:
+                    moved = base_moved + (side_a[n_cols - 3] - side_a[n_cols - 2])
+                    moved += side_b[n_cols - 3] - side_b[n_cols - 1]
+                    if moved > max_moved + 1e-9:
+                        continue
+                    cost += wd * moved
+                if cost < best_cost - 1e-12:
+                    best_cost = cost
+                    best_node = node
+                    best_piece_a = orient == 0
+                    best_parent[:] = parent
+                    best_order[:] = order
+    if best_node < 0:
+        return np.inf
+    # parents come before children in BFS order, so one pass marks the cut-off subtree
+    for j in range(nu):
+        q = best_order[j]
+        p = best_parent[q]
+        inside = q == best_node or (p >= 0 and to_a[p] == 2)
+        to_a[q] = 2 if inside else 0
+    for q in range(nu):
+        piece = to_a[q] == 2
+        to_a[q] = 1 if piece == best_piece_a else 0
+    return best_cost
+
+
+@njit(cache=True, nogil=True)
+def split_pair(
+    assign, ta, tb, seed, trees, nb_ptr, nb_idx, nb_len, vals, area, xs, ys, ext, ltot, locked, initial, dval,
+    tgt, tol, cmin, cmax, cref, wts, fixed, hxs, hys, moved, max_moved, goes_to_a,
+):  # fmt: skip
+    """`split_kernel` on the units of territories ta and tb, gathered here so that a recombination costs no Python
+    work per unit. Sets goes_to_a[u] = 1 for the units of the best split that go to ta (others of the pair 0) and
+    returns its cost (inf when there is none)."""
+    n = assign.shape[0]
+    n_m = vals.shape[0]
+    index = np.full(n, -1, dtype=np.int64)
+    nu = 0
+    for u in range(n):
+        if assign[u] == ta or assign[u] == tb:
+            index[u] = nu
+            nu += 1
+    if nu < 2:
+        return np.inf
+    units = np.empty(nu, dtype=np.int64)
+    for u in range(n):
+        if index[u] >= 0:
+            units[index[u]] = u
+    n_e = 0
+    for q in range(nu):
+        u = units[q]
+        for z in range(nb_ptr[u], nb_ptr[u + 1]):
+            r = index[nb_idx[z]]
+            if r > q:
+                n_e += 1
+    if n_e < nu - 1:
+        return np.inf
+    e_q = np.empty(n_e, dtype=np.int64)
+    e_r = np.empty(n_e, dtype=np.int64)
+    e_len = np.empty(n_e)
+    has_initial = initial.shape[0] > 0
+    n_cols = n_m + 8 + (3 if has_initial else 0)
+    cols = np.zeros((n_cols, nu))
+    n_e = 0
+    base_moved = moved
+    for q in range(nu):
+        u = units[q]
+        for z in range(nb_ptr[u], nb_ptr[u + 1]):
+            r = index[nb_idx[z]]
+            if r > q:
+                e_q[n_e] = q
+                e_r[n_e] = r
+                e_len[n_e] = nb_len[z]
+                cols[n_m + 5, q] += nb_len[z]
+                cols[n_m + 5, r] += nb_len[z]
+                n_e += 1
+        for m in range(n_m):
+            cols[m, q] = vals[m, u]
+        a = area[u]
+        cols[n_m, q] = a
+        cols[n_m + 1, q] = a * xs[u]
+        cols[n_m + 2, q] = a * ys[u]
+        cols[n_m + 3, q] = a * (xs[u] * xs[u] + ys[u] * ys[u]) + a * a / TWO_PI
+        cols[n_m + 4, q] = ext[u] + ltot[u]
+        cols[n_m + 6, q] = 1.0 if locked[u] == ta else 0.0
+        cols[n_m + 7, q] = 1.0 if locked[u] == tb else 0.0
+        if has_initial:
+            cols[n_m + 8, q] = dval[u]
+            cols[n_m + 9, q] = dval[u] if initial[u] == ta else 0.0
+            cols[n_m + 10, q] = dval[u] if initial[u] == tb else 0.0
+            if initial[u] != assign[u]:
+                base_moved -= dval[u]
+    np.random.seed(seed)
+    keys = np.random.random((trees, n_e))
+    roots = np.empty(trees, dtype=np.int64)
+    for t in range(trees):
+        roots[t] = np.random.randint(0, nu)
+    to_a = np.zeros(nu, dtype=np.int64)
+    tgt_a = np.empty(n_m)
+    tgt_b = np.empty(n_m)
+    for m in range(n_m):
+        tgt_a[m] = tgt[m, ta]
+        tgt_b[m] = tgt[m, tb]
+    cost = split_kernel(
+        nu, e_q, e_r, e_len, cols, n_m, tgt_a, tgt_b, tol, cmin, cmax, cref, wts,
+        fixed[ta], hxs[ta], hys[ta], fixed[tb], hxs[tb], hys[tb],
+        has_initial, base_moved, max_moved, keys, roots, to_a,
+    )  # fmt: skip
+    for q in range(nu):
+        goes_to_a[units[q]] = to_a[q]
+    return cost
