@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Column, DateTime, Float, MetaData, String, Table, T
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from territory_shared.api.problems import DomainError
+from territory_shared.db.timeouts import use_default_statement_timeout
 from territory_shared.observability import job_finished, job_progress, job_started
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class JobRunner:
             await self._set(job_id, status="running", stage=stage, percent=percent, message=message)
             job_progress(job_id, percent)
 
+        use_default_statement_timeout()  # a job may run longer than the request that started it
         try:
             await self._set(job_id, status="running", stage="starting")
             result = await work(Progress(report))

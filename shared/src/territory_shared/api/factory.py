@@ -10,7 +10,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from territory_shared.api.failures import InternalErrorMiddleware, install_failure_handlers
 from territory_shared.api.health import router as health_router
+from territory_shared.api.limits import RequestLimitsMiddleware
 from territory_shared.api.middleware import CorrelationIdMiddleware
 from territory_shared.api.problems import install_problem_handlers
 from territory_shared.observability import instrument
@@ -59,8 +61,12 @@ def service_app(
             await runtime.close()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    # Innermost first: limits, then the catch-all 500, then the correlation id every answer carries.
+    app.add_middleware(RequestLimitsMiddleware)
+    app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(app)
+    install_failure_handlers(app)
     app.include_router(health_router)
     instrument(app, title)  # /prometheus and the request latency histogram
     return app

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from territory_shared.api.etags import etag_of
+from territory_shared.api.limits import MAX_OFFSET
 from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import TenantId
 
@@ -97,7 +98,7 @@ async def list_reps(
     tenant: TenantId,
     uow: Uow,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[RepRead]:
     async with uow:
         return [_rep(r) for r in await uow.reps.list(tenant, limit, offset)]

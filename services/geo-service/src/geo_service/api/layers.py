@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import shapely
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel
+from territory_shared.api.limits import MAX_OFFSET, UPLOAD_BODY
 from territory_shared.api.problems import BadRequest, NotFound
 from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
@@ -60,6 +61,7 @@ class AdjacencyRead(BaseModel):
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobAccepted,
+    openapi_extra=UPLOAD_BODY,
     summary="Import a unit layer (GeoJSON, GeoPackage, zipped Shapefile, CSV) as a job",
 )
 async def import_layer_file(
@@ -145,7 +147,7 @@ async def list_units(
     tenant: TenantId,
     uow: Uow,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> UnitPage:
     async with uow:
         await _layer(uow, tenant, layer_id)
@@ -169,7 +171,7 @@ async def units_geojson(
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None,
     zoom: Annotated[float | None, Query(ge=0, le=22)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 5_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     box = parse_bbox(bbox)
     async with uow:
