@@ -38,3 +38,12 @@ def test_a_territory_created_in_geo_is_counted_by_metrics_and_survives_a_restart
     with TestClient(create_embedded_app(tmp_path / "data")) as client:
         assert client.get("/metrics/v1/territory-count", headers=tenant).json()["territories"] == 1
         assert len(client.get("/geo/v1/territories", headers=tenant).json()["items"]) == 1
+
+
+def test_a_path_no_service_matches_is_a_problem_not_plain_json(tmp_path):
+    # A newline in a path segment: the service mounts' patterns do not match it, so the outer app answers.
+    with TestClient(create_embedded_app(tmp_path / "data")) as client:
+        response = client.get("/geo/v1/layers/a%0Ab/units")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 404

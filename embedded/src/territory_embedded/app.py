@@ -26,6 +26,7 @@ from geo_service.settings import GeoSettings
 from metrics_service.api.app import create_app as create_metrics_app
 from metrics_service.settings import MetricsSettings
 from territory_shared.api.middleware import CorrelationIdMiddleware
+from territory_shared.api.problems import install_problem_handlers
 from territory_shared.messaging.inprocess_bus import InProcessBus
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
         lifespan=lifespan,
     )
     app.add_middleware(CorrelationIdMiddleware)
+    # Requests no service mount matches (e.g. a path with a newline) get problem+json errors too.
+    install_problem_handlers(app)
 
     @app.get("/healthz", tags=["operations"], summary="Health of the three services")
     async def healthz() -> JSONResponse:
