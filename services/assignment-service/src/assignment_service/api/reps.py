@@ -28,7 +28,7 @@ class RepUpsert(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     home_lat: float | None = Field(default=None, ge=-90, le=90)
     home_lon: float | None = Field(default=None, ge=-180, le=180)
-    capacity_hours: float | None = Field(default=None, ge=0, description="Hours per year")
+    capacity_hours: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="Hours per year")
     role: str | None = Field(default=None, max_length=50, examples=["field", "overlay", "manager"])
     active: bool = True
 
