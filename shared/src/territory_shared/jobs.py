@@ -70,6 +70,11 @@ class JobRunner:
         self._sessions = sessions
         self._table = table
         self._tasks: set[asyncio.Task[None]] = set()
+        # SQLite has one writer: a job reporting progress from inside its own write transaction would wait for
+        # itself. There (the embedded mode, one process) progress lives in memory; the outcome is still stored.
+        bind = sessions.kw.get("bind")
+        self._progress_in_memory = bind is not None and bind.dialect.name == "sqlite"
+        self._live: dict[str, dict[str, Any]] = {}
 
     async def mark_interrupted(self) -> None:
         """At start-up: jobs that were running in a process that is gone can no longer finish."""
@@ -109,6 +114,7 @@ class JobRunner:
     async def _set(self, job_id: str, **values: Any) -> None:
         if values.get("status") in TERMINAL:
             job_finished(job_id, values["status"])
+            self._live.pop(job_id, None)
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(self._table).where(self._table.c.id == job_id).values(updated_at=datetime.now(UTC), **values)
@@ -116,7 +122,11 @@ class JobRunner:
 
     async def _run(self, job_id: str, work: Callable[[Progress], Awaitable[dict[str, Any]]]) -> None:
         async def report(stage: str, percent: float, message: str | None) -> None:
-            await self._set(job_id, status="running", stage=stage, percent=percent, message=message)
+            values = {"status": "running", "stage": stage, "percent": percent, "message": message}
+            if self._progress_in_memory:
+                self._live[job_id] = {**values, "updated_at": datetime.now(UTC)}
+            else:
+                await self._set(job_id, **values)
             job_progress(job_id, percent)
 
         use_default_statement_timeout()  # a job may run longer than the request that started it
@@ -164,7 +174,12 @@ class JobRunner:
                 .mappings()
                 .first()
             )
-        return dict(row) if row else None
+        if row is None:
+            return None
+        job = dict(row)
+        if job["status"] not in TERMINAL:
+            job.update(self._live.get(job_id, {}))
+        return job
 
     async def wait_all(self, seconds: float = 30) -> None:
         if self._tasks:
