@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from urllib.parse import quote
 
 import httpx
 from territory_shared.api.problems import DomainError
@@ -71,13 +72,17 @@ class HttpGeoClient:
         return located
 
     async def alignment(self, tenant_id: str, alignment_id: str) -> AlignmentInfo | None:
+        if not alignment_id or "/" in alignment_id:
+            # Not an id geo-service gives; as a path segment it would name another resource (or a redirect).
+            return None
         try:
-            r = await self._http.get(f"/v1/alignments/{alignment_id}", headers=self._headers(tenant_id))
+            path = f"/v1/alignments/{quote(alignment_id, safe='')}"
+            r = await self._http.get(path, headers=self._headers(tenant_id))
         except httpx.HTTPError as exc:
             raise GeoUnavailable(f"geo-service did not answer: {exc}") from exc
         if r.status_code == 404:
             return None
-        if r.status_code >= 400:
+        if r.status_code != 200:
             raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}")
         a = r.json()
         return AlignmentInfo(a["id"], a["layer_id"], a["sales_force"], a["state"], a["version"])
