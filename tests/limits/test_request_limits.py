@@ -107,6 +107,18 @@ def test_a_database_constraint_error_never_shows_its_statement(client):
         assert leak not in response.text
 
 
+def test_a_file_that_cannot_be_read_is_refused_without_the_servers_paths(client):
+    response = client.post(
+        "/v1/layers",
+        headers=TENANT,
+        files={"file": ("units.gpkg", b"not a geopackage at all")},
+        data={"name": "broken", "id_column": "id"},
+    )
+    problem = _assert_problem(response, 400)
+    assert "cannot be read as gpkg" in problem["detail"]
+    assert "/tmp" not in response.text
+
+
 @pytest.fixture(scope="module")
 def postgis_url() -> Iterator[str]:
     name = create_database("test_limits")

@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Column, DateTime, Float, MetaData, String, Table, T
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from territory_shared.api.problems import DomainError
-from territory_shared.db.timeouts import use_default_statement_timeout
+from territory_shared.db.timeouts import QUERY_CANCELED, use_default_statement_timeout
 from territory_shared.observability import job_finished, job_progress, job_started
 
 log = logging.getLogger(__name__)
@@ -155,13 +155,12 @@ class JobRunner:
             raise
         except Exception as exc:  # noqa: BLE001 - a job's failure is reported on the job, not lost in a log
             log.exception("job %s failed", job_id)
-            await self._set(
-                job_id,
-                status="failed",
-                stage="failed",
-                message=f"internal error: {exc}",
-                error={"detail": f"internal error: {type(exc).__name__}: {exc}"},
-            )
+            # Never the exception's text: a database error's holds its SQL. The log has it, under the job id.
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == QUERY_CANCELED:
+                detail = "a database statement took longer than the statement timeout of jobs"
+            else:
+                detail = f"internal error ({type(exc).__name__}); the service log has the details of job {job_id}"
+            await self._set(job_id, status="failed", stage="failed", message=detail, error={"detail": detail})
 
     async def get(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
         async with self._sessions() as session:

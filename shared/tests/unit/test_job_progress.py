@@ -45,3 +45,25 @@ async def test_progress_inside_a_write_transaction_on_sqlite_neither_blocks_nor_
         assert time.monotonic() - started < 5  # not the 30 s busy timeout
     finally:
         await engine.dispose()
+
+
+async def test_a_job_that_fails_unexpectedly_reports_no_exception_text(tmp_path):
+    metadata = MetaData()
+    jobs = jobs_table(metadata)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.sqlite'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    runner = JobRunner(create_session_factory(engine), jobs)
+
+    async def work(progress: Progress) -> dict[str, int]:
+        raise RuntimeError("SELECT password FROM secrets")
+
+    try:
+        job_id = await runner.submit("acme", "boom", work)
+        await runner.wait_all(10)
+        job = await runner.get("acme", job_id)
+        assert job is not None and job["status"] == "failed"
+        assert "SELECT" not in job["message"] and "SELECT" not in job["error"]["detail"]
+        assert job_id in job["error"]["detail"]
+    finally:
+        await engine.dispose()
