@@ -73,3 +73,12 @@ def test_the_cli_prints_the_admin_token_and_a_web_map_link(tmp_path, monkeypatch
     cli.main(["--data-dir", str(tmp_path / "data"), "--no-demo", "--port", "8123"])
     token = (tmp_path / "data" / "admin-token.txt").read_text().strip()
     assert f"http://127.0.0.1:8123/#token={token}" in capsys.readouterr().out
+
+
+def test_a_path_no_service_matches_is_a_problem_not_plain_json(tmp_path):
+    # A newline in a path segment: the service mounts' patterns do not match it, so the outer app answers.
+    with TestClient(create_embedded_app(tmp_path / "data")) as client:
+        response = client.get("/geo/v1/layers/a%0Ab/units")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 404

@@ -93,6 +93,8 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
     if token:
         (data_dir / ADMIN_TOKEN_FILE).write_text(token + "\n")
         (data_dir / ADMIN_TOKEN_FILE).chmod(0o600)
+    # Requests no service mount matches (e.g. a path with a newline) get problem+json errors too.
+    install_problem_handlers(app)
 
     @app.get("/healthz", tags=["operations"], summary="Health of the three services")
     async def healthz() -> JSONResponse:

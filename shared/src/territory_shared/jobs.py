@@ -2,8 +2,9 @@
 
 A job row is created in the request's transaction, the work runs as a task of the API process, and
 every progress report (stage, percent, message) is committed so any replica can answer ``GET
-/v1/jobs/{id}``. A job still ``running`` when its process died is marked ``interrupted`` at the next
-start: nothing half-done is ever reported as a result.
+/v1/jobs/{id}`` (on SQLite, the one-process embedded mode, progress is kept in memory instead: a job writing it
+from inside its own write transaction would wait for itself). A job still ``running`` when its process died is
+marked ``interrupted`` at the next start: nothing half-done is ever reported as a result.
 
 Cancelling (``POST /v1/jobs/{id}/cancel``, on any replica) marks the row ``cancelling``; the process running
 the job sees it at its next progress report and sets ``Progress.cancel_requested``. Work that can stop raises
@@ -25,6 +26,7 @@ from sqlalchemy import JSON, Column, DateTime, Float, MetaData, String, Table, T
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from territory_shared.api.problems import DomainError
+from territory_shared.db.timeouts import QUERY_CANCELED, use_default_statement_timeout
 from territory_shared.observability import job_finished, job_progress, job_started
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,11 @@ class JobRunner:
         self._sessions = sessions
         self._table = table
         self._tasks: set[asyncio.Task[None]] = set()
+        # SQLite has one writer: a job reporting progress from inside its own write transaction would wait for
+        # itself. There (the embedded mode, one process) progress lives in memory; the outcome is still stored.
+        bind = sessions.kw.get("bind")
+        self._progress_in_memory = bind is not None and bind.dialect.name == "sqlite"
+        self._live: dict[str, dict[str, Any]] = {}
 
     async def mark_interrupted(self) -> None:
         """At start-up: jobs that were running in a process that is gone can no longer finish."""
@@ -128,6 +135,7 @@ class JobRunner:
     async def _set(self, job_id: str, **values: Any) -> None:
         if values.get("status") in TERMINAL:
             job_finished(job_id, values["status"])
+            self._live.pop(job_id, None)
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(self._table).where(self._table.c.id == job_id).values(updated_at=datetime.now(UTC), **values)
@@ -140,12 +148,18 @@ class JobRunner:
             values: dict[str, Any] = {"status": "running", "stage": stage, "percent": percent, "message": message}
             if details is not None:
                 values["result"] = {"progress": details}
+            if self._progress_in_memory:
+                self._live[job_id] = {**values, "updated_at": datetime.now(UTC)}
+                active = await self._is_active(job_id)  # a read: it never waits for the job's own writes
+            else:
+                active = await self._set_if_active(job_id, **values)
             # A row no longer queued or running was asked to cancel (on any replica): tell the work.
-            if not await self._set_if_active(job_id, **values):
+            if not active:
                 progress.cancel_requested.set()
             job_progress(job_id, percent)
 
         progress = Progress(report)
+        use_default_statement_timeout()  # a job may run longer than the request that started it
         try:
             if not await self._set_if_active(job_id, status="running", stage="starting"):
                 raise JobCancelled()
@@ -178,13 +192,13 @@ class JobRunner:
             raise
         except Exception as exc:  # noqa: BLE001 - a job's failure is reported on the job, not lost in a log
             log.exception("job %s failed", job_id)
+            # Never the exception's text: a database error's holds its SQL. The log has it, under the job id.
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == QUERY_CANCELED:
+                detail = "a database statement took longer than the statement timeout of jobs"
+            else:
+                detail = f"internal error ({type(exc).__name__}); the service log has the details of job {job_id}"
             await self._set(
-                job_id,
-                status="failed",
-                stage="failed",
-                result=None,
-                message=f"internal error: {exc}",
-                error={"detail": f"internal error: {type(exc).__name__}: {exc}"},
+                job_id, status="failed", stage="failed", result=None, message=detail, error={"detail": detail}
             )
 
     async def _set_if_active(self, job_id: str, **values: Any) -> bool:
@@ -195,6 +209,11 @@ class JobRunner:
                 .values(updated_at=datetime.now(UTC), **values)
             )
         return bool(done.rowcount)
+
+    async def _is_active(self, job_id: str) -> bool:
+        async with self._sessions() as session:
+            status = (await session.execute(select(self._table.c.status).where(self._table.c.id == job_id))).scalar()
+        return status in ACTIVE
 
     async def cancel(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
         """Ask a queued or running job to stop; None when there is no such job. A finished job is left as it is."""
@@ -221,7 +240,15 @@ class JobRunner:
                 .mappings()
                 .first()
             )
-        return dict(row) if row else None
+        if row is None:
+            return None
+        job = dict(row)
+        if job["status"] not in TERMINAL:
+            status = job["status"]
+            job.update(self._live.get(job_id, {}))
+            if status == "cancelling":  # asked to stop: say so, whatever the last progress report said
+                job["status"] = status
+        return job
 
     async def wait_all(self, seconds: float = 30) -> None:
         if self._tasks:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from territory_shared.db.engine import create_engine, create_session_factory
 from territory_shared.db.migrate import upgrade_to_head
+from territory_shared.db.timeouts import install_statement_timeout
 from territory_shared.messaging.inbox import Handler, InboxConsumer, topics_of
 from territory_shared.messaging.inprocess_bus import InProcessBus
 from territory_shared.messaging.kafka_bus import KafkaBus
@@ -64,6 +65,7 @@ class ServiceRuntime:
         bus: Bus | None = None,
     ) -> ServiceRuntime:
         engine = create_engine(settings.database_url)
+        install_statement_timeout(engine, settings.job_statement_timeout_s)
         return cls(
             settings=settings,
             engine=engine,

@@ -71,6 +71,20 @@ class ServiceSettings(BaseSettings):
     metrics_port: int | None = Field(
         default=None, ge=1, le=65535, description="Port of the Prometheus endpoint of a relay or consumer process"
     )
+    max_body_bytes: int = Field(
+        default=4 << 20, ge=1024, description="Largest request body of a JSON endpoint, in bytes (else 413)"
+    )
+    max_upload_bytes: int = Field(
+        default=256 << 20,
+        ge=1024,
+        description="Largest request body of an upload or bulk endpoint (layer files, account bulk upserts), in bytes",
+    )
+    statement_timeout_s: float = Field(
+        default=30.0, ge=0, description="PostgreSQL statement_timeout of API requests (else 503); 0: none"
+    )
+    job_statement_timeout_s: float = Field(
+        default=900.0, ge=0, description="PostgreSQL statement_timeout of jobs, relays and consumers; 0: none"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     # Read from the unprefixed AUTH_* variables when the settings object is built (see AuthSettings).

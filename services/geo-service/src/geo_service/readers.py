@@ -72,7 +72,8 @@ def count_features(path: Path, fmt: str) -> int:
     try:
         return int(pyogrio.read_info(gdal_path(path, fmt))["features"])
     except Exception as exc:  # noqa: BLE001 - GDAL's own words are the clearest reason
-        raise BadRequest(f"the file cannot be read as {fmt}: {exc}", field="file") from exc
+        reason = str(exc).replace(str(path), "the file")  # not the server's temporary path
+        raise BadRequest(f"the file cannot be read as {fmt}: {reason}", field="file") from exc
 
 
 def check_columns(path: Path, fmt: str, id_column: str, attributes: list[str], csv_geometry: CsvGeometry) -> None:

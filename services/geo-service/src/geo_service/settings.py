@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from territory_shared.settings import ServiceSettings
 
@@ -11,3 +12,7 @@ class GeoSettings(ServiceSettings):
 
     service_name: str = "geo-service"
     database_url: str = "sqlite+aiosqlite:///./data/geo.sqlite"
+    max_vertices: int = Field(
+        default=100_000, ge=4, description="Most vertices one unit's geometry may have (an import may ask for fewer)"
+    )
+    max_features: int = Field(default=1_000_000, ge=1, description="Most features (units) one layer import may hold")

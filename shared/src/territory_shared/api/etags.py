@@ -14,7 +14,8 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    # ASCII digits only ('²'.isdigit() is true, int('²') fails) and within a 64-bit version column.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise BadRequest(
             f"If-Match must be an ETag this API returned, like '\"3\"'; got {value!r}.",
             errors=[{"field": "if-match", "location": "header", "reason": "not a version ETag"}],

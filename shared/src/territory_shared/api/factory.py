@@ -14,7 +14,9 @@ from fastapi import Depends, FastAPI
 
 from territory_shared.api.api_keys import router as api_keys_router
 from territory_shared.api.auth import OPEN_PATHS, TokenVerifier, authorize
+from territory_shared.api.failures import InternalErrorMiddleware, install_failure_handlers
 from territory_shared.api.health import router as health_router
+from territory_shared.api.limits import RequestLimitsMiddleware
 from territory_shared.api.middleware import CorrelationIdMiddleware
 from territory_shared.api.problems import install_problem_handlers
 from territory_shared.api.roles import SHARED_ACCESS, AccessTable
@@ -71,8 +73,12 @@ def service_app(
         title=title, description=description, version="0.1.0", lifespan=lifespan, dependencies=[Depends(authorize)]
     )
     app.state.access = {**SHARED_ACCESS, **access}
+    # Innermost first: limits, then the catch-all 500, then the correlation id every answer carries.
+    app.add_middleware(RequestLimitsMiddleware)
+    app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(app)
+    install_failure_handlers(app)
     app.include_router(health_router)
     app.include_router(api_keys_router)
     _open_routes_need_no_credentials_in_openapi(app)

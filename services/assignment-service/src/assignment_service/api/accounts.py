@@ -7,6 +7,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from territory_shared.api.etags import etag_of
+from territory_shared.api.limits import UPLOAD_BODY
 from territory_shared.api.problems import PROBLEM_JSON, Conflict, NotFound
 from territory_shared.api.tenancy import TenantId
 
@@ -87,6 +88,7 @@ def assignment_read(row: Any) -> AssignmentRead:
 
 @router.post(
     "/bulk",
+    openapi_extra=UPLOAD_BODY,
     summary="Upsert accounts by external id (JSON array, NDJSON or CSV; streamed; 100,000+ per request)",
     description=(
         "Each row: external_id, lat+lon or zip (a US ZIP resolves to its point, precision zip-centroid), name, "

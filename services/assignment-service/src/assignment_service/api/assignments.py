@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
+from territory_shared.api.limits import MAX_OFFSET
 from territory_shared.api.problems import BadRequest, NotFound
 from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
@@ -60,7 +61,7 @@ async def list_assignments(
     unassigned: bool | None = None,
     territory_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AssignmentPage:
     async with uow:
         rows = await uow.assignments.page(

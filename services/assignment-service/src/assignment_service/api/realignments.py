@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from territory_shared.api.limits import MAX_OFFSET
 from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import TenantId
 
@@ -74,7 +75,7 @@ async def list_runs(
     uow: Uow,
     sales_force: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[RunRead]:
     async with uow:
         return [_run(r) for r in await uow.runs.runs(tenant, sales_force, limit, offset)]
@@ -119,7 +120,7 @@ async def changes(
     tenant: TenantId,
     uow: Uow,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ChangePage:
     items = await _changes(uow, tenant, run_id, limit + 1, offset)
     next_url = str(request.url.include_query_params(offset=offset + limit)) if len(items) > limit else None

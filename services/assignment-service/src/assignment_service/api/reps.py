@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from territory_shared.api.etags import etag_of
+from territory_shared.api.limits import MAX_OFFSET
 from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import RepScope, TenantId
 
@@ -27,7 +28,7 @@ class RepUpsert(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     home_lat: float | None = Field(default=None, ge=-90, le=90)
     home_lon: float | None = Field(default=None, ge=-180, le=180)
-    capacity_hours: float | None = Field(default=None, ge=0, description="Hours per year")
+    capacity_hours: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="Hours per year")
     role: str | None = Field(default=None, max_length=50, examples=["field", "overlay", "manager"])
     active: bool = True
 
@@ -98,7 +99,7 @@ async def list_reps(
     uow: Uow,
     own: RepScope,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[RepRead]:
     async with uow:
         return [_rep(r) for r in await uow.reps.list(tenant, limit, offset, external_id=own)]

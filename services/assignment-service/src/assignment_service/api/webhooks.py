@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import TenantId
@@ -79,9 +80,11 @@ async def delete(webhook_id: str, tenant: TenantId, uow: Uow) -> Response:
 
 
 @router.get("/{webhook_id}/deliveries", response_model=list[DeliveryRead], summary="Latest deliveries and their state")
-async def deliveries(webhook_id: str, tenant: TenantId, uow: Uow, limit: int = 100) -> list[DeliveryRead]:
+async def deliveries(
+    webhook_id: str, tenant: TenantId, uow: Uow, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[DeliveryRead]:
     async with uow:
         if await uow.runs.webhook(tenant, webhook_id) is None:
             raise NotFound(f"Webhook {webhook_id} does not exist.")
-        rows = await uow.runs.deliveries(tenant, webhook_id, min(limit, 1000))
+        rows = await uow.runs.deliveries(tenant, webhook_id, limit)
     return [DeliveryRead(**{k: getattr(d, k) for k in DeliveryRead.model_fields}) for d in rows]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from territory_shared.api.auth import ServiceCredentials
@@ -78,13 +79,17 @@ class HttpGeoClient:
         return located
 
     async def alignment(self, tenant_id: str, alignment_id: str) -> AlignmentInfo | None:
+        if not alignment_id or "/" in alignment_id:
+            # Not an id geo-service gives; as a path segment it would name another resource (or a redirect).
+            return None
         try:
-            r = await self._http.get(f"/v1/alignments/{alignment_id}", headers=self._headers(tenant_id))
+            path = f"/v1/alignments/{_segment(alignment_id)}"
+            r = await self._http.get(path, headers=self._headers(tenant_id))
         except httpx.HTTPError as exc:
             raise GeoUnavailable(f"geo-service did not answer: {exc}") from exc
         if r.status_code == 404:
             return None
-        if r.status_code >= 400:
+        if r.status_code != 200:
             raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}")
         a = r.json()
         return AlignmentInfo(a["id"], a["layer_id"], a["sales_force"], a["state"], a["version"])
@@ -114,19 +119,21 @@ class HttpGeoClient:
             offset += params["limit"]
 
     async def layer(self, tenant_id: str, layer_id: str) -> dict[str, Any] | None:
-        return await self._json("GET", f"/v1/layers/{layer_id}", tenant_id, expect_404=True)
+        return await self._json("GET", f"/v1/layers/{_segment(layer_id)}", tenant_id, expect_404=True)
 
     async def unit_features(self, tenant_id: str, layer_id: str) -> list[dict[str, Any]]:
         """Every unit of a layer as a GeoJSON feature at full resolution, its attributes in the properties."""
-        return await self._pages(f"/v1/layers/{layer_id}/units.geojson", tenant_id, "features", {"limit": 5000})
+        return await self._pages(
+            f"/v1/layers/{_segment(layer_id)}/units.geojson", tenant_id, "features", {"limit": 5000}
+        )
 
     async def adjacency(self, tenant_id: str, layer_id: str) -> list[tuple[str, str]]:
-        body = await self._json("GET", f"/v1/layers/{layer_id}/adjacency", tenant_id)
+        body = await self._json("GET", f"/v1/layers/{_segment(layer_id)}/adjacency", tenant_id)
         return [(a, b) for a, b in body["edges"]]
 
     async def memberships(self, tenant_id: str, alignment_id: str) -> list[dict[str, Any]]:
         """unit_id, territory_id (None: white space), locked: one row per unit of the alignment's layer."""
-        return await self._json("GET", f"/v1/alignments/{alignment_id}/units", tenant_id)
+        return await self._json("GET", f"/v1/alignments/{_segment(alignment_id)}/units", tenant_id)
 
     async def territories(self, tenant_id: str, alignment_id: str) -> list[dict[str, Any]]:
         return await self._pages("/v1/territories", tenant_id, "items", {"alignment_id": alignment_id, "limit": 1000})
@@ -144,7 +151,7 @@ class HttpGeoClient:
         lines = ["unit_id,territory_code", *(f"{u},{c or ''}" for u, c in rows)]
         return await self._json(
             "PUT",
-            f"/v1/alignments/{alignment_id}/assignments.csv",
+            f"/v1/alignments/{_segment(alignment_id)}/assignments.csv",
             tenant_id,
             content="\n".join(lines).encode(),
             headers={"content-type": "text/csv", "If-Match": f'"{version}"'},
@@ -154,8 +161,16 @@ class HttpGeoClient:
         info = await self.alignment(tenant_id, alignment_id)
         if info is not None:
             await self._json(
-                "DELETE", f"/v1/alignments/{alignment_id}", tenant_id, headers={"If-Match": f'"{info.version}"'}
+                "DELETE",
+                f"/v1/alignments/{_segment(alignment_id)}",
+                tenant_id,
+                headers={"If-Match": f'"{info.version}"'},
             )
 
     async def close(self) -> None:
         await self._http.aclose()
+
+
+def _segment(value: str) -> str:
+    """An id from a request stays one path segment on geo-service, whatever characters it holds."""
+    return quote(value, safe="")

@@ -9,6 +9,7 @@ import shapely
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from territory_shared.api.etags import etag_of
+from territory_shared.api.limits import UPLOAD_BODY
 from territory_shared.api.problems import BadRequest
 from territory_shared.api.tenancy import TenantId
 
@@ -264,6 +265,7 @@ async def export_geojson(alignment_id: str, tenant: TenantId, uow: Uow) -> Respo
 
 @router.put(
     "/{alignment_id}/assignments.csv",
+    openapi_extra=UPLOAD_BODY,
     summary="Assign units from unit_id,territory_code CSV (the export's format) into a draft",
 )
 async def import_csv(

@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 
 import shapely
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from territory_shared.api.limits import MAX_OFFSET, UPLOAD_BODY
 from territory_shared.api.problems import BadRequest, NotFound
 from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
@@ -18,7 +20,8 @@ from geo_service.api.geojson import collection, feature, parse_bbox
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.features import ValidationOptions
 from geo_service.domain.shapes import tolerance_for_zoom
-from geo_service.readers import CsvGeometry, check_columns, detect_format
+from geo_service.readers import CsvGeometry, check_columns, count_features, detect_format
+from geo_service.settings import GeoSettings
 from geo_service.use_cases.import_layer import LayerImport, import_layer
 
 router = APIRouter(prefix="/v1/layers", tags=["layers"])
@@ -60,6 +63,7 @@ class AdjacencyRead(BaseModel):
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobAccepted,
+    openapi_extra=UPLOAD_BODY,
     summary="Import a unit layer (GeoJSON, GeoPackage, zipped Shapefile, CSV) as a job",
 )
 async def import_layer_file(
@@ -78,11 +82,16 @@ async def import_layer_file(
     contiguity: Annotated[
         Literal["rook", "queen"], Form(description="rook: units sharing a border; queen: also a corner")
     ] = "rook",
-    max_vertices: Annotated[int, Form(ge=4, le=10_000_000)] = 100_000,
+    max_vertices: Annotated[
+        int | None, Form(ge=4, description="Most vertices per geometry; the service's limit when omitted")
+    ] = None,
     wkt_column: Annotated[str | None, Form()] = None,
     lon_column: Annotated[str | None, Form()] = None,
     lat_column: Annotated[str | None, Form()] = None,
 ) -> JobAccepted:
+    settings: GeoSettings = request.app.state.runtime.settings
+    if max_vertices is not None and max_vertices > settings.max_vertices:
+        raise _invalid("max_vertices", f"at most {settings.max_vertices:,} vertices per geometry on this service")
     fmt = detect_format(file.filename or "", format)
     columns = [a.strip() for a in attributes.split(",") if a.strip()]
     if len(set(columns)) != len(columns) or id_column in columns:
@@ -98,6 +107,10 @@ async def import_layer_file(
         await asyncio.to_thread(
             check_columns, path, fmt, id_column, columns, CsvGeometry(wkt_column, lon_column, lat_column)
         )
+        features = await asyncio.to_thread(count_features, path, fmt)
+        if features > settings.max_features:
+            limit = settings.max_features
+            raise _invalid("file", f"{features:,} features, more than the limit of {limit:,} per import")
     except Exception:
         await asyncio.to_thread(path.unlink, missing_ok=True)
         raise
@@ -108,7 +121,7 @@ async def import_layer_file(
         id_column=id_column,
         attributes=columns,
         csv_geometry=CsvGeometry(wkt_column, lon_column, lat_column),
-        options=ValidationOptions(kind=kind, max_vertices=max_vertices, repair=repair),
+        options=ValidationOptions(kind=kind, max_vertices=max_vertices or settings.max_vertices, repair=repair),
         link_islands=link_islands,
         contiguity=contiguity,
     )
@@ -145,7 +158,7 @@ async def list_units(
     tenant: TenantId,
     uow: Uow,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> UnitPage:
     async with uow:
         await _layer(uow, tenant, layer_id)
@@ -169,7 +182,7 @@ async def units_geojson(
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None,
     zoom: Annotated[float | None, Query(ge=0, le=22)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 5_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     box = parse_bbox(bbox)
     async with uow:
@@ -200,6 +213,10 @@ async def get_adjacency(layer_id: str, tenant: TenantId, uow: Uow) -> AdjacencyR
             if r.kind == "island-link"
         ],
     )
+
+
+def _invalid(field: str, reason: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("form", field), "msg": reason, "type": "value_error"}])
 
 
 async def _layer(uow: UnitOfWork, tenant: str, layer_id: str):  # type: ignore[no-untyped-def]

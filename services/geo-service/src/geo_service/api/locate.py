@@ -8,6 +8,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
+from territory_shared.api.limits import UPLOAD_BODY
 from territory_shared.api.problems import BadRequest
 from territory_shared.api.tenancy import TenantId
 
@@ -55,6 +56,7 @@ async def locate_one(
 @router.post(
     "",
     response_model=LocateRead,
+    openapi_extra=UPLOAD_BODY,
     summary="Many points -> unit -> territory (JSON or CSV, up to 1,000,000 points)",
     description=(
         'JSON: {"points": [{"id": "a1", "lon": -78.6, "lat": 35.8}, ...]} (or [lon, lat] pairs). '

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from territory_shared.api.etags import etag_of
+from territory_shared.api.limits import MAX_OFFSET
 from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import TenantId
 
@@ -48,7 +49,7 @@ async def list_territories(
     tenant: TenantId,
     uow: Uow,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     alignment_id: str | None = None,
 ) -> TerritoryPage:
     async with uow:

@@ -61,6 +61,9 @@ async def import_layer(uow: UnitOfWork, tenant_id: str, request: LayerImport, pr
         raise JobFailed(
             f"{len(layer.problems):,} feature problem(s); nothing was stored. "
             "Fix the features, or import with repair=true to repair what can be repaired.",
+            type="about:blank",
+            title="Invalid features",
+            status=422,
             problem_count=len(layer.problems),
             problems=[{"feature_id": p.feature_id, "reason": p.reason} for p in layer.problems[:MAX_PROBLEMS_LISTED]],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Annotated, Any
 
@@ -54,10 +55,13 @@ def _target(value: str) -> float | None:
     if value.strip().lower() == "mean":
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        reason = [{"field": "target", "reason": "not a number"}]
-        raise BadRequest("target must be 'mean' or a number", errors=reason) from None
+        number = math.nan
+    if not math.isfinite(number):  # 'nan', 'inf' and '1e999' parse as floats but are no target
+        reason = [{"field": "target", "reason": "not a finite number"}]
+        raise BadRequest("target must be 'mean' or a finite number", errors=reason)
+    return number
 
 
 def _balance_read(report: BalanceReport) -> BalanceRead:

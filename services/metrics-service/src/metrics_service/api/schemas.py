@@ -139,7 +139,7 @@ class WhatIf(BaseModel):
     moves: list[UnitsMove] = Field(min_length=1, max_length=1_000)
     metric: str | None = Field(default=None, description="Balance this metric before and after")
     tolerance: float = Field(default=0.05, ge=0, le=10)
-    target: float | None = Field(default=None, description="Target value; the mean when omitted")
+    target: float | None = Field(default=None, allow_inf_nan=False, description="Target value; the mean when omitted")
     all_territories: bool = Field(default=False, description="Return every territory, not only those touched")
 
 

@@ -1,0 +1,113 @@
+"""Failures the client did not cause, answered as problem+json that never carries a stack trace or SQL.
+
+- a database statement cancelled by ``statement_timeout``: 503, retry later or ask for less;
+- the database unreachable or busy: 503;
+- a constraint violated by a concurrent change: 409;
+- anything else: a generic 500 naming only the correlation id; the traceback goes to the log with that id.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from territory_shared.api.problems import problem
+from territory_shared.db.timeouts import QUERY_CANCELED
+from territory_shared.logs import correlation_id
+
+log = logging.getLogger("territory_shared.api.errors")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+def install_failure_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        cid = correlation_id.get()
+        if _sqlstate(exc) == QUERY_CANCELED:
+            log.warning("statement timeout on %s %s", request.method, request.url.path)
+            settings = getattr(getattr(request.app.state, "runtime", None), "settings", None)
+            limit = f" of {settings.statement_timeout_s:g} s" if settings is not None else ""
+            return _retry_later(
+                problem(
+                    503,
+                    "Query took too long",
+                    f"The database did not answer within the statement timeout{limit}; narrow the request "
+                    "(filters, a smaller page) or retry later.",
+                    request,
+                    correlation_id=cid,
+                )
+            )
+        if isinstance(exc, IntegrityError):
+            log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+            return problem(
+                409,
+                "Conflict",
+                "The change conflicts with existing data (a duplicate, or a reference that no longer holds); "
+                "read the resource again and retry.",
+                request,
+                correlation_id=cid,
+            )
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+            return _retry_later(
+                problem(
+                    503,
+                    "Database unavailable",
+                    "The database could not serve the request; retry later.",
+                    request,
+                    correlation_id=cid,
+                )
+            )
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return internal_error(request)
+
+
+def _retry_later(response: JSONResponse) -> JSONResponse:
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def internal_error(request: Request) -> JSONResponse:
+    cid = correlation_id.get()
+    return problem(
+        500,
+        "Internal server error",
+        f"The service failed to handle the request; quote correlation id {cid} when you report it.",
+        request,
+        correlation_id=cid,
+    )
+
+
+class InternalErrorMiddleware:
+    """Turns an unhandled exception into a generic 500 problem (inside the correlation id's middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def _send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await internal_error(Request(scope))(scope, receive, send)
