@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from territory_shared.db.errors import is_collision, is_database_unavailable
+
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -43,13 +48,22 @@ class BadRequest(DomainError):
     title = "Bad request"
 
 
+class ServiceUnavailable(DomainError):
+    """A dependency (another service, the database) cannot answer now; the caller may retry later."""
+
+    title = "Service unavailable"
+    retryable = True
+
+
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     BadRequest: 400,
     NotFound: 404,
     Conflict: 409,
     PreconditionFailed: 412,
     PreconditionRequired: 428,
+    ServiceUnavailable: 503,
 }
+RETRY_AFTER_S = "2"
 
 
 def problem(status: int, title: str, detail: str, request: Request, **extensions: Any) -> JSONResponse:
@@ -74,7 +88,27 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
-        return problem(status, exc.title, exc.detail, request, **exc.extensions)
+        response = problem(status, exc.title, exc.detail, request, **exc.extensions)
+        if status == 503:
+            response.headers["Retry-After"] = RETRY_AFTER_S
+        return response
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        # A restarting database or two colliding transactions are passing: say so, and nothing was applied
+        # (the transaction rolled back). Anything else is a bug and stays a 500, without SQL in the body.
+        if is_collision(exc):
+            title, detail = "Concurrent change", "The change collided with a concurrent one and was not applied."
+        elif is_database_unavailable(exc):
+            title, detail = "Database unavailable", "The database cannot be reached; nothing was applied."
+        else:
+            log.exception("unexpected database error on %s %s", request.method, request.url.path)
+            return problem(500, "Internal error", "The request failed unexpectedly; nothing was applied.", request)
+        log.warning("%s on %s %s: %s", title, request.method, request.url.path, type(exc).__name__)
+        response = problem(503, title, f"{detail} Retry later.", request)
+        response.headers["Retry-After"] = RETRY_AFTER_S
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

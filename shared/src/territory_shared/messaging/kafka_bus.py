@@ -149,6 +149,20 @@ class KafkaSubscriber:
     async def commit(self) -> None:
         await self._thread.run(lambda: self._ensure_consumer().commit())
 
+    def _rewind_blocking(self) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            return
+        for tp in consumer.assignment():
+            committed = consumer.committed(tp)
+            if committed is None:
+                consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
+
+    async def rewind(self) -> None:
+        await self._thread.run(self._rewind_blocking)
+
     async def close(self) -> None:
         def _close() -> None:
             if self._consumer is not None:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 
 import httpx
-from territory_shared.api.problems import DomainError
+from territory_shared.api.problems import DomainError, ServiceUnavailable
 from territory_shared.logs import correlation_id
 
 from assignment_service.domain.assignment import GeoAnswer
@@ -19,8 +19,21 @@ from assignment_service.use_cases.ports import AlignmentInfo, Located
 CHUNK = 200_000
 
 
-class GeoUnavailable(DomainError):
+class GeoUnavailable(ServiceUnavailable):
+    """geo-service is down or failing (503: retry later; the consumer keeps the event until it answers)."""
+
     title = "geo-service unavailable"
+
+
+class GeoRefused(DomainError):
+    title = "geo-service refused the lookup"
+
+
+def _raise_for(r: httpx.Response) -> None:
+    if r.status_code >= 500:
+        raise GeoUnavailable(f"geo-service answered {r.status_code}; nothing was applied")
+    if r.status_code >= 400:
+        raise GeoRefused(f"geo-service answered {r.status_code}: {r.text[:300]}")
 
 
 class HttpGeoClient:
@@ -58,11 +71,10 @@ class HttpGeoClient:
             try:
                 r = await self._http.post("/v1/locate", params=params, content=body, headers=self._headers(tenant_id))
             except httpx.HTTPError as exc:
-                raise GeoUnavailable(f"geo-service did not answer: {exc}") from exc
+                raise GeoUnavailable(f"geo-service did not answer ({type(exc).__name__}); nothing was applied") from exc
             if r.status_code == 404 and alignment_id is None:
                 return None
-            if r.status_code >= 400:
-                raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}", status=r.status_code)
+            _raise_for(r)
             payload = r.json()
             for res in payload["results"]:
                 answers[res["id"]] = GeoAnswer(res["unit_id"], res["territory_code"], payload["alignment_id"])
@@ -74,13 +86,20 @@ class HttpGeoClient:
         try:
             r = await self._http.get(f"/v1/alignments/{alignment_id}", headers=self._headers(tenant_id))
         except httpx.HTTPError as exc:
-            raise GeoUnavailable(f"geo-service did not answer: {exc}") from exc
+            raise GeoUnavailable(f"geo-service did not answer ({type(exc).__name__}); nothing was applied") from exc
         if r.status_code == 404:
             return None
-        if r.status_code >= 400:
-            raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}")
+        _raise_for(r)
         a = r.json()
         return AlignmentInfo(a["id"], a["layer_id"], a["sales_force"], a["state"], a["version"])
+
+    async def answers(self) -> bool:
+        """geo-service is up (its own /readyz says ready)."""
+        try:
+            r = await self._http.get("/readyz", timeout=3)
+        except httpx.HTTPError:
+            return False
+        return r.status_code == 200
 
     async def close(self) -> None:
         await self._http.aclose()

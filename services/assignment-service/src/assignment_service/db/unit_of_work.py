@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -64,6 +65,18 @@ class UnitOfWork:
         self.session.expunge_all()
         await self.session.rollback()
         await self.session.close()
+
+    async def lock_accounts(self, tenant_id: str) -> None:
+        """Hold the tenant's accounts until this transaction ends (PostgreSQL; SQLite has one writer anyway).
+
+        Bulk upserts and realignment runs write many accounts and assignments of a tenant in one transaction;
+        taking this first serialises them, so concurrent ones neither deadlock nor bump an account's version
+        from the same old value twice: each sees the one before it committed.
+        """
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"accounts:{tenant_id}"}
+            )
 
     def emit(self, tenant_id: str, subject: str, data: EventData) -> CloudEvent:
         event = new_event(

@@ -35,6 +35,7 @@ async def apply_published_alignment(
     uow: UnitOfWork, geo: GeoClient, tenant_id: str, data: AlignmentPublishedV1
 ) -> None:
     async with uow:
+        await uow.lock_accounts(tenant_id)
         run = await uow.runs.run_for(tenant_id, data.alignment_id, data.version)
         if run is not None and data.part in run.parts_done:
             return
