@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -173,7 +174,21 @@ class KafkaSubscriber:
         self._thread.shutdown()
 
 
+def _any_port_open(bootstrap_servers: str, timeout_s: float = 1.0) -> bool:
+    for server in bootstrap_servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout=timeout_s):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 def broker_reachable(bootstrap_servers: str) -> bool:
+    # Without a listening broker the admin client spends 30 s trying to bootstrap: readiness must answer now.
+    if not _any_port_open(bootstrap_servers):
+        return False
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
     except KafkaError:
