@@ -94,9 +94,9 @@ class HttpGeoClient:
         return AlignmentInfo(a["id"], a["layer_id"], a["sales_force"], a["state"], a["version"])
 
     async def answers(self) -> bool:
-        """geo-service is up (its own /readyz says ready)."""
+        """geo-service answers (its /healthz: lookups need its API, not its broker)."""
         try:
-            r = await self._http.get("/readyz", timeout=3)
+            r = await self._http.get("/healthz", timeout=3)
         except httpx.HTTPError:
             return False
         return r.status_code == 200
