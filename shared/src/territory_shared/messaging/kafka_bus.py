@@ -34,6 +34,10 @@ class _ClientThread:
         self._executor.shutdown(wait=False)
 
 
+DELIVERY_TIMEOUT_MS = 30000
+FLUSH_TIMEOUT_S = DELIVERY_TIMEOUT_MS / 1000 + 5
+
+
 class KafkaPublisher:
     """Idempotent producer with ``acks=all``: a returned ``publish`` means the broker has every message."""
 
@@ -56,7 +60,7 @@ class KafkaPublisher:
                 linger_ms=5,
                 max_block_ms=5000,
                 request_timeout_ms=10000,
-                delivery_timeout_ms=30000,
+                delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
             )
         return self._producer
 
@@ -72,7 +76,8 @@ class KafkaPublisher:
                 )
                 for m in messages
             ]
-            producer.flush()
+            # Bounded: after a broker restart a flush has been seen to wait forever, stalling the relay.
+            producer.flush(timeout=FLUSH_TIMEOUT_S)
             for future in futures:
                 future.get(timeout=0)  # raises the send's error, if any
         except Exception:
