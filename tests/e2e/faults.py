@@ -135,7 +135,8 @@ def metrics(p: DistributedAssignmentPlatform, tenant: Tenant) -> dict[str, objec
             else (a["version"], a["deleted"], a["territory_id"], _values(a["values"]))
             for a in accounts
         },
-        "rosters": {str(r["territory_code"]): int(r["n"]) for r in rosters},  # type: ignore[call-overload]
+        # A rep that lost its last account there keeps a row at 0: no roster.
+        "rosters": {str(r["territory_code"]): int(r["n"]) for r in rosters if r["n"]},  # type: ignore[call-overload]
         "events_applied": (revision[0]["accounts"], revision[0]["rosters"]) if revision else (0, 0),
     }
 
