@@ -18,7 +18,7 @@ from territory_shared.messaging.bus import OutgoingMessage
 from territory_shared.messaging.inprocess_bus import InProcessBus
 
 from tests.support.aio import run_coroutine
-from tests.support.postgres import async_url, create_database, drop_database
+from tests.support.postgres import SERVER, async_url, create_database, drop_database
 from tests.support.processes import ServiceProcess, free_port, wait_ready
 
 KAFKA = os.environ.get("TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
@@ -29,24 +29,26 @@ FAST_RETRIES = {"METRICS_CONSUMER_MAX_ATTEMPTS": "3", "METRICS_CONSUMER_RETRY_BA
 class DistributedPlatform:
     mode = "kafka"
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, kafka: str = KAFKA, pg_server: str = SERVER) -> None:
+        """``kafka`` and ``pg_server``: a broker and a database server of the test's own, when it stops them."""
+        self.kafka, self.pg_server = kafka, pg_server
         self.prefix = f"e2e-{uuid.uuid4().hex[:8]}."
-        self.databases = {s: create_database(f"e2e_{s}") for s in ("geo", "assignment", "metrics")}
+        self.databases = {s: create_database(f"e2e_{s}", pg_server) for s in ("geo", "assignment", "metrics")}
         env: dict[str, str] = {**FAST_RETRIES, "LOG_LEVEL": "INFO"}
         for service, database in self.databases.items():
             p = service.upper()
             env |= {
-                f"{p}_DATABASE_URL": async_url(database),
+                f"{p}_DATABASE_URL": async_url(database, pg_server),
                 f"{p}_BUS_KIND": "kafka",
-                f"{p}_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+                f"{p}_KAFKA_BOOTSTRAP_SERVERS": kafka,
                 f"{p}_KAFKA_TOPIC_PREFIX": self.prefix,
             }
         self.geo_port, self.metrics_port, self.assignment_port = free_port(), free_port(), free_port()
         self.geo_url = f"http://127.0.0.1:{self.geo_port}"
         env |= {"METRICS_GEO_URL": self.geo_url, "ASSIGNMENT_GEO_URL": self.geo_url}
         self.metrics_url = f"http://127.0.0.1:{self.metrics_port}"
-        self.geo_db = async_url(self.databases["geo"])
-        self.metrics_db = async_url(self.databases["metrics"])
+        self.geo_db = async_url(self.databases["geo"], pg_server)
+        self.metrics_db = async_url(self.databases["metrics"], pg_server)
 
         def proc(name: str, module: str, *args: str) -> ServiceProcess:
             return ServiceProcess(name, ["-m", f"{module}.cli", *args], env, workdir)
@@ -68,11 +70,12 @@ class DistributedPlatform:
         self._producer: KafkaProducer | None = None
 
     def start(self) -> None:
+        # Every process imports and migrates at once: on a loaded machine that takes minutes, not seconds.
         for p in self.processes:
             p.start()
-        wait_ready(f"{self.geo_url}/readyz", self.geo_api)
-        wait_ready(f"{self.metrics_url}/readyz", self.metrics_api)
-        wait_ready(f"http://127.0.0.1:{self.assignment_port}/readyz", self.assignment_api)
+        wait_ready(f"{self.geo_url}/readyz", self.geo_api, deadline_s=600)
+        wait_ready(f"{self.metrics_url}/readyz", self.metrics_api, deadline_s=600)
+        wait_ready(f"http://127.0.0.1:{self.assignment_port}/readyz", self.assignment_api, deadline_s=600)
 
     def stop_consumer(self) -> None:
         self.consumer.stop()
@@ -86,7 +89,7 @@ class DistributedPlatform:
     def inject(self, topic: str, messages: list[tuple[str, bytes]]) -> None:
         """Put raw messages on the bus, as a producer other than geo-service would."""
         if self._producer is None:
-            self._producer = KafkaProducer(bootstrap_servers=KAFKA, acks="all", enable_idempotence=True)
+            self._producer = KafkaProducer(bootstrap_servers=self.kafka, acks="all", enable_idempotence=True)
         for key, value in messages:
             self._producer.send(self.prefix + topic, key=key.encode(), value=value)
         self._producer.flush()
@@ -94,7 +97,7 @@ class DistributedPlatform:
     def dead_letters(self) -> list[tuple[bytes, dict[str, str]]]:
         consumer = KafkaConsumer(
             self.prefix + DEAD_LETTER_TOPIC,
-            bootstrap_servers=KAFKA,
+            bootstrap_servers=self.kafka,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             consumer_timeout_ms=3000,
@@ -110,7 +113,7 @@ class DistributedPlatform:
         for p in self.processes:
             p.stop()
         for database in self.databases.values():
-            drop_database(database)
+            drop_database(database, self.pg_server)
 
 
 class EmbeddedPlatform:
@@ -133,7 +136,7 @@ class EmbeddedPlatform:
 
     def start(self) -> None:
         self.process.start()
-        wait_ready(f"{self.base_url}/healthz", self.process, deadline_s=300)  # a loaded machine starts slowly
+        wait_ready(f"{self.base_url}/healthz", self.process, deadline_s=600)  # a loaded machine starts slowly
 
     # One process holds every service: stopping "the consumer" stops the platform.
     def stop_consumer(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +52,8 @@ class ServiceRuntime:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     relay: OutboxRelay | None = None
     _publisher: object | None = None
+    # Other services this one asks over HTTP: name -> "does it answer?" (readiness shows them).
+    dependencies: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
 
     @classmethod
     def build(

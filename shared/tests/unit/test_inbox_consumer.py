@@ -18,12 +18,20 @@ class FakeSubscriber:
     def __init__(self, batches: list[list[IncomingMessage]]) -> None:
         self.batches = batches
         self.commits = 0
+        self.uncommitted: list[list[IncomingMessage]] = []
 
     async def poll(self, max_records: int, timeout_s: float) -> list[IncomingMessage]:
-        return self.batches.pop(0) if self.batches else []
+        batch = self.batches.pop(0) if self.batches else []
+        self.uncommitted.append(batch)
+        return batch
 
     async def commit(self) -> None:
         self.commits += 1
+        self.uncommitted = []
+
+    async def rewind(self) -> None:
+        self.batches[:0] = [b for b in self.uncommitted if b]
+        self.uncommitted = []
 
     async def close(self) -> None: ...
 
@@ -150,3 +158,26 @@ async def test_a_message_that_is_not_a_cloudevent_goes_straight_to_the_dead_lett
     dlq = FakePublisher()
     await consumer(db, FakeSubscriber([[incoming(0, b"{not json")]]), dlq, handler).consume_once()
     assert len(dlq.sent) == 1 and "not a valid CloudEvent" in dlq.sent[0].headers["dlq-reason"]
+
+
+async def test_a_passing_failure_sends_nothing_to_the_dead_letter_topic_and_the_batch_comes_again(db):
+    from territory_shared.api.problems import ServiceUnavailable
+
+    _, inbox, effects = db
+    down = {"geo": True}
+
+    async def handler(session, event):
+        if down["geo"]:
+            raise ServiceUnavailable("geo-service did not answer")
+        await session.execute(insert(effects).values(tid=event.subject))
+
+    sub = FakeSubscriber([[incoming(0, created("a")), incoming(1, created("b"))]])
+    dlq = FakePublisher()
+    c = consumer(db, sub, dlq, handler)
+    with pytest.raises(ServiceUnavailable):
+        await c.consume_once()
+    assert sub.commits == 0 and dlq.sent == [] and await count(db, inbox) == 0
+    await sub.rewind()
+    down["geo"] = False
+    assert await c.consume_once() == 2
+    assert await count(db, effects) == 2 and sub.commits == 1 and dlq.sent == []

@@ -23,7 +23,12 @@ class UnitFeature:
 
 
 class GeoUnavailable(Exception):
-    """geo-service could not answer: the event is retried, then dead-lettered."""
+    """geo-service could not answer. Down or failing (``retryable``), the consumer keeps the event until it
+    answers; a refusal is retried, then dead-lettered."""
+
+    def __init__(self, detail: str, *, retryable: bool = False) -> None:
+        super().__init__(detail)
+        self.retryable = retryable
 
 
 class GeoClient(Protocol):
@@ -53,11 +58,11 @@ class HttpGeoClient:
         try:
             r = await self._client.get(path, params=params, headers=self._credentials.headers(tenant_id))
         except httpx.HTTPError as exc:
-            raise GeoUnavailable(f"GET {path}: {type(exc).__name__}: {exc}") from exc
+            raise GeoUnavailable(f"GET {path}: {type(exc).__name__}: {exc}", retryable=True) from exc
         if r.status_code == 404:
             return None
         if r.status_code >= 400:
-            raise GeoUnavailable(f"GET {path}: {r.status_code} {r.text[:200]}")
+            raise GeoUnavailable(f"GET {path}: {r.status_code} {r.text[:200]}", retryable=r.status_code >= 500)
         return r
 
     async def layer(self, tenant_id: str, layer_id: str) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """Failures the client did not cause, answered as problem+json that never carries a stack trace or SQL.
 
 - a database statement cancelled by ``statement_timeout``: 503, retry later or ask for less;
-- the database unreachable or busy: 503;
+- the database unreachable or restarting, or two transactions colliding (deadlock, serialization): 503 with
+  ``Retry-After``; the transaction rolled back, so nothing of the request was applied;
 - a constraint violated by a concurrent change: 409;
 - anything else: a generic 500 naming only the correlation id; the traceback goes to the log with that id.
 """
@@ -15,7 +16,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from territory_shared.api.problems import problem
+from territory_shared.api.problems import RETRY_AFTER_S, problem
+from territory_shared.db.errors import is_collision, is_database_unavailable
 from territory_shared.db.timeouts import QUERY_CANCELED
 from territory_shared.logs import correlation_id
 
@@ -45,6 +47,17 @@ def install_failure_handlers(app: FastAPI) -> None:
                     correlation_id=cid,
                 )
             )
+        if is_collision(exc):
+            log.warning("concurrent change on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+            return _retry_later(
+                problem(
+                    503,
+                    "Concurrent change",
+                    "The change collided with a concurrent one and was not applied; retry later.",
+                    request,
+                    correlation_id=cid,
+                )
+            )
         if isinstance(exc, IntegrityError):
             log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
             return problem(
@@ -55,7 +68,11 @@ def install_failure_handlers(app: FastAPI) -> None:
                 request,
                 correlation_id=cid,
             )
-        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        if (
+            isinstance(exc, OperationalError | InterfaceError)
+            or exc.connection_invalidated
+            or is_database_unavailable(exc)
+        ):
             log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
             return _retry_later(
                 problem(
@@ -69,9 +86,26 @@ def install_failure_handlers(app: FastAPI) -> None:
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return internal_error(request)
 
+    @app.exception_handler(OSError)
+    async def _connection(request: Request, exc: OSError) -> JSONResponse:
+        # A connection the driver could not open (the database restarting) surfaces as a bare OSError.
+        if not is_database_unavailable(exc):
+            log.error("error on %s %s", request.method, request.url.path, exc_info=exc)
+            return internal_error(request)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return _retry_later(
+            problem(
+                503,
+                "Database unavailable",
+                "The database could not serve the request; retry later.",
+                request,
+                correlation_id=correlation_id.get(),
+            )
+        )
+
 
 def _retry_later(response: JSONResponse) -> JSONResponse:
-    response.headers["Retry-After"] = "5"
+    response.headers["Retry-After"] = RETRY_AFTER_S
     return response
 
 

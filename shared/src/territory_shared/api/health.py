@@ -1,4 +1,8 @@
-"""``/healthz`` (the process is alive) and ``/readyz`` (its database and, when distributed, its broker answer)."""
+"""``/healthz`` (the process is alive) and ``/readyz`` (its database and, when distributed, its broker answer).
+
+``/readyz`` also lists the services this one asks over HTTP. One that is down makes the service ``degraded``
+(still 200: reads and writes that do not need it keep working, the others answer 503), not unready.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +24,12 @@ async def readyz(request: Request) -> JSONResponse:
     if runtime.settings.bus_kind == "kafka":
         checks["broker"] = await runtime.bus_ready()
     ready = all(checks.values())
-    return JSONResponse(
-        {
-            "status": "ready" if ready else "not ready",
-            "service": runtime.settings.service_name,
-            "checks": checks,
-        },
-        status_code=200 if ready else 503,
-    )
+    dependencies = {name: await answers() for name, answers in runtime.dependencies.items()}
+    body = {
+        "status": "not ready" if not ready else ("ready" if all(dependencies.values()) else "degraded"),
+        "service": runtime.settings.service_name,
+        "checks": checks,
+    }
+    if dependencies:
+        body["dependencies"] = dependencies
+    return JSONResponse(body, status_code=200 if ready else 503)

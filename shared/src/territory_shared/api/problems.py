@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -56,6 +58,13 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class ServiceUnavailable(DomainError):
+    """A dependency (another service, the database) cannot answer now; the caller may retry later."""
+
+    title = "Service unavailable"
+    retryable = True
+
+
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     BadRequest: 400,
     Unauthorized: 401,
@@ -64,7 +73,9 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Conflict: 409,
     PreconditionFailed: 412,
     PreconditionRequired: 428,
+    ServiceUnavailable: 503,
 }
+RETRY_AFTER_S = "2"
 
 
 def problem(status: int, title: str, detail: str, request: Request, **extensions: Any) -> JSONResponse:
@@ -91,6 +102,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
         response = problem(status, exc.title, exc.detail, request, **exc.extensions)
         response.headers.update(getattr(exc, "headers", None) or {})
+        if status == 503:
+            response.headers["Retry-After"] = RETRY_AFTER_S
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -41,6 +41,9 @@ class Subscriber(Protocol):
     async def commit(self) -> None:
         """Mark everything returned by earlier polls as processed for this consumer group."""
 
+    async def rewind(self) -> None:
+        """Forget what was polled since the last commit: the next poll starts again from the commit."""
+
     async def close(self) -> None: ...
 
 

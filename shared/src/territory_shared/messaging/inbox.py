@@ -3,6 +3,10 @@
 An event whose handler keeps failing is retried a bounded number of times, then sent to the
 service's dead-letter topic (with the reason in its headers), recorded in the inbox as
 ``dead-lettered`` and passed over, so one poison message never stalls the partition.
+
+A passing failure (the database restarting, a deadlock, a service the handler asks being down) is not the
+event's fault: nothing is committed, the subscriber goes back to its committed position and the batch comes
+again after a pause, for as long as the failure lasts.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from territory_shared.db.errors import is_passing
 from territory_shared.events.contracts import contract_for
 from territory_shared.events.envelope import CloudEvent
 from territory_shared.logs import correlation_id
@@ -77,6 +82,14 @@ class InboxConsumer:
             except Exception:  # noqa: BLE001 - keep consuming through broker or DB outages; nothing is committed
                 log.warning("consumer %s failed a batch; it will be redelivered", self.name, exc_info=True)
                 await asyncio.sleep(1.0)
+                await self._rewind()
+
+    async def _rewind(self) -> None:
+        """Back to the committed position, so the batch that failed is polled again rather than skipped."""
+        try:
+            await self._subscriber.rewind()
+        except Exception:  # noqa: BLE001 - the broker may be down too; the next round tries again
+            log.warning("consumer %s could not rewind yet", self.name, exc_info=True)
 
     async def _apply_run(self, messages: Sequence[IncomingMessage], start: int, end: int) -> int:
         """Apply ``messages[start:end]`` in one transaction; return the index of the first one not applied."""
@@ -97,8 +110,9 @@ class InboxConsumer:
                             continue
                         try:
                             await self._run_handler(session, event)
-                        except Exception:
-                            failed = start + offset
+                        except Exception as exc:
+                            if not is_passing(exc):
+                                failed = start + offset
                             raise
                         seen.add(event.id)
                         applied.append(event)
@@ -145,6 +159,8 @@ class InboxConsumer:
                         await self._record(session, [event], "applied", None)
                 return
             except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                if is_passing(exc):
+                    raise  # not the event's fault: the whole batch comes again
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning(
                     "handler failed for event %s (%s), attempt %d/%d: %s",

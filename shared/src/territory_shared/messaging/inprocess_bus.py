@@ -140,6 +140,9 @@ class InProcessSubscriber:
         if self._position is not None:
             await asyncio.to_thread(self._log._commit, self._group, self._position)
 
+    async def rewind(self) -> None:
+        self._position = None
+
     async def close(self) -> None:
         # Uncommitted positions are forgotten, as with Kafka: the next subscriber starts at the commit.
         self._position = None

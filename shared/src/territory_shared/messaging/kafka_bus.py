@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -31,6 +32,10 @@ class _ClientThread:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False)
+
+
+DELIVERY_TIMEOUT_MS = 30000
+FLUSH_TIMEOUT_S = DELIVERY_TIMEOUT_MS / 1000 + 5
 
 
 class KafkaPublisher:
@@ -58,7 +63,7 @@ class KafkaPublisher:
                 batch_size=512 * 1024,
                 max_block_ms=5000,
                 request_timeout_ms=10000,
-                delivery_timeout_ms=30000,
+                delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
             )
         return self._producer
 
@@ -74,7 +79,8 @@ class KafkaPublisher:
                 )
                 for m in messages
             ]
-            producer.flush()
+            # Bounded: after a broker restart a flush has been seen to wait forever, stalling the relay.
+            producer.flush(timeout=FLUSH_TIMEOUT_S)
             for future in futures:
                 future.get(timeout=0)  # raises the send's error, if any
         except Exception:
@@ -152,6 +158,20 @@ class KafkaSubscriber:
     async def commit(self) -> None:
         await self._thread.run(lambda: self._ensure_consumer().commit())
 
+    def _rewind_blocking(self) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            return
+        for tp in consumer.assignment():
+            committed = consumer.committed(tp)
+            if committed is None:
+                consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
+
+    async def rewind(self) -> None:
+        await self._thread.run(self._rewind_blocking)
+
     async def close(self) -> None:
         def _close() -> None:
             if self._consumer is not None:
@@ -162,7 +182,21 @@ class KafkaSubscriber:
         self._thread.shutdown()
 
 
+def _any_port_open(bootstrap_servers: str, timeout_s: float = 1.0) -> bool:
+    for server in bootstrap_servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout=timeout_s):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 def broker_reachable(bootstrap_servers: str) -> bool:
+    # Without a listening broker the admin client spends 30 s trying to bootstrap: readiness must answer now.
+    if not _any_port_open(bootstrap_servers):
+        return False
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
     except KafkaError:

@@ -65,6 +65,7 @@ def create_app(
 
     async def start(app: FastAPI, runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
         app.state.geo = geo
+        runtime.dependencies["geo-service"] = geo.answers
         app.state.zips = ZipTable()
         jobs = app.state.jobs = JobRunner(runtime.sessions, JOBS)
         await jobs.mark_interrupted()

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 from territory_shared.api.auth import ServiceCredentials
-from territory_shared.api.problems import DomainError
+from territory_shared.api.problems import DomainError, ServiceUnavailable
 from territory_shared.logs import correlation_id
 
 from assignment_service.domain.assignment import GeoAnswer
@@ -25,8 +25,21 @@ from assignment_service.use_cases.ports import AlignmentInfo, Located
 CHUNK = 200_000
 
 
-class GeoUnavailable(DomainError):
+class GeoUnavailable(ServiceUnavailable):
+    """geo-service is down or failing (503: retry later; the consumer keeps the event until it answers)."""
+
     title = "geo-service unavailable"
+
+
+class GeoRefused(DomainError):
+    title = "geo-service refused the lookup"
+
+
+def _raise_for(r: httpx.Response) -> None:
+    if r.status_code >= 500:
+        raise GeoUnavailable(f"geo-service answered {r.status_code}; nothing was applied")
+    if r.status_code >= 400:
+        raise GeoRefused(f"geo-service answered {r.status_code}: {r.text[:300]}")
 
 
 class HttpGeoClient:
@@ -66,11 +79,10 @@ class HttpGeoClient:
             try:
                 r = await self._http.post("/v1/locate", params=params, content=body, headers=self._headers(tenant_id))
             except httpx.HTTPError as exc:
-                raise GeoUnavailable(f"geo-service did not answer: {exc}") from exc
+                raise GeoUnavailable(f"geo-service did not answer ({type(exc).__name__}); nothing was applied") from exc
             if r.status_code == 404 and alignment_id is None:
                 return None
-            if r.status_code >= 400:
-                raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}", status=r.status_code)
+            _raise_for(r)
             payload = r.json()
             for (point_id, _, _), res in zip(chunk, payload["results"], strict=True):
                 answers[point_id] = GeoAnswer(res["unit_id"], res["territory_code"], payload["alignment_id"])
@@ -86,11 +98,10 @@ class HttpGeoClient:
             path = f"/v1/alignments/{_segment(alignment_id)}"
             r = await self._http.get(path, headers=self._headers(tenant_id))
         except httpx.HTTPError as exc:
-            raise GeoUnavailable(f"geo-service did not answer: {exc}") from exc
+            raise GeoUnavailable(f"geo-service did not answer ({type(exc).__name__}); nothing was applied") from exc
         if r.status_code == 404:
             return None
-        if r.status_code != 200:
-            raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}")
+        _raise_for(r)
         a = r.json()
         return AlignmentInfo(a["id"], a["layer_id"], a["sales_force"], a["state"], a["version"])
 
@@ -101,11 +112,10 @@ class HttpGeoClient:
         try:
             r = await self._http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
-            raise GeoUnavailable(f"geo-service did not answer: {exc}") from exc
+            raise GeoUnavailable(f"geo-service did not answer ({type(exc).__name__}); nothing was applied") from exc
         if r.status_code == 404 and expect_404:
             return None
-        if r.status_code >= 400:
-            raise GeoUnavailable(f"geo-service answered {r.status_code}: {r.text[:300]}", status=r.status_code)
+        _raise_for(r)
         return r.json() if r.content else None
 
     async def _pages(self, path: str, tenant_id: str, key: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -166,6 +176,14 @@ class HttpGeoClient:
                 tenant_id,
                 headers={"If-Match": f'"{info.version}"'},
             )
+
+    async def answers(self) -> bool:
+        """geo-service answers (its /healthz: lookups need its API, not its broker)."""
+        try:
+            r = await self._http.get("/healthz", timeout=3)
+        except httpx.HTTPError:
+            return False
+        return r.status_code == 200
 
     async def close(self) -> None:
         await self._http.aclose()

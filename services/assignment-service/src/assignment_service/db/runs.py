@@ -30,6 +30,15 @@ class RunRepository:
         )
         return (await self._s.execute(q)).scalar_one_or_none()
 
+    async def superseded(self, tenant_id: str, sales_force: str, alignment_id: str) -> bool:
+        """A run replaced this alignment already (only a draft can be published, and never again once replaced)."""
+        q = select(RealignmentRunRecord.id).where(
+            RealignmentRunRecord.tenant_id == tenant_id,
+            RealignmentRunRecord.sales_force == sales_force,
+            RealignmentRunRecord.previous_alignment_id == alignment_id,
+        )
+        return (await self._s.execute(q.limit(1))).first() is not None
+
     async def run(self, tenant_id: str, run_id: str) -> RealignmentRunRecord | None:
         run = await self._s.get(RealignmentRunRecord, run_id)
         return run if run is not None and run.tenant_id == tenant_id else None

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -68,6 +69,22 @@ class UnitOfWork:
         self.session.expunge_all()
         await self.session.rollback()
         await self.session.close()
+
+    async def lock_accounts(self, tenant_id: str) -> None:
+        """Hold the tenant's accounts until this transaction ends.
+
+        Bulk upserts and realignment runs write many accounts and assignments of a tenant in one transaction;
+        taking this first serialises them, so concurrent ones neither deadlock nor insert the same new account
+        twice nor bump an account's version from the same old value twice: each sees the one before it
+        committed. PostgreSQL: a transaction-level advisory lock per tenant. SQLite: its one write lock, taken
+        now by a write that changes nothing (a transaction that read first could not upgrade to writing).
+        """
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"accounts:{tenant_id}"}
+            )
+        else:
+            await self.session.execute(text("DELETE FROM outbox WHERE 1 = 0"))
 
     def emit(self, tenant_id: str, subject: str, data: EventData) -> CloudEvent:
         event = new_event(

@@ -10,6 +10,7 @@ and per territory, and a delivery is queued for each registered webhook in the s
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -30,6 +31,7 @@ from assignment_service.use_cases.webhooks import queue_deliveries
 # Accounts read, located and written per step: few enough to hold in memory, many enough that each statement
 # and each geo-service call carries real work.
 PAGE = 20_000
+log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, float, str | None], Awaitable[None]]
 
@@ -38,8 +40,14 @@ async def apply_published_alignment(
     uow: UnitOfWork, geo: GeoClient, tenant_id: str, data: AlignmentPublishedV1
 ) -> None:
     async with uow:
+        await uow.lock_accounts(tenant_id)
         run = await uow.runs.run_for(tenant_id, data.alignment_id, data.version)
         if run is not None and data.part in run.parts_done:
+            return
+        if run is None and await uow.runs.superseded(tenant_id, data.sales_force, data.alignment_id):
+            # Published alignments of one sales force travel under different keys, so on different partitions:
+            # this one's publication can arrive after its successor's, and must not undo it.
+            log.info("publication of %s arrived after its successor's; ignored", data.alignment_id)
             return
         sf = await sales_force_record(uow, tenant_id, data.sales_force)
         if run is None:

@@ -88,6 +88,7 @@ async def upsert_accounts(
     report = UpsertReport()
     first_line: dict[str, int] = {}
     async with uow:
+        await uow.lock_accounts(tenant_id)
         plans = [await load_plan(uow, tenant_id, sf) for sf in await uow.assignments.sales_forces(tenant_id)]
         batch: list[AccountInput] = []
         async for line, raw in rows:

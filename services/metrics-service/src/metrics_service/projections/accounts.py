@@ -75,8 +75,15 @@ class AccountProjections:
 
         data = AccountDeletedV1.model_validate(event.data)
         row = await session.get(AccountProjectionRecord, data.account_id)
-        if row is None or data.version <= row.version:
+        if row is not None and data.version <= row.version:
             return
+        if row is None:
+            # Deleted before its upsert arrived (a replay, a redelivery out of order): keep a tombstone at this
+            # version, so the older upsert that comes later is recognised as stale instead of reviving it.
+            row = AccountProjectionRecord(
+                account_id=data.account_id, tenant_id=event.tenantid, external_id=data.external_id, values={}
+            )
+            session.add(row)
         row.deleted, row.version = True, data.version
         await _bump(session, event.tenantid, accounts=1)
 
