@@ -51,7 +51,9 @@ def platform(server: str, tmp_path_factory: pytest.TempPathFactory) -> Platform:
     version = p.alignment(alignment["id"])["version"]
     p.ok(p.http.post(f"/geo/v1/alignments/{alignment['id']}/publish", headers={"If-Match": f'"{version}"'}))
     for code, ext in REPS.items():
-        p.ok(p.http.put(f"/assignment/v1/reps/{ext}", json={"name": ext.title(), "capacity_hours": 1600}), 201)
+        home = next(u["centroid"] for u in units if f"{u['unit_id']},{code}" in rows)
+        rep = {"name": ext.title(), "capacity_hours": 1600, "home_lon": home[0], "home_lat": home[1]}
+        p.ok(p.http.put(f"/assignment/v1/reps/{ext}", json=rep), 201)
         body = {"sales_force": "field", "territory_code": code, "rep_external_id": ext}
         p.ok(p.http.post("/assignment/v1/roster-entries", json=body), 201)
     rng = random.Random(5)
@@ -70,6 +72,15 @@ def _wait(p: Platform, path: str, deadline_s: float = 120) -> dict[str, Any]:
         assert time.monotonic() < deadline, job
         time.sleep(0.2)
     return job
+
+
+def test_accounts_are_drawn_in_clusters_and_rep_homes_as_points(map_page: MapPage, platform: Platform):
+    map_page.open(platform.active_id)
+    page = map_page.page
+    page.wait_for_function("() => window.territoryMap.renderedPoints().reps > 0", timeout=60_000)  # after accounts
+    assert map_page.hook("renderedPoints()") == {"accounts": 400, "reps": len(REPS)}
+    assert page.locator(".marker-cluster").count() > 0  # 400 points at state zoom: clustered, not 400 markers
+    assert "could not be loaded" not in (page.locator("#messages").text_content() or "")
 
 
 def test_an_optimization_shows_progress_and_opens_the_draft_it_wrote(map_page: MapPage, platform: Platform):

@@ -184,7 +184,7 @@ export class App {
       this.view.setAccounts(await this.assignment.accounts());
       this.view.setReps(await this.assignment.reps());
     } catch (e) {
-      this.say(`Accounts and reps could not be loaded: ${(e as Error).message}`);
+      this.say(`Accounts and reps could not be loaded: ${e instanceof Error ? e.message : String(e)}`, true);
     }
     this.renderToggles();
   }

@@ -2,6 +2,9 @@
 // on a canvas renderer so that 3,000+ simplified polygons stay responsive.
 
 import * as L from "leaflet";
+// The plugin adds markerClusterGroup to Leaflet's own exports object; the `* as L` namespace the bundler made
+// before the plugin ran is a copy that never gets it, so clusters are made through the default export.
+import Leaflet from "leaflet";
 import "leaflet.markercluster";
 import type { Feature } from "./api";
 import { addStatesBackground } from "./background";
@@ -40,6 +43,9 @@ export class MapView {
       boxZoom: false,
       zoomSnap: 0.25,
       keyboard: true,
+      // There is no tile layer to set it, and clustering needs it (the plugin throws without one).
+      minZoom: 2,
+      maxZoom: 18,
     });
     this.map.attributionControl.setPrefix("Boundaries: US Census via us-atlas (public domain)");
     addStatesBackground(this.map);
@@ -106,7 +112,7 @@ export class MapView {
     this.accounts = null;
     if (!points || points.length === 0) return;
     const max = Math.max(1, ...points.map((p) => p.value));
-    const group = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 });
+    const group = Leaflet.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 });
     group.addLayers(
       points.map((p) =>
         L.circleMarker([p.lat, p.lon], {
@@ -121,6 +127,11 @@ export class MapView {
     );
     this.accounts = group;
     if (this.visible.get("accounts") !== false) group.addTo(this.map);
+  }
+
+  /** Accounts and rep homes drawn (accounts counted through their clusters), for the tests. */
+  renderedPoints(): { accounts: number; reps: number } {
+    return { accounts: this.accounts?.getLayers().length ?? 0, reps: this.reps?.getLayers().length ?? 0 };
   }
 
   setReps(points: Point[] | null): void {

@@ -31,6 +31,7 @@ export function exposeTestHook(app: App): void {
       const box = app.view.map.getContainer().getBoundingClientRect();
       return { x: box.left + p.x, y: box.top + p.y };
     },
+    renderedPoints: () => app.view.renderedPoints(),
     optimizeProgress: () => [...(app.optimizer?.seen ?? [])],
     optimizeResult: () => app.optimizer?.lastResult ?? null,
     map: app.view.map,
