@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from assignment_service.clients.geo import GeoUnavailable, HttpGeoClient
+from territory_shared.api.auth import ServiceCredentials
+from territory_shared.settings import AuthSettings
 
 
 def _client(seen: list[str], status: int = 200) -> HttpGeoClient:
@@ -13,7 +15,8 @@ def _client(seen: list[str], status: int = 200) -> HttpGeoClient:
         body = {"id": "a1", "layer_id": "l1", "sales_force": "field", "state": "draft", "version": 2}
         return httpx.Response(status, json=body if status == 200 else None)
 
-    return HttpGeoClient(httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://geo"))
+    credentials = ServiceCredentials(AuthSettings(jwt_secret="unit-test-secret-" + "x" * 32), "assignment-service")
+    return HttpGeoClient(httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://geo"), credentials)
 
 
 @pytest.mark.parametrize("alignment_id", ["", "a1/units", "../layers"])

@@ -36,7 +36,8 @@ class GeoRefused(DomainError):
 
 
 def _raise_for(r: httpx.Response) -> None:
-    if r.status_code >= 500:
+    # A 5xx, or an answer that is not one (a redirect): geo-service cannot serve this now.
+    if r.status_code >= 500 or r.status_code < 200 or 300 <= r.status_code < 400:
         raise GeoUnavailable(f"geo-service answered {r.status_code}; nothing was applied")
     if r.status_code >= 400:
         raise GeoRefused(f"geo-service answered {r.status_code}: {r.text[:300]}")
