@@ -98,14 +98,11 @@ def test_two_concurrent_publishes_of_one_sales_force_leave_one_active_alignment_
     assert [i for i, s in states.items() if s == "active"] == [winner["id"]]
     assert states[first["id"]] == "archived"
     assert states[next(d["id"] for d in drafts if d is not winner)] == "draft"
-    runs = eventually(
-        lambda: (
-            [r for r in client.get("/v1/realignments", headers=tenant).json() if r["status"] == "completed"]
-            if len(client.get("/v1/realignments", headers=tenant).json()) >= 2
-            else None
-        ),
-        message="the winner's realignment run",
-    )
+    def completed() -> list[dict] | None:
+        done = [r for r in client.get("/v1/realignments", headers=tenant).json() if r["status"] == "completed"]
+        return done if len(done) >= 2 else None
+
+    runs = eventually(completed, deadline_s=120, message="the winner's realignment run")
     assert sorted(r["alignment_id"] for r in runs) == sorted([first["id"], winner["id"]])
 
 
