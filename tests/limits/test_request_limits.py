@@ -183,7 +183,11 @@ def test_a_request_statement_over_the_timeout_is_a_503_problem_and_jobs_keep_the
 
     app.state.access |= {("GET", "/v1/timeouts"): frozenset({"admin"})}
     with TestClient(app, raise_server_exceptions=False) as client:
-        assert client.get("/v1/timeouts", headers=TENANT).json() == {"request": "300ms", "job": "1min", "again": "300ms"}
+        assert client.get("/v1/timeouts", headers=TENANT).json() == {
+            "request": "300ms",
+            "job": "1min",
+            "again": "300ms",
+        }
         with _TableLock(postgis_url.rsplit("/", 1)[1], "territories"):
             response = client.get("/v1/territories", headers=TENANT)
         problem = _assert_problem(response, 503)
