@@ -77,7 +77,7 @@ def test_concurrent_edits_of_one_alignment_resolve_by_version(client, tenant, tm
     assert moved in ({WAKE, DURHAM}, {WAKE, MECKLENBURG})  # one edit whole, nothing of the other
 
 
-def test_two_concurrent_publishes_of_one_sales_force_leave_one_active_alignment_and_one_run(client, tenant, tmp_path):
+def test_two_concurrent_publishes_of_one_sales_force_leave_one_active_alignment(client, tenant, tmp_path):
     layer = import_nc(client, tenant, tmp_path)
     first = draft(client, tenant, layer, {"EAST": [WAKE, DURHAM], "WEST": [MECKLENBURG]})
     publish(client, tenant, first)
@@ -86,24 +86,32 @@ def test_two_concurrent_publishes_of_one_sales_force_leave_one_active_alignment_
         draft(client, tenant, layer, {"EAST": [WAKE, DURHAM, ORANGE], "WEST": [MECKLENBURG]}),
     ]
     answers = race(*(lambda d=d: client.post(f"/geo/v1/alignments/{d['id']}/publish", headers=tenant) for d in drafts))
-    assert sorted(r.status_code for r in answers) in ([200, 409], [200, 412]), [r.text for r in answers]
-    loser = next(r for r in answers if r.status_code != 200)
-    assert loser.headers["content-type"] == PROBLEM
-    winner = drafts[[r.status_code for r in answers].index(200)]
+    # Either the two publications collided (one refused as a problem, nothing of it applied) or the database put
+    # them one after the other (both applied, the later one active). Never two active, never a half-publication.
+    codes = sorted(r.status_code for r in answers)
+    assert codes in ([200, 200], [200, 409], [200, 412]), [r.text for r in answers]
+    for r in answers:
+        if r.status_code != 200:
+            assert r.headers["content-type"] == PROBLEM
+    published = [d for d, r in zip(drafts, answers, strict=True) if r.status_code == 200]
     states = {
         a["id"]: a["state"]
         for a in client.get("/geo/v1/alignments", headers=tenant).json()
         if a["sales_force"] == "field"
     }
-    assert [i for i, s in states.items() if s == "active"] == [winner["id"]]
+    active = [i for i, s in states.items() if s == "active"]
+    assert len(active) == 1 and active[0] in {d["id"] for d in published}, states
     assert states[first["id"]] == "archived"
-    assert states[next(d["id"] for d in drafts if d is not winner)] == "draft"
+    for d, r in zip(drafts, answers, strict=True):
+        assert states[d["id"]] == ("draft" if r.status_code != 200 else "active" if d["id"] in active else "archived")
+
     def completed() -> list[dict] | None:
         done = [r for r in client.get("/v1/realignments", headers=tenant).json() if r["status"] == "completed"]
-        return done if len(done) >= 2 else None
+        return done if active[0] in {r["alignment_id"] for r in done} else None
 
-    runs = eventually(completed, deadline_s=120, message="the winner's realignment run")
-    assert sorted(r["alignment_id"] for r in runs) == sorted([first["id"], winner["id"]])
+    runs = [r["alignment_id"] for r in eventually(completed, deadline_s=120, message="the active one's realignment")]
+    # At most one run per publication (one overtaken by its successor's may be skipped), the active one's among them.
+    assert len(runs) == len(set(runs)) and set(runs) <= {first["id"], *(d["id"] for d in published)}, runs
 
 
 def test_concurrent_bulk_upserts_of_the_same_accounts_converge_to_one_of_them(client, tenant, tmp_path):
