@@ -17,7 +17,7 @@ from kafka import KafkaConsumer
 
 from tests.e2e.assignment_platform import DistributedAssignmentPlatform, draft, import_nc, publish
 from tests.support.auth import auth_headers
-from tests.support.databases import fetch_all
+from tests.support.databases import fetch_all, fetch_snapshot
 
 NC_BOX = (-84.3, 33.8, -75.5, 36.6)  # lon/lat box of North Carolina; some points fall in the sea or next door
 
@@ -114,18 +114,17 @@ def runs(p: DistributedAssignmentPlatform, tenant: Tenant) -> list[dict[str, obj
 def metrics(p: DistributedAssignmentPlatform, tenant: Tenant) -> dict[str, object]:
     """metrics-service's projections of the tenant's accounts; counters of applied events included, so an
     event applied twice shows."""
-    accounts = fetch_all(
+    # One snapshot: the consumer applies events meanwhile, and counters read after the rows would count
+    # changes the rows do not show yet.
+    accounts, rosters, revision = fetch_snapshot(
         p.metrics_db,
-        "SELECT external_id, version, deleted, territory_id, values FROM account_projection WHERE tenant_id = :t",
+        [
+            "SELECT external_id, version, deleted, territory_id, values FROM account_projection WHERE tenant_id = :t",
+            "SELECT territory_code, sum(accounts) AS n FROM roster_projection WHERE tenant_id = :t "
+            "GROUP BY territory_code",
+            "SELECT accounts, rosters FROM tenant_revision WHERE tenant_id = :t",
+        ],
         t=tenant.name,
-    )
-    rosters = fetch_all(
-        p.metrics_db,
-        "SELECT territory_code, sum(accounts) AS n FROM roster_projection WHERE tenant_id = :t GROUP BY territory_code",
-        t=tenant.name,
-    )
-    revision = fetch_all(
-        p.metrics_db, "SELECT accounts, rosters FROM tenant_revision WHERE tenant_id = :t", t=tenant.name
     )
     return {
         "accounts": {

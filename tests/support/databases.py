@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -28,12 +28,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 def fetch_all(database_url: str, sql: str, **params: object) -> list[dict[str, object]]:
     """Run one query on a service's database (SQLite or PostGIS) from a synchronous test."""
+    return fetch_snapshot(database_url, [sql], **params)[0]
 
-    async def run() -> list[dict[str, object]]:
+
+def fetch_snapshot(database_url: str, queries: Sequence[str], **params: object) -> list[list[dict[str, object]]]:
+    """Run several queries on one snapshot of the database, so their answers agree with each other.
+
+    Separate reads of tables that a consumer keeps changing can mix two states: counters read after the
+    rows they count may already include changes the rows did not show yet.
+    """
+
+    async def run() -> list[list[dict[str, object]]]:
         engine = create_async_engine(database_url, poolclass=NullPool)
         try:
             async with engine.connect() as conn:
-                return [dict(r) for r in (await conn.execute(text(sql), params)).mappings()]
+                if conn.dialect.name == "postgresql":
+                    conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+                async with conn.begin():  # SQLite keeps one read snapshot for the whole transaction
+                    return [[dict(r) for r in (await conn.execute(text(q), params)).mappings()] for q in queries]
         finally:
             await engine.dispose()
 

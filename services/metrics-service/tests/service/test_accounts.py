@@ -70,7 +70,12 @@ def setup(client, tmp_path_factory):
     move(client, tenant, a, ["37021"], west)  # Buncombe (Asheville)
     caught_up(client, tenant, a)
     t = tenant_of(tenant)
-    for rep, home in (("r-east", RALEIGH), ("r-west", ASHEVILLE)):
+    # r-east's version 1 comes after its version 2 (a redelivery, a replay): it changes nothing.
+    for rep, home, capacity, version in (
+        ("r-east", RALEIGH, 100.0, 2),
+        ("r-west", ASHEVILLE, 100.0, 1),
+        ("r-east", RALEIGH, 5000.0, 1),
+    ):
         send(
             client,
             t,
@@ -80,9 +85,9 @@ def setup(client, tmp_path_factory):
             RepUpsertedV1(
                 rep_id=rep,
                 external_id=rep,
-                version=1,
+                version=version,
                 name=rep,
-                capacity_hours=100.0,
+                capacity_hours=capacity,
                 role="rep",
                 active=True,
                 home_lon=home[0],

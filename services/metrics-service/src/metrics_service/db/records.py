@@ -134,6 +134,7 @@ class RepProjectionRecord(Base):
     home_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     home_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     capacity_hours: Mapped[float] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class RosterRecord(Base):

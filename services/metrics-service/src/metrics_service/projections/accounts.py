@@ -92,9 +92,13 @@ class AccountProjections:
 
         data = RepUpsertedV1.model_validate(event.data)
         row = await session.get(RepProjectionRecord, data.rep_id)
+        if row is not None and data.version <= row.version:
+            log.info("stale %s v%s for rep %s ignored", event.type, data.version, data.rep_id)
+            return
         if row is None:
             row = RepProjectionRecord(rep_id=data.rep_id, tenant_id=event.tenantid)
             session.add(row)
+        row.version = data.version
         row.home_lon, row.home_lat = data.home_lon, data.home_lat
         row.capacity_hours = float(data.capacity_hours or 0.0) if data.active else 0.0
         await _bump(session, event.tenantid, rosters=1)
