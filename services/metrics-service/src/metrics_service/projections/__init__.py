@@ -8,7 +8,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from territory_shared.events.contracts import CONTRACTS
 from territory_shared.events.envelope import CloudEvent
-from territory_shared.messaging.inbox import Handler
+from territory_shared.messaging.inbox import Batched, Handler
 
 from metrics_service.clients import GeoClient
 from metrics_service.projections import territories
@@ -46,10 +46,11 @@ def build_handlers(settings: MetricsSettings, geo: GeoClient, cache: ModelCache)
         "geo.alignment.published.v1": on_published,
         "geo.alignment.archived.v1": geo_projections.on_alignment_archived,
         "geo.alignment.deleted.v1": geo_projections.on_alignment_deleted,
-        "assignment.account.upserted.v1": accounts.on_account_upserted,
-        "assignment.account.deleted.v1": accounts.on_account_deleted,
-        "assignment.account.reassigned.v1": accounts.on_account_reassigned,
-        "assignment.rep.upserted.v1": accounts.on_rep_upserted,
+        # Counted by the hundred thousand (a bulk upsert, a realignment): applied a run at a time.
+        "assignment.account.upserted.v1": Batched(accounts.on_accounts_upserted),
+        "assignment.account.deleted.v1": Batched(accounts.on_accounts_deleted),
+        "assignment.account.reassigned.v1": Batched(accounts.on_accounts_reassigned),
+        "assignment.rep.upserted.v1": Batched(accounts.on_reps_upserted),
     }
     # assignment-service's contracts are being written: consume only the types the registry knows.
     return {t: h for t, h in handlers.items() if t in CONTRACTS}

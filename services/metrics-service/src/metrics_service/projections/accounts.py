@@ -9,6 +9,9 @@ every alignment of that sales force, drafts included.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,105 +25,144 @@ from metrics_service.db.records import (
 )
 
 log = logging.getLogger(__name__)
+R = TypeVar("R", AccountProjectionRecord, RepProjectionRecord)
 
 
-async def _bump(session: AsyncSession, tenant_id: str, accounts: int = 0, rosters: int = 0) -> None:
-    row = await session.get(TenantRevisionRecord, tenant_id)
-    if row is None:
-        session.add(TenantRevisionRecord(tenant_id=tenant_id, accounts=accounts, rosters=rosters))
-        await session.flush()
-    else:
-        row.accounts += accounts
-        row.rosters += rosters
+async def _bump(session: AsyncSession, tenants: Counter[str], what: str) -> None:
+    """Add each tenant's number of applied events to its revision's ``what`` counter."""
+    for tenant_id, n in tenants.items():
+        row = await session.get(TenantRevisionRecord, tenant_id)
+        if row is None:
+            session.add(TenantRevisionRecord(tenant_id=tenant_id, **({"accounts": 0, "rosters": 0} | {what: n})))
+            await session.flush()
+        else:
+            setattr(row, what, getattr(row, what) + n)
+
+
+async def _by_id(session: AsyncSession, record: type[R], ids: set[str]) -> dict[str, R]:
+    """The projected rows of these ids, in one query (and in the session, so changes to them are flushed)."""
+    key = record.__mapper__.primary_key[0]
+    rows = (await session.execute(select(record).where(key.in_(ids)))).scalars()
+    return {getattr(r, key.key): r for r in rows}
 
 
 class AccountProjections:
+    """Each handler applies a run of consecutive events of its type (``Batched``): one query per table for the
+    run, then the events one by one, in order, on the rows in memory."""
+
     def __init__(self, hours_per_visit: float) -> None:
         self.hours_per_visit = hours_per_visit
 
-    async def on_account_upserted(self, session: AsyncSession, event: CloudEvent) -> None:
+    async def on_accounts_upserted(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
         from territory_shared.events.assignment import AccountUpsertedV1
 
-        data = AccountUpsertedV1.model_validate(event.data)
-        row = await session.get(AccountProjectionRecord, data.account_id)
-        if row is not None and data.version <= row.version:
-            log.info("stale %s v%s for account %s ignored", event.type, data.version, data.account_id)
-            return
-        workload = data.workload_hours
-        if workload is None and data.visits_per_year is not None:
-            workload = data.visits_per_year * self.hours_per_visit
-        values = {
-            k: float(v)
-            for k, v in {
-                "potential": data.potential,
-                "revenue": data.revenue,
-                "workload_hours": workload,
-                "visits_per_year": data.visits_per_year,
-            }.items()
-            if v is not None
-        }
-        # Custom numeric fields, if the contract carries any (extra members of the event data).
-        for k, v in event.data.items():
-            if k.startswith("custom_") and isinstance(v, int | float):
-                values[k.removeprefix("custom_")] = float(v)
-        if row is None:
-            row = AccountProjectionRecord(account_id=data.account_id, tenant_id=event.tenantid, deleted=False)
-            session.add(row)
-        row.external_id, row.lon, row.lat, row.values = data.external_id, data.lon, data.lat, values
-        row.version, row.deleted = data.version, False
-        await _bump(session, event.tenantid, accounts=1)
+        datas = [AccountUpsertedV1.model_validate(e.data) for e in events]
+        rows = await _by_id(session, AccountProjectionRecord, {d.account_id for d in datas})
+        applied: Counter[str] = Counter()
+        for event, data in zip(events, datas, strict=True):
+            row = rows.get(data.account_id)
+            if row is not None and data.version <= row.version:
+                log.info("stale %s v%s for account %s ignored", event.type, data.version, data.account_id)
+                continue
+            workload = data.workload_hours
+            if workload is None and data.visits_per_year is not None:
+                workload = data.visits_per_year * self.hours_per_visit
+            values = {
+                k: float(v)
+                for k, v in {
+                    "potential": data.potential,
+                    "revenue": data.revenue,
+                    "workload_hours": workload,
+                    "visits_per_year": data.visits_per_year,
+                }.items()
+                if v is not None
+            }
+            # Custom numeric fields, if the contract carries any (extra members of the event data).
+            for k, v in event.data.items():
+                if k.startswith("custom_") and isinstance(v, int | float):
+                    values[k.removeprefix("custom_")] = float(v)
+            if row is None:
+                row = AccountProjectionRecord(account_id=data.account_id, tenant_id=event.tenantid, deleted=False)
+                session.add(row)
+                rows[data.account_id] = row
+            row.external_id, row.lon, row.lat, row.values = data.external_id, data.lon, data.lat, values
+            row.version, row.deleted = data.version, False
+            applied[event.tenantid] += 1
+        await _bump(session, applied, "accounts")
 
-    async def on_account_deleted(self, session: AsyncSession, event: CloudEvent) -> None:
+    async def on_accounts_deleted(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
         from territory_shared.events.assignment import AccountDeletedV1
 
-        data = AccountDeletedV1.model_validate(event.data)
-        row = await session.get(AccountProjectionRecord, data.account_id)
-        if row is not None and data.version <= row.version:
-            return
-        if row is None:
-            # Deleted before its upsert arrived (a replay, a redelivery out of order): keep a tombstone at this
-            # version, so the older upsert that comes later is recognised as stale instead of reviving it.
-            row = AccountProjectionRecord(
-                account_id=data.account_id, tenant_id=event.tenantid, external_id=data.external_id, values={}
-            )
-            session.add(row)
-        row.deleted, row.version = True, data.version
-        await _bump(session, event.tenantid, accounts=1)
+        datas = [AccountDeletedV1.model_validate(e.data) for e in events]
+        rows = await _by_id(session, AccountProjectionRecord, {d.account_id for d in datas})
+        applied: Counter[str] = Counter()
+        for event, data in zip(events, datas, strict=True):
+            row = rows.get(data.account_id)
+            if row is not None and data.version <= row.version:
+                continue
+            if row is None:
+                # Deleted before its upsert arrived (a replay, a redelivery out of order): keep a tombstone at
+                # this version, so the older upsert that comes later is recognised as stale instead of reviving it.
+                row = AccountProjectionRecord(
+                    account_id=data.account_id, tenant_id=event.tenantid, external_id=data.external_id, values={}
+                )
+                session.add(row)
+                rows[data.account_id] = row
+            row.deleted, row.version = True, data.version
+            applied[event.tenantid] += 1
+        await _bump(session, applied, "accounts")
 
-    async def on_rep_upserted(self, session: AsyncSession, event: CloudEvent) -> None:
+    async def on_reps_upserted(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
         from territory_shared.events.assignment import RepUpsertedV1
 
-        data = RepUpsertedV1.model_validate(event.data)
-        row = await session.get(RepProjectionRecord, data.rep_id)
-        if row is not None and data.version <= row.version:
-            log.info("stale %s v%s for rep %s ignored", event.type, data.version, data.rep_id)
-            return
-        if row is None:
-            row = RepProjectionRecord(rep_id=data.rep_id, tenant_id=event.tenantid)
-            session.add(row)
-        row.version = data.version
-        row.home_lon, row.home_lat = data.home_lon, data.home_lat
-        row.capacity_hours = float(data.capacity_hours or 0.0) if data.active else 0.0
-        await _bump(session, event.tenantid, rosters=1)
+        datas = [RepUpsertedV1.model_validate(e.data) for e in events]
+        rows = await _by_id(session, RepProjectionRecord, {d.rep_id for d in datas})
+        applied: Counter[str] = Counter()
+        for event, data in zip(events, datas, strict=True):
+            row = rows.get(data.rep_id)
+            if row is not None and data.version <= row.version:
+                log.info("stale %s v%s for rep %s ignored", event.type, data.version, data.rep_id)
+                continue
+            if row is None:
+                row = RepProjectionRecord(rep_id=data.rep_id, tenant_id=event.tenantid)
+                session.add(row)
+                rows[data.rep_id] = row
+            row.version = data.version
+            row.home_lon, row.home_lat = data.home_lon, data.home_lat
+            row.capacity_hours = float(data.capacity_hours or 0.0) if data.active else 0.0
+            applied[event.tenantid] += 1
+        await _bump(session, applied, "rosters")
 
-    async def on_account_reassigned(self, session: AsyncSession, event: CloudEvent) -> None:
+    async def on_accounts_reassigned(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
         from territory_shared.events.assignment import AccountReassignedV1
 
-        data = AccountReassignedV1.model_validate(event.data)
-        for code, rep, step in (
-            (data.from_territory_code, data.from_rep_id, -1),
-            (data.to_territory_code, data.to_rep_id, +1),
-        ):
-            if code is None or rep is None:
-                continue
-            key = {"tenant_id": event.tenantid, "sales_force": data.sales_force, "territory_code": code, "rep_id": rep}
-            row = (await session.execute(select(RosterRecord).filter_by(**key))).scalar_one_or_none()
-            if row is None:
-                session.add(RosterRecord(**key, accounts=max(step, 0)))
-                await session.flush()
-            else:
+        datas = [AccountReassignedV1.model_validate(e.data) for e in events]
+        accounts = await _by_id(session, AccountProjectionRecord, {d.account_id for d in datas})
+        rosters: dict[tuple[str, str, str, str], RosterRecord] = {}
+        for tenant_id in {e.tenantid for e in events}:
+            forces = {d.sales_force for e, d in zip(events, datas, strict=True) if e.tenantid == tenant_id}
+            q = select(RosterRecord).where(RosterRecord.tenant_id == tenant_id, RosterRecord.sales_force.in_(forces))
+            for r in (await session.execute(q)).scalars():
+                rosters[(r.tenant_id, r.sales_force, r.territory_code, r.rep_id)] = r
+        applied: Counter[str] = Counter()
+        for event, data in zip(events, datas, strict=True):
+            for code, rep, step in (
+                (data.from_territory_code, data.from_rep_id, -1),
+                (data.to_territory_code, data.to_rep_id, +1),
+            ):
+                if code is None or rep is None:
+                    continue
+                key = (event.tenantid, data.sales_force, code, rep)
+                row = rosters.get(key)
+                if row is None:
+                    row = RosterRecord(
+                        tenant_id=key[0], sales_force=key[1], territory_code=key[2], rep_id=key[3], accounts=0
+                    )
+                    session.add(row)
+                    rosters[key] = row
                 row.accounts = max(row.accounts + step, 0)
-        account = await session.get(AccountProjectionRecord, data.account_id)
-        if account is not None:
-            account.territory_id, account.rep_id = data.to_territory_code, data.to_rep_id
-        await _bump(session, event.tenantid, rosters=1)
+            account = accounts.get(data.account_id)
+            if account is not None:
+                account.territory_id, account.rep_id = data.to_territory_code, data.to_rep_id
+            applied[event.tenantid] += 1
+        await _bump(session, applied, "rosters")
