@@ -318,3 +318,47 @@ def test_one_territory_per_rep_keeps_each_rep_home_in_their_territory(client, nc
         f"/geo/v1/locate?alignment_id={result['draft_alignment_id']}", json={"points": points}, headers=tenant
     ).json()["results"]
     assert {p["id"]: p["territory_code"] for p in located} == {c: c for c in homes}
+
+
+def test_when_a_rep_leaves_their_territory_goes_to_the_others_and_locked_units_stay_locked(client, nc):
+    """One rep fewer: the plan has the remaining reps' territories, a new draft; the locks come along."""
+    tenant = nc["tenant"]
+    source = client.post(
+        "/geo/v1/alignments",
+        json={"name": "mid-year", "sales_force": "mid-year", "copy_from": nc["alignment"]},
+        headers=tenant,
+    )
+    assert source.status_code == 201, source.text
+    source = source.json()
+    before = memberships(client, tenant, source["id"])
+    locked = sorted(u for u, c in before.items() if c == "PIEDMONT")[:4]
+    r = client.post(
+        f"/geo/v1/alignments/{source['id']}/locks",
+        json={"unit_ids": locked, "locked": True},
+        headers={**tenant, "If-Match": f'"{source["version"]}"'},
+    )
+    assert r.status_code == 200, r.text
+    homes = {"WEST": (-82.55, 35.6), "PIEDMONT": (-80.84, 35.23), "TRIANGLE": (-78.64, 35.78)}  # COAST's rep left
+    for code, (lon, lat) in homes.items():
+        ext = f"mid-{code.lower()}"
+        r = client.put(f"/v1/reps/{ext}", json={"name": ext, "home_lon": lon, "home_lat": lat}, headers=tenant)
+        assert r.status_code in (200, 201), r.text
+        body = {"sales_force": "mid-year", "territory_code": code, "rep_external_id": ext}
+        assert client.post("/v1/roster-entries", json=body, headers=tenant).status_code == 201
+    job = design(
+        client,
+        tenant,
+        alignment_id=source["id"],
+        use_reps=True,
+        metrics=[{"metric": "account_potential", "tolerance": 0.1}],
+        time_limit_s=15,
+    )
+    assert job["status"] == "succeeded", job
+    result = job["result"]
+    draft_id = result["draft_alignment_id"]
+    plan = memberships(client, tenant, draft_id)
+    assert set(plan.values()) == set(homes)
+    assert all(plan[u] == "PIEDMONT" for u in locked) and result["locked_units"] == 4
+    rows = client.get(f"/geo/v1/alignments/{draft_id}/units", headers=tenant).json()
+    assert sorted(r["unit_id"] for r in rows if r["locked"]) == locked
+    assert contiguous(client, tenant, nc["layer"], plan) and result["contiguous"]

@@ -168,6 +168,17 @@ class HttpGeoClient:
             headers={"content-type": "text/csv", "If-Match": f'"{version}"'},
         )
 
+    async def lock_units(
+        self, tenant_id: str, alignment_id: str, version: int, unit_ids: Sequence[str]
+    ) -> dict[str, Any]:
+        return await self._json(
+            "POST",
+            f"/v1/alignments/{_segment(alignment_id)}/locks",
+            tenant_id,
+            json={"unit_ids": list(unit_ids), "locked": True},
+            headers={"If-Match": f'"{version}"'},
+        )
+
     async def delete_draft(self, tenant_id: str, alignment_id: str) -> None:
         info = await self.alignment(tenant_id, alignment_id)
         if info is not None:

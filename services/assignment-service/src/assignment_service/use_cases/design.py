@@ -184,7 +184,7 @@ async def run_design(
     if progress.cancel_requested.is_set():
         raise JobCancelled()
     draft = await _write_draft(
-        geo, tenant_id, request, source, layer_id, sales_force, codes, source_leaves, units, plan
+        geo, tenant_id, request, source, layer_id, sales_force, codes, source_leaves, units, plan, sorted(locked_codes)
     )
     summary = summarise(plan, codes, request, source_codes)
     return {
@@ -281,9 +281,11 @@ async def _write_draft(
     source_leaves: list[str],
     units: Units,
     plan: Any,
+    locked_units: list[str],
 ) -> dict[str, Any]:
     """A copy of the source when the plan keeps its territories (hierarchy, locks and all), else a new draft
-    on the layer; then every unit put in its planned territory in one versioned write."""
+    on the layer, where the units the plan kept locked are locked again; then every unit put in its planned
+    territory in one versioned write."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     name = request.name or f"Optimized {len(codes)} territories {stamp}"
     same = source is not None and sorted(codes) == source_leaves
@@ -294,6 +296,8 @@ async def _write_draft(
     rows = [(u, codes[t]) for u, t in zip(units.ids, plan.assignment.tolist(), strict=True)]
     try:
         written = await geo.assign_units(tenant_id, draft["id"], draft["version"], rows)
+        if locked_units and not same:
+            written = await geo.lock_units(tenant_id, draft["id"], written["version"], locked_units)
     except Exception:
         await geo.delete_draft(tenant_id, draft["id"])
         raise

@@ -26,7 +26,7 @@ ACCESS: AccessTable = {
     ("POST", "/v1/alignments/{alignment_id}/publish"): DESIGNERS,
     ("POST", "/v1/alignments/{alignment_id}/archive"): DESIGNERS,
     ("POST", "/v1/alignments/{alignment_id}/moves"): DESIGNERS,
-    ("POST", "/v1/alignments/{alignment_id}/locks"): DESIGNERS,
+    ("POST", "/v1/alignments/{alignment_id}/locks"): DRAFT_WRITERS,
     ("GET", "/v1/alignments/{alignment_id}/units"): READERS,
     ("GET", "/v1/alignments/{alignment_id}/territories.geojson"): READERS,
     ("GET", "/v1/alignments/{alignment_id}/export.csv"): READERS,
