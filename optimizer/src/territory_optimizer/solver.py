@@ -241,7 +241,7 @@ def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _C
         plan = _search(model, run_options, search, weights, run_rng, clock, hot=not perturbed)
         search.w = weights
         search.reset(plan)
-        key = (round(search.violation, 12), search.objective())
+        key = (round(search.violation, 12), _judged(search))
         if key < best_key:
             improved = best is None or key < (best_key[0], best_key[1] - 1e-9)
             best, best_key = plan, key
@@ -257,6 +257,15 @@ def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _C
                 break
     assert best is not None
     return best
+
+
+def _judged(search: Search) -> float:
+    """What restarts are compared on: the objective, with compactness as asked. The moment-of-inertia term that
+    steers the search towards round shapes is left out when Polsby-Popper is what was asked for."""
+    if search.w.polsby_popper == 0.0:
+        return search.objective()
+    pp = sum(1.0 - 4.0 * math.pi * a / (p * p) for a, p in zip(search.tarea, search.per, strict=True) if p > 0)
+    return search.w.polsby_popper * pp + search.w.disruption * search.moved
 
 
 def _perturb(model: Model, plan: list[int], weights: Weights, dvals, rng, pairs: int) -> list[int]:
