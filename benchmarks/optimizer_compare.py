@@ -248,10 +248,10 @@ def main() -> None:
             print("\n" + table(scores), flush=True)
     print("\n## Multi-metric (three metrics at once)\n")
     sales = [("potential", 0.03), ("accounts", 0.10), ("workload", 0.05)]
-    # On NC at K=10 these are infeasible, proven: a mixed-integer program over connected sets of counties that hold
-    # Wake County (37183) finds none within +-3% potential and +-10% accounts with workload under +5.5% (Wake has
-    # 42% of a territory's potential but 69% of its workload, and its neighbours cannot even that out). So NC keeps
-    # potential and accounts as tight and allows workload +-12%: feasible (our plans meet it) and still demanding.
+    # On NC at K=10 these are infeasible, proven by optimizer_bounds.py: over every connected set of counties holding
+    # Wake County (37183) within +-3% potential and +-10% accounts, workload is at least +5.5% (Wake has 42% of a
+    # territory's potential but 69% of its workload, and its neighbours cannot even that out). So NC keeps potential
+    # and accounts as tight and allows workload +-12%: feasible (our plans meet it) and still demanding.
     nc_sales = [("potential", 0.03), ("accounts", 0.10), ("workload", 0.12)]
     print(multi_metric_case(north_carolina(10), nc_sales, args.seed, 120))
     if "us" in args.instances:
