@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from optimizer_instances import Instance, north_carolina, us_counties  # noqa: E402
 from optimizer_metrics import Score, score, table  # noqa: E402
-from territory_optimizer import Metric, Options, Problem, optimize, unit_shapes  # noqa: E402
+from territory_optimizer import Geometry, Metric, Options, Problem, optimize, unit_shapes  # noqa: E402
 
 HERE = Path(__file__).parent
 PEERS_VENV = HERE / "peers" / ".venv"
@@ -42,6 +42,26 @@ def ensure_peers_venv() -> Path:
             check=True,
         )
     return python
+
+
+def warm_up() -> str:
+    """Load the compiled search once, before any timed run: numba compiles it on a machine's first run (about 25 s
+    of CPU, then cached on disk) and reads it from the cache in every new process (a second or two). Neither is
+    the search's own time, so the timed runs leave it out and this line reports it."""
+    import shapely as sh
+
+    boxes = [sh.box(c, r, c + 1, r + 1) for r in range(3) for c in range(3)]
+    edges = [(q, q + 1) for q in range(9) if q % 3 != 2] + [(q, q + 3) for q in range(6)]
+    problem = Problem(
+        unit_ids=[str(q) for q in range(9)],
+        metrics=[Metric("w", [1.0] * 9, 0.5)],
+        edges=edges,
+        k=2,
+        geometry=Geometry(coords=sh.get_coordinates(sh.centroid(boxes)), areas=sh.area(boxes)),
+    )
+    started, cpu = time.perf_counter(), time.process_time()
+    optimize(problem, Options(effort=0.01))
+    return f"search kernel loaded in {time.perf_counter() - started:.1f} s (cpu {time.process_time() - cpu:.1f} s)"
 
 
 def run_ours(inst: Instance, column: str, tolerance: float, seed: int, time_limit: float):
@@ -156,16 +176,16 @@ def multi_metric_case(inst: Instance, metrics: list[tuple[str, float]], seed: in
         k=inst.k,
         geometry=shapes.geometry,
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     plan = optimize(problem, Options(seed=seed, time_limit_s=time_limit))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     parts = [f"{m.name} {m.max_deviation * 100:.2f}% (tol {m.tolerance * 100:g}%)" for m in plan.figures.metrics]
     from territory_shared.geometry.compactness import mean_polsby_popper
 
     pp = mean_polsby_popper(shapes.projected, plan.assignment)
     return (
         f"{inst.name} K={inst.k}: " + ", ".join(parts) + f"; non-contiguous {len(plan.figures.non_contiguous)}; "
-        f"mean PP {pp:.3f}; {seconds:.1f} s; feasible={plan.feasible}"
+        f"mean PP {pp:.3f}; {seconds:.1f} s (cpu {cpu:.1f} s); feasible={plan.feasible}"
     )
 
 
@@ -186,14 +206,14 @@ def disruption_case(inst: Instance, column: str, seed: int, time_limit: float) -
 
     old = optimize(problem(0.20), Options(seed=seed, time_limit_s=time_limit, effort=0.3))
     before = old.figures.max_deviation
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     plan = optimize(problem(0.05, old.assignment), Options(seed=seed, time_limit_s=time_limit, disruption="units"))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     f = plan.figures
     return (
         f"{inst.name} K={inst.k}: from max dev {before * 100:.1f}% to {f.max_deviation * 100:.2f}% (tol 5%) moving "
         f"{f.moved_units} of {len(inst.ids)} units ({f.moved_units / len(inst.ids) * 100:.1f}%); non-contiguous "
-        f"{len(f.non_contiguous)}; {seconds:.1f} s; feasible={plan.feasible}"
+        f"{len(f.non_contiguous)}; {seconds:.1f} s (cpu {cpu:.1f} s); feasible={plan.feasible}"
     )
 
 
@@ -210,6 +230,7 @@ def main() -> None:
         "nc": (lambda: north_carolina(10), "BIR74", {"GerryChain": 60, "MIP": 60}, 5.0),
         "us": (lambda: us_counties(50), "sqrt_pop", {"GerryChain": 240, "MIP": 120}, 20.0),
     }
+    print(warm_up(), flush=True)
     for key in args.instances.split(","):
         make, column, budgets, limit = cases[key]
         inst = make()
@@ -227,7 +248,12 @@ def main() -> None:
             print("\n" + table(scores), flush=True)
     print("\n## Multi-metric (three metrics at once)\n")
     sales = [("potential", 0.03), ("accounts", 0.10), ("workload", 0.05)]
-    print(multi_metric_case(north_carolina(10), sales, args.seed, 120))
+    # On NC at K=10 these are infeasible, proven by optimizer_bounds.py: over every connected set of counties holding
+    # Wake County (37183) within +-3% potential and +-10% accounts, workload is at least +5.5% (Wake has 42% of a
+    # territory's potential but 69% of its workload, and its neighbours cannot even that out). So NC keeps potential
+    # and accounts as tight and allows workload +-12%: feasible (our plans meet it) and still demanding.
+    nc_sales = [("potential", 0.03), ("accounts", 0.10), ("workload", 0.12)]
+    print(multi_metric_case(north_carolina(10), nc_sales, args.seed, 120))
     if "us" in args.instances:
         print(multi_metric_case(us_counties(50), sales, args.seed, 300))
     print("\n## Minimal disruption (20%-off alignment to +-5%)\n")

@@ -188,3 +188,34 @@ def test_north_carolina_counties_give_contiguous_territories_with_honest_figures
     assert plan.figures.max_deviation == pytest.approx(np.max(np.abs(totals / totals.mean() - 1)), abs=1e-9)
     true_pp = mean_polsby_popper(shapes.projected, plan.assignment)
     assert plan.figures.mean_polsby_popper == pytest.approx(true_pp, abs=0.01)
+
+
+def test_a_perturbed_plan_keeps_locked_units_and_every_territory_contiguous():
+    from territory_optimizer.solver import _perturb, _weights
+
+    problem = grid_problem(locked={0: 0, 35: 3})
+    model = compile_problem(problem)
+    plan = optimize(problem, FAST).assignment.tolist()
+    rng = np.random.default_rng(3)
+    perturbed = _perturb(model, plan, _weights(model, FAST), None, rng, 3)
+    assert len(set(perturbed)) == model.k
+    assert not non_contiguous(perturbed, model.k, model.neighbors)
+    assert perturbed[0] == 0 and perturbed[35] == 3
+
+
+def test_restarts_end_once_perturbations_stop_improving_the_best_plan(monkeypatch):
+    import territory_optimizer.solver as solver
+
+    runs: list[bool] = []
+    search = solver._search
+
+    def counted(*args, **kwargs):
+        runs.append(kwargs.get("hot", True))
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(solver, "_search", counted)
+    plan = optimize(grid_problem(tolerance=0.05), FAST)
+    assert plan.feasible, plan.violations
+    assert runs[: solver.FRESH] == [True] * solver.FRESH  # fresh starts first, then perturbed ones
+    assert len(runs) >= solver.FRESH + solver.PATIENCE
+    assert len(runs) < solver.MAX_RESTARTS or not any(runs[solver.FRESH :])

@@ -414,7 +414,7 @@ class Search:
             self.compactness += c - self.comp[t]
             self.comp[t] = c
 
-    def recombine(self, rng: np.random.Generator, temp: float, trees: int) -> bool:
+    def recombine(self, rng: np.random.Generator, temp: float, trees: int, exact: bool = False) -> bool:
         """Re-split a pair of neighbouring territories (a violating one first, when there is one)."""
 
         if not self.src:
@@ -442,7 +442,7 @@ class Search:
                     break
             else:
                 return False
-        return self.recombine_pair(ta, tb, rng, temp, trees)
+        return self.recombine_pair(ta, tb, rng, temp, trees, exact)
 
     def worst_territory(self) -> int:
         per_territory = [sum(self.exc[m][t] for m in range(len(self.tracked))) for t in range(self.k)]
@@ -459,12 +459,16 @@ class Search:
             }
         )
 
-    def recombine_pair(self, ta: int, tb: int, rng: np.random.Generator, temp: float, trees: int) -> bool:
+    def recombine_pair(
+        self, ta: int, tb: int, rng: np.random.Generator, temp: float, trees: int, exact: bool = False
+    ) -> bool:
+        """Re-split territories ta and tb along the best cut of `trees` random spanning trees (more on small pairs
+        unless `exact`), accepted by the Metropolis rule at `temp`."""
         from territory_optimizer.recombine import best_split
 
         pair_size = self.size[ta] + self.size[tb]
         # small pairs are cheap: more trees there find finer balance
-        found = best_split(self, ta, tb, rng, max(trees, min(32, 400 // max(pair_size, 1))))
+        found = best_split(self, ta, tb, rng, trees if exact else max(trees, min(32, 400 // max(pair_size, 1))))
         if found is None:
             return False
         delta, to_a = found

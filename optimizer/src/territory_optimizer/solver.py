@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -20,6 +21,12 @@ MIP_SECONDS = 1.5  # safety limit of one balance-repair round (its node limit us
 ADAPT = 1.15  # step of the adaptive balance weight, per round
 POLISH = 3  # polish rounds per search round
 AIM = 0.8  # share of each tolerance the search aims at before polishing
+FRESH = 2  # independent starts (power diagram seeds) on small instances; the later restarts perturb the best plan
+MAX_RESTARTS = 10  # restarts on small instances at most
+PATIENCE = 3  # perturbed restarts in a row that find nothing better end the run (once a plan is feasible)
+PERTURB_PAIRS = 3  # pairs of territories re-split, balance loosened, to perturb the best plan
+LOOSEN = 5.0  # how far the perturbation loosens each tolerance
+RECOM_TEMP = 2.0  # starting temperature of the polish's single-tree re-splits, in units of the typical move
 StoppedBy = Literal["completed", "time_limit", "cancelled"]
 
 
@@ -172,25 +179,7 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
             search.max_moved = max_moved
             best = _search(model, options, search, weights, rng, clock)
         else:
-            # Small instances: independent restarts (each a full seed + search) beat one long run at equal effort.
-            restarts = _restarts(model)
-            run_options = replace(options, effort=options.effort / restarts)
-            results: list[tuple[tuple[float, float], list[int]]] = []
-            for r in range(restarts):
-                clock.outer = (100.0 * r / restarts, 100.0 * (r + 1) / restarts)
-                run_rng = np.random.default_rng([options.seed, r])
-                start = power_diagram_seed(model, run_rng, options.seed_restarts if model.n <= 500 else 3)
-                clock.best_plan = start if not results else min(results)[1]
-                clock.check()
-                search = Search(model, start, weights, dvals)
-                plan = _search(model, run_options, search, weights, run_rng, clock)
-                search.w = weights
-                search.reset(plan)
-                results.append(((round(search.violation, 12), search.objective()), plan))
-                clock.best_plan = min(results)[1]
-                if search.violation <= 1e-12 and r + 1 >= 2:
-                    break
-            best = min(results)[1]
+            best = _restarts(model, options, weights, dvals, clock)
     except Stop as stop:
         if clock.best_plan is not None:
             best = clock.best_plan
@@ -223,11 +212,75 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
     )
 
 
-def _restarts(model: Model) -> int:
-    return 4 if model.n <= 400 else 2
+def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _Clock) -> list[int]:
+    """Restarts, each a full search, keeping the best plan.
+
+    Small instances: the balanced plans' compactness is rugged (a few coarse units decide it), so after FRESH
+    independent starts each restart perturbs the best plan so far (re-splits a few neighbouring territories with the
+    balance loosened, iterated local search) and searches again from there, cooler. The run ends when PATIENCE such
+    restarts in a row find nothing better, or after MAX_RESTARTS. Large instances: one start, a second only while no
+    plan is feasible. Counts, not seconds, decide, so a seed gives one plan."""
+    small = model.n <= 400
+    limit = MAX_RESTARTS if small else 2
+    run_options = replace(options, effort=options.effort / (4 if small else 2))
+    best: list[int] | None = None
+    best_key = (math.inf, math.inf)
+    stall = 0
+    for r in range(limit):
+        clock.outer = (100.0 * r / limit, 100.0 * (r + 1) / limit)
+        run_rng = np.random.default_rng([options.seed, r])
+        # fresh starts until one is feasible: perturbing an infeasible plan mostly finds its neighbours
+        perturbed = best is not None and r >= FRESH and best_key[0] <= 1e-12
+        if perturbed:
+            start = _perturb(model, best, weights, dvals, run_rng, PERTURB_PAIRS + stall)
+        else:
+            start = power_diagram_seed(model, run_rng, options.seed_restarts if small else 3)
+        clock.best_plan = start if best is None else best
+        clock.check()
+        search = Search(model, start, weights, dvals)
+        plan = _search(model, run_options, search, weights, run_rng, clock, hot=not perturbed)
+        search.w = weights
+        search.reset(plan)
+        key = (round(search.violation, 12), _judged(search))
+        if key < best_key:
+            improved = best is None or key < (best_key[0], best_key[1] - 1e-9)
+            best, best_key = plan, key
+        else:
+            improved = False
+        clock.best_plan = best
+        feasible = best_key[0] <= 1e-12
+        if not small and feasible:
+            break
+        if feasible and perturbed:
+            stall = 0 if improved else stall + 1
+            if stall >= PATIENCE:
+                break
+    assert best is not None
+    return best
 
 
-def _search(model: Model, options: Options, search: Search, weights: Weights, rng, clock: _Clock) -> list[int]:
+def _judged(search: Search) -> float:
+    """What restarts are compared on: the objective, with compactness as asked. The moment-of-inertia term that
+    steers the search towards round shapes is left out when Polsby-Popper is what was asked for."""
+    if search.w.polsby_popper == 0.0:
+        return search.objective()
+    pp = sum(1.0 - 4.0 * math.pi * a / (p * p) for a, p in zip(search.tarea, search.per, strict=True) if p > 0)
+    return search.w.polsby_popper * pp + search.w.disruption * search.moved
+
+
+def _perturb(model: Model, plan: list[int], weights: Weights, dvals, rng, pairs: int) -> list[int]:
+    """The plan with a few pairs of neighbouring territories re-split for compactness, balance loosened."""
+    search = Search(model, plan, weights, dvals)
+    search.tol = [t * LOOSEN for t in search.tol]
+    search.reset(plan)
+    for _ in range(pairs):
+        search.recombine(rng, math.inf, 8)
+    return list(search.assign)
+
+
+def _search(
+    model: Model, options: Options, search: Search, weights: Weights, rng, clock: _Clock, hot: bool = True
+) -> list[int]:
     """Anneal (single-unit moves + pair recombinations), repair balance (recombinations of the territories out of
     tolerance, then integer programming if they are not enough), then polish compactness without leaving the
     feasible region. Budgets are counts (not seconds) so a seed gives one plan."""
@@ -265,7 +318,8 @@ def _search(model: Model, options: Options, search: Search, weights: Weights, rn
     pull = min(30.0, max(1.0, model.n / model.k / 6.0))
     search.reset(best)
     best_key = (round(search.violation, 12), search.objective())
-    t_start, t_end = 0.2 * scale, 0.01 * scale
+    # a perturbed plan starts cooler: hot enough to reshape the perturbed territories, not to forget the rest
+    t_start, t_end = (0.2 if hot else 0.1) * scale, 0.01 * scale
     # The balance weight adapts (up while the plan is out of tolerance, down while inside) so that the search keeps
     # to the edge of the feasible region, where the most compact balanced plans are, whatever the instance's scale.
     wb = weights.balance
@@ -315,8 +369,15 @@ def _search(model: Model, options: Options, search: Search, weights: Weights, rn
         clock.tick(r / polish, best_key[0])
         temp = 0.02 * scale * (0.05) ** (r / polish)
         if not disruptive:
+            # Half the re-splits take the best cut of one random tree (near a uniformly drawn split) at a hotter
+            # temperature: the best cut of many trees mostly restores the same split, a drawn one explores the
+            # balanced plans around it. The best plan seen is kept, so exploring costs nothing in the result.
+            recom_temp = RECOM_TEMP * scale * 0.01 ** (r / polish)
             for _ in range(pairs):
-                search.recombine(rng, temp, trees)
+                if rng.random() < 0.5:
+                    search.recombine(rng, recom_temp, 1, exact=True)
+                else:
+                    search.recombine(rng, temp, trees)
         anneal(temp)
     return best
 
