@@ -21,7 +21,7 @@ from sqlalchemy import Row, String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assignment_service.db.bulk import _driver, is_postgres
+from assignment_service.db.bulk import asyncpg_connection, is_postgres
 
 # The accounts of a unit whose new territory is null are unassigned, with the reason the domain gives.
 _WHITE_SPACE = "'unit ' || s.geo_unit_id || ' is white space (in no territory) in the alignment'"
@@ -46,7 +46,7 @@ class UnitMoves:
             await self._s.execute(
                 text(f'CREATE TEMPORARY TABLE "{table}" ({key} varchar PRIMARY KEY, {value} varchar) ON COMMIT DROP')
             )
-        driver = await _driver(self._s)
+        driver = await asyncpg_connection(self._s)
         await driver.copy_records_to_table(self._units, records=list(new_code.items()))
         await driver.copy_records_to_table(self._reps, records=list(primary_rep.items()))
         await self._s.execute(text(f'ANALYZE "{self._units}"'))
