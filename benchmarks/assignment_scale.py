@@ -35,6 +35,7 @@ from territory_geodata.counties import load_us_counties  # noqa: E402
 from territory_geodata.files import write_geojson  # noqa: E402
 from territory_geodata.zips import load_zip_points  # noqa: E402
 
+import conftest  # noqa: E402, F401 - the services started trust the tokens tests.support.auth signs
 from tests.e2e.test_assignment_realignment import DistributedAssignmentPlatform  # noqa: E402
 from tests.support.auth import auth_headers  # noqa: E402
 from tests.support.databases import fetch_all  # noqa: E402

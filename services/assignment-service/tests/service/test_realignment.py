@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from tests.support.auth import tenant_of
+from tests.support.auth import auth_headers, tenant_of
 
 from .conftest import upsert, wait_for_job
 from .geography import (
@@ -110,3 +112,86 @@ def test_a_full_recompute_runs_as_a_job_with_progress_and_changes_nothing_that_i
         "unassigned": 2,
     }
     assert owners(client, tenant) == before
+
+
+def _realign_with_overrides_and_white_space(client, tenant, layer) -> dict:
+    """Durham moves EAST -> WEST and Orange to white space, with two Durham accounts pinned by overrides; what
+    the run did, in terms that do not depend on the tenant's ids."""
+    publish(client, tenant, draft(client, tenant, layer, {"EAST": [WAKE, DURHAM], "WEST": [MECKLENBURG, ORANGE]}))
+    reps = {rep(client, tenant, "ana", "EAST"): "ana", rep(client, tenant, "bo", "WEST"): "bo"}
+    rows = [
+        *accounts(),
+        {"external_id": "durham-2", "lat": DURHAM_CITY[1] + 0.01, "lon": DURHAM_CITY[0], "potential": 40},
+        {"external_id": "durham-3", "lat": DURHAM_CITY[1] - 0.01, "lon": DURHAM_CITY[0], "potential": 10},
+    ]
+    assert upsert(client, tenant, rows).status_code == 200
+    pins = {"durham-1": {"territory_code": "EAST"}, "durham-3": {"rep_external_id": "ana"}}
+    for ext, body in pins.items():
+        r = client.put(f"/v1/sales-forces/field/overrides/{ext}", json=body, headers=tenant)
+        assert r.status_code == 200, r.text
+    second = draft(client, tenant, layer, {"EAST": [WAKE], "WEST": [MECKLENBURG, DURHAM]})
+    preview = client.post(f"/v1/realignments/preview?alignment_id={second['id']}", headers=tenant).json()
+    run = publish(client, tenant, second)
+    assert run["mode"] == "incremental"
+    assert run["summary"]["reps"] == preview["reps"] and run["summary"]["territories"] == preview["territories"]
+    page = client.get("/v1/sales-forces/field/assignments?limit=100", headers=tenant).json()["items"]
+    changes = client.get(f"/v1/realignments/{run['id']}/changes", headers=tenant).json()["items"]
+    events = [
+        e["data"]
+        for e in outbox_events(client, "assignment.account.reassigned.v1")
+        if e["data"].get("run_id") == run["id"]
+    ]
+    tenant_ids = ("account_id", "run_id", "alignment_id", "from_rep_id", "to_rep_id", "id", "seq", "changed_at")
+    return {
+        "owners": {
+            a["external_id"]: (a["territory_code"], reps.get(a["rep_id"]), a["cause"], a["reason"]) for a in page
+        },
+        "changes": sorted(
+            (c["external_id"], c["from_territory_code"], c["to_territory_code"], c["to_rep_external_id"], c["cause"])
+            for c in changes
+        ),
+        "events": sorted(({k: v for k, v in e.items() if k not in tenant_ids} for e in events), key=str),
+        "summary": {
+            "accounts_moved": run["summary"]["accounts_moved"],
+            "potential_moved": run["summary"]["potential_moved"],
+            "reps": [{k: v for k, v in r.items() if k != "rep_id"} for r in run["summary"]["reps"]],
+            "territories": run["summary"]["territories"],
+        },
+    }
+
+
+def test_a_realignment_moves_accounts_set_based_exactly_as_row_by_row(client, nc, tmp_path, monkeypatch):
+    """On PostgreSQL the accounts of changed units move by set-based statements; the row-by-row path (SQLite,
+    rules) must give the same assignments, history, events and notice."""
+    from assignment_service.db.unit_moves import UnitMoves
+
+    tenant, layer = nc
+    moved_set_based: list[int] = []
+    move = UnitMoves.move
+
+    async def counting_move(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        rows = await move(self, *args, **kwargs)
+        moved_set_based.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(UnitMoves, "move", counting_move)
+    set_based = _realign_with_overrides_and_white_space(client, tenant, layer)
+    on_postgres = client.app.state.assignment.state.runtime.settings.database_url.startswith("postgresql")
+    assert sum(moved_set_based) == (2 if on_postgres else 0)  # durham-2 and chapel-hill-1; the pinned are not
+    other = auth_headers(f"t-{uuid.uuid4().hex[:8]}")
+    other_layer = import_nc(client, other, tmp_path)
+    monkeypatch.setattr(UnitMoves, "available", staticmethod(lambda session: False))
+    row_by_row = _realign_with_overrides_and_white_space(client, other, other_layer)
+    assert set_based == row_by_row
+    owners_now = set_based["owners"]
+    assert owners_now["durham-2"][:3] == ("WEST", "bo", "geography")
+    assert owners_now["durham-1"][:3] == ("EAST", "ana", "override")
+    assert owners_now["durham-3"][:3] == ("WEST", "ana", "override")
+    assert owners_now["chapel-hill-1"][:3] == (None, None, "unassigned")
+    assert "white space" in owners_now["chapel-hill-1"][3]
+    assert set_based["changes"] == [
+        ("chapel-hill-1", "WEST", None, None, "unassigned"),
+        ("durham-2", "EAST", "WEST", "bo", "geography"),
+        ("durham-3", "EAST", "WEST", "ana", "override"),
+    ]
+    assert set_based["summary"]["accounts_moved"] == 3

@@ -18,6 +18,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from territory_shared.messaging.bus import IncomingMessage, OutgoingMessage
+from territory_shared.messaging.partitions import default_partitions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,15 +71,22 @@ class KafkaPublisher:
     def _publish_blocking(self, messages: Sequence[OutgoingMessage]) -> None:
         try:
             producer = self._ensure_producer()
-            futures = [
-                producer.send(
-                    self._prefix + m.topic,
-                    key=m.key.encode(),
-                    value=m.value,
-                    headers=[(k, v.encode()) for k, v in m.headers.items()],
-                )
-                for m in messages
-            ]
+            # The partition the default partitioner would choose, computed for the whole batch at once: per
+            # message, its pure-Python murmur2 and metadata look-ups were half the cost of a send.
+            topics = [self._prefix + m.topic for m in messages]
+            keys = [m.key.encode() for m in messages]
+            partition = [0] * len(messages)
+            for topic in set(topics):
+                among = [i for i, t in enumerate(topics) if t == topic]
+                chosen = default_partitions([keys[i] for i in among], producer.partitions_for(topic))
+                for i, p in zip(among, chosen, strict=True):
+                    partition[i] = p
+            headers: dict[tuple[tuple[str, str], ...], list[tuple[str, bytes]]] = {}
+            futures = []
+            for m, topic, key, p in zip(messages, topics, keys, partition, strict=True):
+                if (encoded := headers.get(items := tuple(m.headers.items()))) is None:
+                    encoded = headers[items] = [(k, v.encode()) for k, v in items]
+                futures.append(producer.send(topic, key=key, value=m.value, headers=encoded, partition=p))
             # Bounded: after a broker restart a flush has been seen to wait forever, stalling the relay.
             producer.flush(timeout=FLUSH_TIMEOUT_S)
             for future in futures:

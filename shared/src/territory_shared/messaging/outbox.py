@@ -12,10 +12,11 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Table, any_, bindparam, func, insert, select, text, update
+from sqlalchemy import BigInteger, Row, Table, any_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from territory_shared.events.contracts import contract_for
 from territory_shared.events.envelope import CONTENT_TYPE, CloudEvent
@@ -78,38 +79,75 @@ class OutboxRelay:
         self._wake.set()
 
     async def relay_once(self) -> int:
-        """Send one batch; return how many rows were published."""
-        async with self._sessions() as session, session.begin():
-            if session.bind.dialect.name == "postgresql":
-                locked = (
-                    await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_ID})
-                ).scalar_one()
+        """Send the pending rows, batch after batch, until a batch comes back short; return how many were
+        published.
+
+        Pipelined: while the bus takes one batch, the previous one is marked published and the next one read, so
+        the database and the broker work at the same time. A batch is marked only once the bus has accepted it,
+        and the next one is handed over only after that, which keeps the order. On PostgreSQL a session-level
+        advisory lock, held on one connection until the rows run out, lets one relay process send at a time.
+        """
+        engine: AsyncEngine = self._sessions.kw["bind"]
+        sent = 0
+        async with engine.connect() as conn:
+            postgres = conn.dialect.name == "postgresql"
+            if postgres:
+                async with conn.begin():
+                    locked = (
+                        await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _RELAY_LOCK_ID})
+                    ).scalar_one()
                 if not locked:
                     return 0
-            rows = (
-                await session.execute(
-                    select(self._outbox.c.seq, self._outbox.c.topic, self._outbox.c.key, self._outbox.c.payload)
-                    .where(self._outbox.c.published_at.is_(None))
-                    .order_by(self._outbox.c.seq)
-                    .limit(self._batch_size)
-                )
-            ).all()
-            if not rows:
-                return 0
-            await self._publisher.publish(
-                [
-                    OutgoingMessage(topic=r.topic, key=r.key, value=r.payload, headers={"content-type": CONTENT_TYPE})
-                    for r in rows
-                ]
-            )
-            seqs = [r.seq for r in rows]
-            if session.bind.dialect.name == "postgresql":
-                # One array parameter: an IN list of thousands of parameters costs more to compile and bind
-                # than the update itself.
-                sent = self._outbox.c.seq == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
-            else:
-                sent = self._outbox.c.seq.in_(seqs)
-            await session.execute(update(self._outbox).where(sent).values(published_at=datetime.now(UTC)))
+            try:
+                rows = await self._pending(conn, None)
+                marked: Sequence[Row[Any]] = []
+                while rows:
+                    sending = asyncio.ensure_future(self._publish(rows))
+                    try:
+                        if marked:
+                            sent += await self._mark(conn, marked)
+                        following = await self._pending(conn, rows[-1].seq) if len(rows) >= self._batch_size else []
+                    except BaseException:
+                        # The bus's call runs on: wait for it, and drop its outcome (the rows stay pending).
+                        await asyncio.wait([sending])
+                        if not sending.cancelled():
+                            sending.exception()
+                        raise
+                    await sending
+                    marked, rows = rows, following
+                if marked:
+                    sent += await self._mark(conn, marked)
+            finally:
+                if postgres:
+                    await _unlock(conn)
+        return sent
+
+    async def _pending(self, conn: AsyncConnection, after: int | None) -> Sequence[Row[Any]]:
+        """The next pending rows in ``seq`` order (after ``after``: the batch being sent is not marked yet)."""
+        q = select(self._outbox.c.seq, self._outbox.c.topic, self._outbox.c.key, self._outbox.c.payload).where(
+            self._outbox.c.published_at.is_(None)
+        )
+        if after is not None:
+            q = q.where(self._outbox.c.seq > after)
+        async with conn.begin():
+            return (await conn.execute(q.order_by(self._outbox.c.seq).limit(self._batch_size))).all()
+
+    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
+        headers = {"content-type": CONTENT_TYPE}
+        await self._publisher.publish(
+            [OutgoingMessage(topic=r.topic, key=r.key, value=r.payload, headers=headers) for r in rows]
+        )
+
+    async def _mark(self, conn: AsyncConnection, rows: Sequence[Row[Any]]) -> int:
+        seqs = [r.seq for r in rows]
+        if conn.dialect.name == "postgresql":
+            # One array parameter: an IN list of thousands of parameters costs more to compile and bind than
+            # the update itself.
+            sent = self._outbox.c.seq == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
+        else:
+            sent = self._outbox.c.seq.in_(seqs)
+        async with conn.begin():
+            await conn.execute(update(self._outbox).where(sent).values(published_at=datetime.now(UTC)))
         outbox_published(len(rows))
         return len(rows)
 
@@ -144,3 +182,14 @@ async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) ->
     finally:
         for w in waiters:
             w.cancel()
+
+
+async def _unlock(conn: AsyncConnection) -> None:
+    try:
+        async with conn.begin():
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _RELAY_LOCK_ID})
+    except Exception:
+        # A connection that could not release the lock may still hold it: it must not go back to the pool.
+        log.warning("outbox relay could not release its lock; dropping the connection", exc_info=True)
+        await conn.invalidate()
+        raise

@@ -22,7 +22,7 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.bind.dialect.name == "postgresql"
 
 
-async def _driver(session: AsyncSession) -> Any:
+async def asyncpg_connection(session: AsyncSession) -> Any:
     """The asyncpg connection under the session, inside the session's transaction."""
     connection = await session.connection()
     # SQLAlchemy's asyncpg adapter opens the database transaction with its first statement: run one, so the
@@ -66,7 +66,7 @@ async def insert_rows(
         await session.execute(insert(table), list(rows))
         return
     columns = list(rows[0])
-    driver = await _driver(session)
+    driver = await asyncpg_connection(session)
     await driver.copy_records_to_table(table.name, records=_records(table, columns, rows), columns=columns)
     if looked_up_by_key:
         await _analyze_when_grown(session, table, len(rows))
@@ -107,7 +107,7 @@ async def _stage(session: AsyncSession, table: Table, columns: Sequence[str], ro
             f'CREATE TEMPORARY TABLE "{stage}" ON COMMIT DROP AS SELECT {column_list} FROM "{table.name}" WITH NO DATA'
         )
     )
-    driver = await _driver(session)
+    driver = await asyncpg_connection(session)
     await driver.copy_records_to_table(stage, records=_records(table, columns, rows), columns=list(columns))
     # Without statistics the planner takes the stage for a handful of rows and may join it by scanning the
     # target once per staged row.

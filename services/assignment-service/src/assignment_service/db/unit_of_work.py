@@ -26,6 +26,8 @@ from assignment_service.db.reps import RepRepository
 from assignment_service.db.runs import RunRepository
 
 SOURCE = "/assignment-service"
+# Events held before ``stage_events`` writes them: memory stays bounded, small changes stay one statement.
+STAGE_AT = 1_000
 _TYPE_BY_MODEL = {c.model: c.type for c in CONTRACTS.values()}
 
 
@@ -153,8 +155,10 @@ class UnitOfWork:
 
     async def stage_events(self) -> None:
         """Write the events emitted so far to the outbox now (same transaction), so a large change does not
-        hold them all in memory until the commit."""
-        await self._stage_events()
+        hold them all in memory until the commit. A few events wait for the commit: a one-account change then
+        writes its events in one statement instead of one per step."""
+        if len(self._events) >= STAGE_AT:
+            await self._stage_events()
 
     async def commit(self) -> None:
         if self._external is not None:

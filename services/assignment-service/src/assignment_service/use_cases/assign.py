@@ -178,21 +178,9 @@ async def reassign(
         moves.append(move)
         subjects.append(account.id)
         events.append(
-            {
-                "account_id": account.id,
-                "external_id": account.external_id,
-                "sales_force": sf,
-                "from_territory_code": move.from_territory,
-                "to_territory_code": move.to_territory,
-                "from_rep_id": move.from_rep,
-                "to_rep_id": move.to_rep,
-                "from_rep_external_id": plan.rep_external_ids.get(move.from_rep) if move.from_rep else None,
-                "to_rep_external_id": plan.rep_external_ids.get(move.to_rep) if move.to_rep else None,
-                "cause": decision.cause,
-                "trigger": trigger,
-                "run_id": run_id,
-                "alignment_id": row["alignment_id"],
-            }
+            reassigned_data(
+                move, sf, decision.cause, trigger, run_id=run_id, alignment_id=row["alignment_id"], plan=plan
+            )
         )
     uow.emit_many(tenant_id, AccountReassignedV1, subjects, events)
     await uow.assignments.insert_many(inserts)
@@ -200,6 +188,28 @@ async def reassign(
     await uow.assignments.add_history(history)
     await uow.stage_events()
     return moves
+
+
+def reassigned_data(
+    move: Move, sales_force: str, cause: str, trigger: str, *, run_id: str | None, alignment_id: str | None, plan: Plan
+) -> dict[str, Any]:
+    """The JSON data of an ``AccountReassignedV1`` (its fields, in order) for ``UnitOfWork.emit_many``."""
+    rep_ext = plan.rep_external_ids
+    return {
+        "account_id": move.account_id,
+        "external_id": move.external_id,
+        "sales_force": sales_force,
+        "from_territory_code": move.from_territory,
+        "to_territory_code": move.to_territory,
+        "from_rep_id": move.from_rep,
+        "to_rep_id": move.to_rep,
+        "from_rep_external_id": rep_ext.get(move.from_rep) if move.from_rep else None,
+        "to_rep_external_id": rep_ext.get(move.to_rep) if move.to_rep else None,
+        "cause": cause,
+        "trigger": trigger,
+        "run_id": run_id,
+        "alignment_id": alignment_id,
+    }
 
 
 async def reassign_ids(

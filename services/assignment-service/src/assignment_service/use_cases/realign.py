@@ -18,13 +18,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from territory_shared.events.assignment import RealignmentCompletedV1, RepChange, TerritoryChange
+from territory_shared.events.assignment import (
+    AccountReassignedV1,
+    RealignmentCompletedV1,
+    RepChange,
+    TerritoryChange,
+)
 from territory_shared.events.geo import AlignmentPublishedV1
 
 from assignment_service.db.records import RealignmentRunRecord
+from assignment_service.db.unit_moves import UnitMoves, chunks_of_units
 from assignment_service.db.unit_of_work import UnitOfWork
 from assignment_service.domain.assignment import GeoAnswer, Override, account_facts
-from assignment_service.use_cases.assign import Move, Plan, load_plan, locate_accounts, reassign, sales_force_record
+from assignment_service.use_cases.assign import (
+    Move,
+    Plan,
+    load_plan,
+    locate_accounts,
+    reassign,
+    reassigned_data,
+    sales_force_record,
+)
 from assignment_service.use_cases.ports import GeoClient
 from assignment_service.use_cases.webhooks import queue_deliveries
 
@@ -84,7 +98,11 @@ async def apply_published_alignment(
             plan = await load_plan(uow, tenant_id, sf)
         if run.mode == "incremental":
             new_code = {c.unit_id: c.to_territory_code for c in data.changes}
-            ids = await uow.assignments.account_ids_in_units(tenant_id, sf.name, list(new_code))
+            if plan.plan.rules is None and UnitMoves.available(uow.session):
+                moved, ids = await _move_units(uow, tenant_id, plan, new_code, run.id, data.alignment_id)
+                run.accounts_moved += moved
+            else:
+                ids = await uow.assignments.account_ids_in_units(tenant_id, sf.name, list(new_code))
             for start in range(0, len(ids), PAGE):
                 accounts = await uow.accounts.by_ids(
                     tenant_id, ids[start : start + PAGE], with_custom=plan.plan.rules is not None
@@ -104,6 +122,37 @@ async def apply_published_alignment(
         if len(set(run.parts_done)) >= run.parts:
             await _complete(uow, tenant_id, run)
         await uow.commit()
+
+
+async def _move_units(
+    uow: UnitOfWork, tenant_id: str, plan: Plan, new_code: dict[str, str | None], run_id: str, alignment_id: str
+) -> tuple[int, list[str]]:
+    """PostgreSQL, geography without rules: move the accounts of the changed units set-based (``UnitMoves``),
+    a page of accounts per statement; return how many moved and the accounts left to the row-by-row path."""
+    sf = plan.record.name
+    units = UnitMoves(uow.session, tenant_id, sf)
+    await units.stage(new_code, plan.plan.primary_rep)
+    leftovers = await units.leftovers()
+    moved = 0
+    for unit_ids in chunks_of_units(await units.accounts_per_unit(), PAGE):
+        now = datetime.now(UTC)
+        rows = await units.move(unit_ids, alignment_id=alignment_id, run_id=run_id, trigger="realignment", now=now)
+        events = [
+            reassigned_data(
+                Move(r.account_id, r.external_id, r.from_territory, r.to_territory, r.from_rep, r.to_rep, 0.0),
+                sf,
+                r.cause,
+                "realignment",
+                run_id=run_id,
+                alignment_id=alignment_id,
+                plan=plan,
+            )
+            for r in rows
+        ]
+        uow.emit_many(tenant_id, AccountReassignedV1, [r.account_id for r in rows], events)
+        await uow.stage_events()
+        moved += len(rows)
+    return moved, leftovers
 
 
 async def _relocate_all(

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from territory_shared.events.assignment import AccountUpsertedV1
@@ -146,6 +147,7 @@ async def _apply(
     updates: list[dict[str, Any]] = []
     subjects: list[str] = []
     datas: list[dict[str, Any]] = []
+    written: list[SimpleNamespace] = []  # the accounts as written: what reading them back would give
     for account in batch:
         facts = account.facts()
         before = existing.get(account.external_id)
@@ -159,6 +161,7 @@ async def _apply(
         else:
             row = {"id": before.id, **facts, "version": before.version + 1, "deleted_at": None, "updated_at": now}
             updates.append(row)
+        written.append(SimpleNamespace(**(row | {"tenant_id": tenant_id, "external_id": account.external_id})))
         subjects.append(row["id"])
         datas.append(
             {
@@ -183,10 +186,9 @@ async def _apply(
     await uow.stage_events()
     report.created += len(inserts)
     report.updated += len(updates)
-    changed_ids = [r["id"] for r in inserts] + [r["id"] for r in updates]
-    if not changed_ids or not plans:
+    if not written or not plans:
         return
-    accounts = await uow.accounts.by_ids(tenant_id, changed_ids)
+    accounts = written
     for plan in plans:
         answers, alignment_id, version = await locate_accounts(geo, tenant_id, accounts, sales_force=plan.record.name)
         if alignment_id != plan.record.alignment_id:
