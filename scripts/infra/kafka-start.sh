@@ -10,7 +10,7 @@
 # Env (defaults): KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093),
 #   KAFKA_DATA_DIR (${XDG_CACHE_HOME:-~/.cache}/territory/kafka-data),
 #   KAFKA_HOME_DIR (${XDG_CACHE_HOME:-~/.cache}/territory/kafka),
-#   KAFKA_START_TIMEOUT (60 s), KAFKA_HEAP_OPTS (-Xmx512m -Xms256m), JAVA_HOME.
+#   KAFKA_START_TIMEOUT (180 s: a loaded 2-core machine), KAFKA_HEAP_OPTS (-Xmx512m -Xms256m), JAVA_HOME.
 # Stop with scripts/infra/kafka-stop.sh [--wipe].
 set -euo pipefail
 

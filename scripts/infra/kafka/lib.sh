@@ -9,7 +9,7 @@ KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_HOME_DIR=${KAFKA_HOME_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/territory/kafka}
 # Broker state: server.properties, cluster id, KRaft metadata + topic logs, pid, stdout log.
 KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/territory/kafka-data}
-KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-180}
 KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 # Modest heap: a dev/test broker on a 2-core box that also runs the test suite.
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}
