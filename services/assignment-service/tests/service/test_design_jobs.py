@@ -293,23 +293,28 @@ def test_a_running_design_job_can_be_cancelled_and_writes_nothing(client, nc):
     assert again.status_code == 202 and again.json()["status"] == "cancelled"  # idempotent
 
 
-def test_one_territory_per_rep_keeps_each_rep_home_in_their_territory(client, nc):
-    tenant = nc["tenant"]
-    homes = {"WEST": (-82.55, 35.6), "PIEDMONT": (-80.84, 35.23), "TRIANGLE": (-78.64, 35.78), "COAST": (-77.9, 34.2)}
+def design_for_reps(client, tenant, alignment_id, sales_force, homes, *, prefix):
+    """A rep at each home holding the territory of that code, then a design job of one territory per rep."""
     for code, (lon, lat) in homes.items():
-        ext = f"rep-{code.lower()}"
+        ext = f"{prefix}-{code.lower()}"
         r = client.put(f"/v1/reps/{ext}", json={"name": ext, "home_lon": lon, "home_lat": lat}, headers=tenant)
         assert r.status_code in (200, 201), r.text
-        body = {"sales_force": "field", "territory_code": code, "rep_external_id": ext}
+        body = {"sales_force": sales_force, "territory_code": code, "rep_external_id": ext}
         assert client.post("/v1/roster-entries", json=body, headers=tenant).status_code == 201
-    job = design(
+    return design(
         client,
         tenant,
-        alignment_id=nc["alignment"],
+        alignment_id=alignment_id,
         use_reps=True,
         metrics=[{"metric": "account_potential", "tolerance": 0.1}],
         time_limit_s=15,
     )
+
+
+def test_one_territory_per_rep_keeps_each_rep_home_in_their_territory(client, nc):
+    tenant = nc["tenant"]
+    homes = {"WEST": (-82.55, 35.6), "PIEDMONT": (-80.84, 35.23), "TRIANGLE": (-78.64, 35.78), "COAST": (-77.9, 34.2)}
+    job = design_for_reps(client, tenant, nc["alignment"], "field", homes, prefix="rep")
     assert job["status"] == "succeeded", job
     result = job["result"]
     assert sorted(result["reps"]) == sorted(f"rep-{c.lower()}" for c in homes)
@@ -339,20 +344,7 @@ def test_when_a_rep_leaves_their_territory_goes_to_the_others_and_locked_units_s
     )
     assert r.status_code == 200, r.text
     homes = {"WEST": (-82.55, 35.6), "PIEDMONT": (-80.84, 35.23), "TRIANGLE": (-78.64, 35.78)}  # COAST's rep left
-    for code, (lon, lat) in homes.items():
-        ext = f"mid-{code.lower()}"
-        r = client.put(f"/v1/reps/{ext}", json={"name": ext, "home_lon": lon, "home_lat": lat}, headers=tenant)
-        assert r.status_code in (200, 201), r.text
-        body = {"sales_force": "mid-year", "territory_code": code, "rep_external_id": ext}
-        assert client.post("/v1/roster-entries", json=body, headers=tenant).status_code == 201
-    job = design(
-        client,
-        tenant,
-        alignment_id=source["id"],
-        use_reps=True,
-        metrics=[{"metric": "account_potential", "tolerance": 0.1}],
-        time_limit_s=15,
-    )
+    job = design_for_reps(client, tenant, source["id"], "mid-year", homes, prefix="mid")
     assert job["status"] == "succeeded", job
     result = job["result"]
     draft_id = result["draft_alignment_id"]
