@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from territory_shared.events.envelope import CloudEvent
@@ -26,6 +27,7 @@ from metrics_service.db.records import (
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", AccountProjectionRecord, RepProjectionRecord)
+D = TypeVar("D", bound=BaseModel)
 
 
 async def _bump(session: AsyncSession, tenants: Counter[str], what: str) -> None:
@@ -46,6 +48,29 @@ async def _by_id(session: AsyncSession, record: type[R], ids: set[str]) -> dict[
     return {getattr(r, key.key): r for r in rows}
 
 
+async def _newer(
+    session: AsyncSession,
+    record: type[R],
+    events: Sequence[CloudEvent],
+    model: type[D],
+    id_of: Callable[[D], str],
+    create: Callable[[CloudEvent, D], R],
+) -> AsyncIterator[tuple[CloudEvent, D, R]]:
+    """Each event newer than its projected row, in order, with that row (made by ``create`` when there is none
+    yet, and added to the session); a stale or redelivered event is passed over."""
+    datas = [model.model_validate(e.data) for e in events]
+    rows = await _by_id(session, record, {id_of(d) for d in datas})
+    for event, data in zip(events, datas, strict=True):
+        row = rows.get(id_of(data))
+        if row is not None and data.version <= row.version:  # type: ignore[attr-defined]
+            log.info("stale %s v%s for %s ignored", event.type, data.version, id_of(data))  # type: ignore[attr-defined]
+            continue
+        if row is None:
+            row = rows[id_of(data)] = create(event, data)
+            session.add(row)
+        yield event, data, row
+
+
 class AccountProjections:
     """Each handler applies a run of consecutive events of its type (``Batched``): one query per table for the
     run, then the events one by one, in order, on the rows in memory."""
@@ -56,14 +81,15 @@ class AccountProjections:
     async def on_accounts_upserted(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
         from territory_shared.events.assignment import AccountUpsertedV1
 
-        datas = [AccountUpsertedV1.model_validate(e.data) for e in events]
-        rows = await _by_id(session, AccountProjectionRecord, {d.account_id for d in datas})
         applied: Counter[str] = Counter()
-        for event, data in zip(events, datas, strict=True):
-            row = rows.get(data.account_id)
-            if row is not None and data.version <= row.version:
-                log.info("stale %s v%s for account %s ignored", event.type, data.version, data.account_id)
-                continue
+        async for event, data, row in _newer(
+            session,
+            AccountProjectionRecord,
+            events,
+            AccountUpsertedV1,
+            lambda d: d.account_id,
+            lambda e, d: AccountProjectionRecord(account_id=d.account_id, tenant_id=e.tenantid, deleted=False),
+        ):
             workload = data.workload_hours
             if workload is None and data.visits_per_year is not None:
                 workload = data.visits_per_year * self.hours_per_visit
@@ -81,10 +107,6 @@ class AccountProjections:
             for k, v in event.data.items():
                 if k.startswith("custom_") and isinstance(v, int | float):
                     values[k.removeprefix("custom_")] = float(v)
-            if row is None:
-                row = AccountProjectionRecord(account_id=data.account_id, tenant_id=event.tenantid, deleted=False)
-                session.add(row)
-                rows[data.account_id] = row
             row.external_id, row.lon, row.lat, row.values = data.external_id, data.lon, data.lat, values
             row.version, row.deleted = data.version, False
             applied[event.tenantid] += 1
@@ -93,21 +115,19 @@ class AccountProjections:
     async def on_accounts_deleted(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
         from territory_shared.events.assignment import AccountDeletedV1
 
-        datas = [AccountDeletedV1.model_validate(e.data) for e in events]
-        rows = await _by_id(session, AccountProjectionRecord, {d.account_id for d in datas})
         applied: Counter[str] = Counter()
-        for event, data in zip(events, datas, strict=True):
-            row = rows.get(data.account_id)
-            if row is not None and data.version <= row.version:
-                continue
-            if row is None:
-                # Deleted before its upsert arrived (a replay, a redelivery out of order): keep a tombstone at
-                # this version, so the older upsert that comes later is recognised as stale instead of reviving it.
-                row = AccountProjectionRecord(
-                    account_id=data.account_id, tenant_id=event.tenantid, external_id=data.external_id, values={}
-                )
-                session.add(row)
-                rows[data.account_id] = row
+        # Deleted before its upsert arrived (a replay, a redelivery out of order): a tombstone at this version,
+        # so the older upsert that comes later is recognised as stale instead of reviving it.
+        async for event, data, row in _newer(
+            session,
+            AccountProjectionRecord,
+            events,
+            AccountDeletedV1,
+            lambda d: d.account_id,
+            lambda e, d: AccountProjectionRecord(
+                account_id=d.account_id, tenant_id=e.tenantid, external_id=d.external_id, values={}
+            ),
+        ):
             row.deleted, row.version = True, data.version
             applied[event.tenantid] += 1
         await _bump(session, applied, "accounts")
@@ -115,18 +135,15 @@ class AccountProjections:
     async def on_reps_upserted(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
         from territory_shared.events.assignment import RepUpsertedV1
 
-        datas = [RepUpsertedV1.model_validate(e.data) for e in events]
-        rows = await _by_id(session, RepProjectionRecord, {d.rep_id for d in datas})
         applied: Counter[str] = Counter()
-        for event, data in zip(events, datas, strict=True):
-            row = rows.get(data.rep_id)
-            if row is not None and data.version <= row.version:
-                log.info("stale %s v%s for rep %s ignored", event.type, data.version, data.rep_id)
-                continue
-            if row is None:
-                row = RepProjectionRecord(rep_id=data.rep_id, tenant_id=event.tenantid)
-                session.add(row)
-                rows[data.rep_id] = row
+        async for event, data, row in _newer(
+            session,
+            RepProjectionRecord,
+            events,
+            RepUpsertedV1,
+            lambda d: d.rep_id,
+            lambda e, d: RepProjectionRecord(rep_id=d.rep_id, tenant_id=e.tenantid),
+        ):
             row.version = data.version
             row.home_lon, row.home_lat = data.home_lon, data.home_lat
             row.capacity_hours = float(data.capacity_hours or 0.0) if data.active else 0.0
