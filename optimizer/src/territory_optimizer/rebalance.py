@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
+from territory_optimizer import mip
 from territory_optimizer.graph import stays_connected
 
 
@@ -113,19 +113,22 @@ def rebalance_round(search, time_limit: float) -> bool:
         hi.append(s.max_moved - s.moved)
         r += 1
     matrix = coo_matrix((data, (rows, cols)), shape=(r, n_var)).tocsr()
-    integrality = np.concatenate([np.ones(nc), np.zeros(n_slack)])
-    bounds = Bounds(np.zeros(n_var), np.concatenate([np.ones(nc), np.full(n_slack, np.inf)]))
-    res = milp(
+    # a node limit (not only time) keeps the round deterministic; the time limit is a safety net
+    x = mip.solve(
         objective,
-        constraints=LinearConstraint(matrix, np.asarray(lo), np.asarray(hi)),
-        integrality=integrality,
-        bounds=bounds,
-        # a node limit (not only time) keeps the round deterministic; the time limit is a safety net
-        options={"time_limit": max(0.1, time_limit), "disp": False, "mip_rel_gap": 1e-3, "node_limit": 50},
+        matrix,
+        np.asarray(lo),
+        np.asarray(hi),
+        np.zeros(n_var),
+        np.concatenate([np.ones(nc), np.full(n_slack, np.inf)]),
+        np.concatenate([np.ones(nc, dtype=bool), np.zeros(n_slack, dtype=bool)]),
+        time_limit=max(0.1, time_limit),
+        node_limit=50,
+        gap=1e-3,
     )
-    if res.x is None:
+    if x is None:
         return False
-    chosen = [c for c in range(nc) if res.x[c] > 0.5]
+    chosen = [c for c in range(nc) if x[c] > 0.5]
     if not chosen:
         return False
     before_v, before_cost = s.violation, s.cost()

@@ -12,6 +12,7 @@ import numpy as np
 from territory_optimizer.feasibility import precheck
 from territory_optimizer.figures import Figures, Violation, compute_figures
 from territory_optimizer.model import Model, compile_problem
+from territory_optimizer.pool import TerritoryPool
 from territory_optimizer.problem import Options, Problem, Progress
 from territory_optimizer.rebalance import rebalance_round
 from territory_optimizer.search import COARSE, Search, Stop, Weights
@@ -21,11 +22,19 @@ MIP_SECONDS = 1.5  # safety limit of one balance-repair round (its node limit us
 ADAPT = 1.15  # step of the adaptive balance weight, per round
 POLISH = 3  # polish rounds per search round
 AIM = 0.8  # share of each tolerance the search aims at before polishing
-FRESH = 2  # independent starts (power diagram seeds) on small instances; the later restarts perturb the best plan
-MAX_RESTARTS = 10  # restarts on small instances at most
-PATIENCE = 3  # perturbed restarts in a row that find nothing better end the run (once a plan is feasible)
-PERTURB_PAIRS = 3  # pairs of territories re-split, balance loosened, to perturb the best plan
+# Small instances (up to SMALL units) run many short searches: their balanced plans' compactness is rugged (a few
+# coarse units decide it), so breadth finds more than depth, and the territory pool recombines what they find.
+SMALL = 400
+FRESH = 6  # independent starts (power diagram seeds, FRESH_SEEDS tried each); the later restarts perturb the best plan
+FRESH_SEEDS = 3
+FRESH_EFFORT = 16  # effort divisor of one fresh start on a small instance
+PERTURBED_EFFORT = 8  # effort divisor of one perturbed restart
+MAX_RESTARTS = 20  # restarts on small instances at most
+PATIENCE = 6  # perturbed restarts in a row that find nothing better end the run (once a plan is feasible)
+PERTURB_PAIRS = 6  # pairs of territories re-split, balance loosened, to perturb the best plan (one more per stall)
+MIP_CALLS = 6  # balance-repair integer programs per search at most
 LOOSEN = 5.0  # how far the perturbation loosens each tolerance
+POOL_SECONDS = 2.0  # safety limit of the set-partitioning recombination (its node limit usually ends it first)
 RECOM_TEMP = 2.0  # starting temperature of the polish's single-tree re-splits, in units of the typical move
 StoppedBy = Literal["completed", "time_limit", "cancelled"]
 
@@ -67,6 +76,9 @@ class _Clock:
         self.best_plan: list[int] | None = None
         self.best_dev: float | None = None
         self.best_v: float | None = None
+        # Once restarts hold a best plan, a restart's own plans (worse until it ends) are not reported over it:
+        # the best balance so far never goes back when a restart begins
+        self.held = False
         self.stopped_by: StoppedBy = "completed"
 
     def enter(self, stage: str, lo: float, hi: float) -> None:
@@ -84,10 +96,21 @@ class _Clock:
 
     def tick(self, frac: float, best_v: float, plan: list[int] | None = None) -> None:
         self.check()
-        self.best_v = best_v
+        if not self.held:
+            self.best_v = best_v
         if plan is not None:
-            self.best_plan = plan
+            self.offer(plan)
         self.report(frac)
+
+    def offer(self, plan: list[int]) -> None:
+        """The current search's best plan: reported, unless restarts hold a better one."""
+        if not self.held:
+            self.best_plan = plan
+
+    def hold(self, plan: list[int], violation: float) -> None:
+        """The restarts' best plan: reported until a later restart improves on it."""
+        self.held = True
+        self.best_plan, self.best_v = plan, violation
 
     def report(self, frac: float, force: bool = False) -> None:
         cb = self.options.progress
@@ -220,12 +243,15 @@ def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _C
     balance loosened, iterated local search) and searches again from there, cooler. The run ends when PATIENCE such
     restarts in a row find nothing better, or after MAX_RESTARTS. Large instances: one start, a second only while no
     plan is feasible. Counts, not seconds, decide, so a seed gives one plan."""
-    small = model.n <= 400
+    small = model.n <= SMALL
     limit = MAX_RESTARTS if small else 2
-    run_options = replace(options, effort=options.effort / (4 if small else 2))
+    run_options = replace(options, effort=options.effort / (FRESH_EFFORT if small else 2))
+    perturbed_options = replace(options, effort=options.effort / (PERTURBED_EFFORT if small else 2))
     best: list[int] | None = None
     best_key = (math.inf, math.inf)
     stall = 0
+    pool = TerritoryPool(model, weights.polsby_popper > 0)
+    pool_seen = 0
     for r in range(limit):
         clock.outer = (100.0 * r / limit, 100.0 * (r + 1) / limit)
         run_rng = np.random.default_rng([options.seed, r])
@@ -234,20 +260,31 @@ def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _C
         if perturbed:
             start = _perturb(model, best, weights, dvals, run_rng, PERTURB_PAIRS + stall)
         else:
-            start = power_diagram_seed(model, run_rng, options.seed_restarts if small else 3)
-        clock.best_plan = start if best is None else best
+            start = power_diagram_seed(model, run_rng, FRESH_SEEDS if small else 3)
+        clock.offer(start)
         clock.check()
         search = Search(model, start, weights, dvals)
-        plan = _search(model, run_options, search, weights, run_rng, clock, hot=not perturbed)
-        search.w = weights
-        search.reset(plan)
-        key = (round(search.violation, 12), _judged(search))
-        if key < best_key:
-            improved = best is None or key < (best_key[0], best_key[1] - 1e-9)
-            best, best_key = plan, key
-        else:
-            improved = False
-        clock.best_plan = best
+        opts = perturbed_options if perturbed else run_options
+        # a perturbed restart that ends out of balance is simply dropped (the best plan is balanced already), so it
+        # spends nothing on integer programs
+        harvest = pool if small else None
+        plan = _search(model, opts, search, weights, run_rng, clock, hot=not perturbed, pool=harvest, mip=not perturbed)
+        candidates = [plan]
+        if small and len(pool) > pool_seen:
+            pool_seen = len(pool)
+            # the most compact plan made of territories seen so far, across restarts
+            found = pool.best_partition(max(0.1, min(POOL_SECONDS, clock.deadline - time.monotonic())))
+            if found is not None:
+                candidates.append(found[0])
+        improved = False
+        for cand in candidates:
+            search.w = weights
+            search.reset(cand)
+            key = (round(search.violation, 12), _judged(search))
+            if key < best_key:
+                improved = improved or best is None or key < (best_key[0], best_key[1] - 1e-9)
+                best, best_key = cand, key
+        clock.hold(best, best_key[0])
         feasible = best_key[0] <= 1e-12
         if not small and feasible:
             break
@@ -279,7 +316,15 @@ def _perturb(model: Model, plan: list[int], weights: Weights, dvals, rng, pairs:
 
 
 def _search(
-    model: Model, options: Options, search: Search, weights: Weights, rng, clock: _Clock, hot: bool = True
+    model: Model,
+    options: Options,
+    search: Search,
+    weights: Weights,
+    rng,
+    clock: _Clock,
+    hot: bool = True,
+    pool: TerritoryPool | None = None,
+    mip: bool = True,
 ) -> list[int]:
     """Anneal (single-unit moves + pair recombinations), repair balance (recombinations of the territories out of
     tolerance, then integer programming if they are not enough), then polish compactness without leaving the
@@ -301,12 +346,14 @@ def _search(
         key = (round(search.violation if v is None else v, 12), search.objective() if c is None else c)
         if key < best_key:
             best, best_key = list(plan), key
-            clock.best_plan = best
+            clock.offer(best)
 
     def anneal(temp: float) -> None:
         plan, v, c = search.anneal(burst, temp, temp, rng, clock.deadline, lambda f, b: None, search.max_moved)
         keep(plan, v, c)
         keep(search.assign)
+        if pool is not None:
+            pool.add(search)
 
     # 1. anneal: penalised balance (excess beyond tolerance + squared deviation), compactness, disruption.
     # The search and the repair aim at 80% of each tolerance: a margin so that the plan lands inside the real one.
@@ -340,6 +387,8 @@ def _search(
     search.reset(best)
     best_key = (round(search.violation, 12), search.objective())
     repair_rounds = 6 if options.effort >= 0.5 else 3
+    mip_failed_on: list[int] | None = None
+    mip_calls = 0 if mip else MIP_CALLS
     for r in range(repair_rounds):
         if search.violation <= 1e-12:
             break
@@ -353,14 +402,25 @@ def _search(
             if around:
                 search.recombine_pair(worst, around[int(rng.integers(len(around)))], rng, 0.0, 4 * trees)
         keep(search.assign)
-        if search.violation > 1e-12 and search.violation > 0.5 * before:
-            rebalance_round(search, max(0.1, min(MIP_SECONDS, clock.deadline - time.monotonic())))
+        # the integer program is deterministic: on a plan it could not improve, it would fail again
+        if (
+            mip_calls < MIP_CALLS
+            and search.violation > 1e-12
+            and search.violation > 0.5 * before
+            and search.assign != mip_failed_on
+        ):
+            mip_calls += 1
+            if not rebalance_round(search, max(0.1, min(MIP_SECONDS, clock.deadline - time.monotonic()))):
+                mip_failed_on = list(search.assign)
             keep(search.assign)
         anneal(0.01 * scale)
     # 3. polish: compactness, balance now all but hard (against the real tolerances)
     search.tol = real_tolerances
     clock.enter("polish", 85.0, 100.0)
-    search.w = Weights(weights.balance * 100, weights.polsby_popper, 0.0, weights.inertia, weights.disruption)
+    # Polsby-Popper alone when it is what was asked: the inertia term only steers the earlier stages towards round
+    # shapes, and here it would trade away the measure asked for
+    inertia = 0.0 if weights.polsby_popper > 0 else weights.inertia
+    search.w = Weights(weights.balance * 100, weights.polsby_popper, 0.0, inertia, weights.disruption)
     search.reset(best)
     best_key = (round(search.violation, 12), search.objective())
     # polishing inside the feasible region is where compactness is won: it gets the longest schedule

@@ -1,0 +1,132 @@
+"""Set-partitioning recombination: the best plan that can be assembled from territories already seen.
+
+Every restart's search passes through many balanced, contiguous territories, and the plans they belong to differ
+from one restart to the next. The mean compactness of a plan is a sum over its territories, so the most compact plan
+made of territories in the pool is a set-partitioning problem (each unit in exactly one chosen territory, one
+territory per slot), small enough for HiGHS in a fraction of a second. It combines the good parts of plans that no
+single move could join: one restart's north with another's south.
+
+Only territories that meet every constraint on their own go into the pool (balance against the real tolerances,
+caps; contiguity holds since they come from searched plans), so any partition of the pool is a feasible plan.
+Territories with a home or locked units fill only their own slot; the others are interchangeable between slots with
+the same targets.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.sparse import coo_matrix
+
+from territory_optimizer import mip
+from territory_optimizer.model import Model
+
+FOUR_PI = 4.0 * math.pi
+NODE_LIMIT = 200  # branch-and-bound nodes per solve: a limit by count keeps a seed's plan the same
+
+
+def slot_classes(model: Model) -> list[int]:
+    """The class of each territory slot: slots of one class can take each other's territories."""
+    own = set(int(t) for t in model.locked[model.locked >= 0].tolist())
+    own |= {t for t in range(model.k) if model.homes[t] >= 0}
+    classes: list[int] = []
+    by_target: dict[tuple[float, ...], int] = {}
+    for t in range(model.k):
+        if t in own:
+            classes.append(t)
+        else:
+            classes.append(by_target.setdefault(tuple(model.targets[t].tolist()), t))
+    return classes
+
+
+class TerritoryPool:
+    """Feasible territories seen during the search, each with its compactness cost, and the slot class it fills."""
+
+    def __init__(self, model: Model, polsby_popper: bool):
+        self.model = model
+        self.classes = slot_classes(model)
+        self.polsby_popper = polsby_popper
+        self.columns: dict[tuple[int, bytes], float] = {}
+        # the real bounds of each constrained metric per territory (tolerance and caps), with a hair of rounding room
+        tol = model.tolerances
+        self.metrics = [
+            j
+            for j in range(len(model.metric_names))
+            if np.isfinite(tol[j]) or np.isfinite(model.cap_min[j]) or np.isfinite(model.cap_max[j])
+        ]
+        low, high = [], []
+        for j in self.metrics:
+            tg = model.targets[:, j]
+            band = tg * tol[j] if np.isfinite(tol[j]) else np.full(model.k, np.inf)
+            low.append(np.maximum(tg - band, model.cap_min[j]) - 1e-9 * np.abs(tg))
+            high.append(np.minimum(tg + band, model.cap_max[j]) + 1e-9 * np.abs(tg))
+        self.low = np.array(low).reshape(len(self.metrics), model.k)
+        self.high = np.array(high).reshape(len(self.metrics), model.k)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def add(self, search) -> None:
+        """Every territory of the search's current plan that meets the real constraints on its own."""
+        model = self.model
+        lab = np.asarray(search.assign, dtype=np.int64)
+        loads = np.stack([np.bincount(lab, weights=model.values[:, j], minlength=model.k) for j in self.metrics])
+        ok = ((loads >= self.low) & (loads <= self.high)).all(axis=0)
+        if not ok.any():
+            return
+        order = np.argsort(lab, kind="stable")
+        bounds = np.searchsorted(lab[order], np.arange(model.k + 1))
+        for t in np.flatnonzero(ok).tolist():
+            key = (self.classes[t], order[bounds[t] : bounds[t + 1]].tobytes())
+            if key in self.columns:
+                continue
+            if self.polsby_popper:
+                per = search.per[t]
+                cost = 1.0 - FOUR_PI * search.tarea[t] / (per * per) if per > 0 else 0.0
+            else:
+                cost = search.comp[t]
+            self.columns[key] = cost
+
+    def best_partition(self, time_limit: float) -> tuple[list[int], float] | None:
+        """The least-cost plan made of pool territories, as (territory per unit, cost); None when the pool holds no
+        full partition or the solver finds none in time."""
+        if not self.columns:
+            return None
+        n = self.model.n
+        keys = list(self.columns)
+        cost = np.fromiter((self.columns[c] for c in keys), dtype=float, count=len(keys))
+        members = [np.frombuffer(units, dtype=np.int64) for _, units in keys]
+        rows = np.concatenate(members)
+        cols = np.repeat(np.arange(len(keys)), [len(m) for m in members])
+        slots: dict[int, list[int]] = {}
+        for t, cls in enumerate(self.classes):
+            slots.setdefault(cls, []).append(t)
+        class_row = {cls: n + q for q, cls in enumerate(slots)}
+        rows = np.concatenate([rows, [class_row[cls] for cls, _ in keys]])
+        cols = np.concatenate([cols, np.arange(len(keys))])
+        lo = np.concatenate([np.ones(n), [len(slots[cls]) for cls in slots]])
+        matrix = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + len(slots), len(keys))).tocsr()
+        x = mip.solve(
+            cost,
+            matrix,
+            lo,
+            lo,
+            np.zeros(len(keys)),
+            np.ones(len(keys)),
+            np.ones(len(keys), dtype=bool),
+            time_limit=max(0.1, time_limit),
+            node_limit=NODE_LIMIT,
+        )
+        if x is None:
+            return None
+        assign = np.full(n, -1, dtype=np.int64)
+        free = {cls: list(ts) for cls, ts in slots.items()}
+        total = 0.0
+        for c in np.flatnonzero(x > 0.5):
+            cls = keys[c][0]
+            assign[members[c]] = free[cls].pop(0)
+            total += cost[c]
+        if (assign < 0).any():
+            return None
+        return assign.tolist(), total
