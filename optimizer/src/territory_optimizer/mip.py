@@ -53,6 +53,8 @@ def solve(
     highs.setOptionValue("time_limit", float(max(0.01, time_limit)))
     highs.setOptionValue("mip_max_nodes", int(node_limit))
     highs.setOptionValue("mip_rel_gap", float(gap))
+    # Restarting the search after root presolve tripled the time of our small repair programs for the same answers
+    highs.setOptionValue("mip_allow_restart", False)
     highs.passModel(lp)
     highs.run()
     if highs.getInfo().primal_solution_status != 2:  # 2: a feasible solution exists

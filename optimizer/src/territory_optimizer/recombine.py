@@ -16,7 +16,7 @@ from territory_optimizer.kernel import split_pair
 
 def best_split(search, ta: int, tb: int, rng: np.random.Generator, trees: int) -> tuple[float, list[int]] | None:
     """The cheapest re-split of territories `ta` and `tb` found on `trees` random spanning trees, as (cost change,
-    units that go to `ta`); None when no candidate is allowed. The trees and cuts are scored in the compiled kernel."""
+    units that go to `ta`); None when no candidate is allowed or the best is the current split. The trees and cuts are scored in the compiled kernel."""
     s = search
     st = s._static
     lab = np.asarray(s.assign, dtype=np.int64)
@@ -31,6 +31,8 @@ def best_split(search, ta: int, tb: int, rng: np.random.Generator, trees: int) -
     )  # fmt: skip
     if not math.isfinite(cost):
         return None
+    if np.array_equal(goes_to_a == 1, lab == ta):
+        return None  # the best split is the current one: nothing to change
     cur = s.comp[ta] + s.comp[tb] + s.w.balance * sum(s.exc[m][ta] + s.exc[m][tb] for m in range(n_m))
     cur += s.w.quadratic * sum(s.quad[m][ta] + s.quad[m][tb] for m in range(n_m))
     if s.initial is not None:
