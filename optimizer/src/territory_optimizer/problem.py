@@ -130,6 +130,7 @@ class Options:
     disruption: with `Problem.initial`, minimise the units ('units') or the weight of the first balanced metric
     ('weight') that change territory; `max_moved_units` / `max_moved_weight` are hard limits.
     effort: scales the number of search iterations (1.0 is the default budget).
+    seed_restarts: power diagrams drawn for each fresh start; the best (balance first, then compactness) starts it.
     """
 
     seed: int = 0
@@ -139,6 +140,6 @@ class Options:
     max_moved_units: int | None = None
     max_moved_weight: float | None = None
     effort: float = 1.0
-    seed_restarts: int = 8
+    seed_restarts: int = 3
     progress: ProgressCallback | None = None
     cancel: CancelSignal | None = None

@@ -16,7 +16,8 @@ from territory_optimizer.kernel import split_pair
 
 def best_split(search, ta: int, tb: int, rng: np.random.Generator, trees: int) -> tuple[float, list[int]] | None:
     """The cheapest re-split of territories `ta` and `tb` found on `trees` random spanning trees, as (cost change,
-    units that go to `ta`); None when no candidate is allowed or the best is the current split. The trees and cuts are scored in the compiled kernel."""
+    units that go to `ta`); None when no candidate is allowed or the best is the current split. The trees and cuts
+    are scored in the compiled kernel."""
     s = search
     st = s._static
     lab = np.asarray(s.assign, dtype=np.int64)

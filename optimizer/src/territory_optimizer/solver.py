@@ -25,8 +25,7 @@ AIM = 0.8  # share of each tolerance the search aims at before polishing
 # Small instances (up to SMALL units) run many short searches: their balanced plans' compactness is rugged (a few
 # coarse units decide it), so breadth finds more than depth, and the territory pool recombines what they find.
 SMALL = 400
-FRESH = 6  # independent starts (power diagram seeds, FRESH_SEEDS tried each); the later restarts perturb the best plan
-FRESH_SEEDS = 3
+FRESH = 6  # independent starts (power diagram seeds); the later restarts perturb the best plan
 FRESH_EFFORT = 16  # effort divisor of one fresh start on a small instance
 PERTURBED_EFFORT = 8  # effort divisor of one perturbed restart
 MAX_RESTARTS = 20  # restarts on small instances at most
@@ -260,7 +259,7 @@ def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _C
         if perturbed:
             start = _perturb(model, best, weights, dvals, run_rng, PERTURB_PAIRS + stall)
         else:
-            start = power_diagram_seed(model, run_rng, FRESH_SEEDS if small else 3)
+            start = power_diagram_seed(model, run_rng, options.seed_restarts)
         clock.offer(start)
         clock.check()
         search = Search(model, start, weights, dvals)
