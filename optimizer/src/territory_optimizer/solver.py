@@ -31,6 +31,7 @@ PERTURBED_EFFORT = 8  # effort divisor of one perturbed restart
 MAX_RESTARTS = 20  # restarts on small instances at most
 PATIENCE = 6  # perturbed restarts in a row that find nothing better end the run (once a plan is feasible)
 PERTURB_PAIRS = 6  # pairs of territories re-split, balance loosened, to perturb the best plan (one more per stall)
+LARGE_STARTS = 4  # starts on a large instance at most: one, and more only while no plan is feasible
 MIP_CALLS = 6  # balance-repair integer programs per search at most
 LOOSEN = 5.0  # how far the perturbation loosens each tolerance
 POOL_SECONDS = 2.0  # safety limit of the set-partitioning recombination (its node limit usually ends it first)
@@ -240,10 +241,10 @@ def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _C
     Small instances: the balanced plans' compactness is rugged (a few coarse units decide it), so after FRESH
     independent starts each restart perturbs the best plan so far (re-splits a few neighbouring territories with the
     balance loosened, iterated local search) and searches again from there, cooler. The run ends when PATIENCE such
-    restarts in a row find nothing better, or after MAX_RESTARTS. Large instances: one start, a second only while no
-    plan is feasible. Counts, not seconds, decide, so a seed gives one plan."""
+    restarts in a row find nothing better, or after MAX_RESTARTS. Large instances: one start, more (LARGE_STARTS in
+    all) only while no plan is feasible. Counts, not seconds, decide, so a seed gives one plan."""
     small = model.n <= SMALL
-    limit = MAX_RESTARTS if small else 2
+    limit = MAX_RESTARTS if small else LARGE_STARTS
     run_options = replace(options, effort=options.effort / (FRESH_EFFORT if small else 2))
     perturbed_options = replace(options, effort=options.effort / (PERTURBED_EFFORT if small else 2))
     best: list[int] | None = None
