@@ -231,3 +231,12 @@ def test_the_reported_best_balance_stays_within_tolerance_once_reached_across_re
     first = next(q for q, d in enumerate(devs) if d <= tolerance + 1e-9)
     assert all(d <= tolerance + 1e-9 for d in devs[first:]), devs[first:]
     assert devs[-1] == pytest.approx(plan.figures.max_deviation)
+
+
+def test_metrics_only_reported_still_give_a_contiguous_plan():
+    # no tolerance and no cap: nothing to balance, every territory of every plan is acceptable
+    problem = grid_problem(metrics=[Metric("accounts", np.ones(36))])
+    plan = optimize(problem, FAST)
+    assert plan.feasible, plan.violations
+    assert contiguous(problem, plan.assignment)
+    assert len(set(plan.assignment.tolist())) == 4

@@ -71,7 +71,8 @@ class TerritoryPool:
         """Every territory of the search's current plan that meets the real constraints on its own."""
         model = self.model
         lab = np.asarray(search.assign, dtype=np.int64)
-        loads = np.stack([np.bincount(lab, weights=model.values[:, j], minlength=model.k) for j in self.metrics])
+        loads = np.array([np.bincount(lab, weights=model.values[:, j], minlength=model.k) for j in self.metrics])
+        loads = loads.reshape(len(self.metrics), model.k)  # no constrained metric: every territory qualifies
         ok = ((loads >= self.low) & (loads <= self.high)).all(axis=0)
         if not ok.any():
             return
