@@ -15,8 +15,14 @@ from scipy.sparse import coo_matrix
 from territory_optimizer import mip
 from territory_optimizer.graph import stays_connected
 
+# Branch-and-bound nodes per round (a limit by count, not seconds, keeps a seed's plan the same). A quick round stops
+# at the root, whose heuristics mostly find the moves: proving them best took most of the time for little gain. A
+# deep round is for when a quick one was not enough (several metrics at once need it).
+QUICK_NODES = 1
+DEEP_NODES = 50
 
-def rebalance_round(search, time_limit: float) -> bool:
+
+def rebalance_round(search, time_limit: float, node_limit: int = DEEP_NODES) -> bool:
     """Apply one round of moves if it lowers the balance violation; returns whether anything moved."""
     s = search
     if s.violation <= 1e-12 or time_limit <= 0.05:
@@ -123,7 +129,7 @@ def rebalance_round(search, time_limit: float) -> bool:
         np.concatenate([np.ones(nc), np.full(n_slack, np.inf)]),
         np.concatenate([np.ones(nc, dtype=bool), np.zeros(n_slack, dtype=bool)]),
         time_limit=max(0.1, time_limit),
-        node_limit=50,
+        node_limit=node_limit,
         gap=1e-3,
     )
     if x is None:

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from territory_optimizer.kernel import split_pair
+from territory_optimizer.tree_cuts import split_pair
 
 
 def best_split(search, ta: int, tb: int, rng: np.random.Generator, trees: int) -> tuple[float, list[int]] | None:

@@ -14,13 +14,17 @@ from territory_optimizer.figures import Figures, Violation, compute_figures
 from territory_optimizer.model import Model, compile_problem
 from territory_optimizer.pool import TerritoryPool
 from territory_optimizer.problem import Options, Problem, Progress
-from territory_optimizer.rebalance import rebalance_round
+from territory_optimizer.rebalance import DEEP_NODES, QUICK_NODES, rebalance_round
 from territory_optimizer.search import COARSE, Search, Stop, Weights
 from territory_optimizer.seed import balance_weight, power_diagram_seed, repair_contiguity
 
 MIP_SECONDS = 1.5  # safety limit of one balance-repair round (its node limit usually ends it first)
 ADAPT = 1.15  # step of the adaptive balance weight, per round
 POLISH = 3  # polish rounds per search round
+# Small instances polish briefly: there the balanced plans are isolated (the pairs of territories of a polished North
+# Carolina plan have 1 to 19 balanced re-splits each, the current one the most compact), so the polish finds little
+# that the next restart would not, and the restarts' breadth is what the time buys
+POLISH_SMALL = 1
 AIM = 0.8  # share of each tolerance the search aims at before polishing
 # Small instances (up to SMALL units) run many short searches: their balanced plans' compactness is rugged (a few
 # coarse units decide it), so breadth finds more than depth, and the territory pool recombines what they find.
@@ -33,6 +37,7 @@ PATIENCE = 6  # perturbed restarts in a row that find nothing better end the run
 PERTURB_PAIRS = 6  # pairs of territories re-split, balance loosened, to perturb the best plan (one more per stall)
 LARGE_STARTS = 4  # starts on a large instance at most: one, and more only while no plan is feasible
 MIP_CALLS = 6  # balance-repair integer programs per search at most
+PERTURBED_MIP_CALLS = 1  # the same in a perturbed restart: one, that saves the plans that end just out of balance
 LOOSEN = 5.0  # how far the perturbation loosens each tolerance
 POOL_SECONDS = 2.0  # safety limit of the set-partitioning recombination (its node limit usually ends it first)
 RECOM_TEMP = 2.0  # starting temperature of the polish's single-tree re-splits, in units of the typical move
@@ -266,9 +271,12 @@ def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _C
         search = Search(model, start, weights, dvals)
         opts = perturbed_options if perturbed else run_options
         # a perturbed restart that ends out of balance is simply dropped (the best plan is balanced already), so it
-        # spends nothing on integer programs
+        # gets one integer program: enough to save a plan that ends just out of balance
         harvest = pool if small else None
-        plan = _search(model, opts, search, weights, run_rng, clock, hot=not perturbed, pool=harvest, mip=not perturbed)
+        plan = _search(
+            model, opts, search, weights, run_rng, clock, hot=not perturbed, pool=harvest,
+            mip_calls=PERTURBED_MIP_CALLS if perturbed else MIP_CALLS,
+        )  # fmt: skip
         candidates = [plan]
         if small and len(pool) > pool_seen:
             pool_seen = len(pool)
@@ -324,7 +332,7 @@ def _search(
     clock: _Clock,
     hot: bool = True,
     pool: TerritoryPool | None = None,
-    mip: bool = True,
+    mip_calls: int = MIP_CALLS,
 ) -> list[int]:
     """Anneal (single-unit moves + pair recombinations), repair balance (recombinations of the territories out of
     tolerance, then integer programming if they are not enough), then polish compactness without leaving the
@@ -388,7 +396,8 @@ def _search(
     best_key = (round(search.violation, 12), search.objective())
     repair_rounds = 6 if options.effort >= 0.5 else 3
     mip_failed_on: list[int] | None = None
-    mip_calls = 0 if mip else MIP_CALLS
+    mip_budget, mip_calls = mip_calls, 0
+    nodes = QUICK_NODES
     for r in range(repair_rounds):
         if search.violation <= 1e-12:
             break
@@ -402,16 +411,19 @@ def _search(
             if around:
                 search.recombine_pair(worst, around[int(rng.integers(len(around)))], rng, 0.0, 4 * trees)
         keep(search.assign)
-        # the integer program is deterministic: on a plan it could not improve, it would fail again
+        # the integer program is deterministic: a deep round that could not improve a plan would fail on it again
         if (
-            mip_calls < MIP_CALLS
+            mip_calls < mip_budget
             and search.violation > 1e-12
             and search.violation > 0.5 * before
             and search.assign != mip_failed_on
         ):
             mip_calls += 1
-            if not rebalance_round(search, max(0.1, min(MIP_SECONDS, clock.deadline - time.monotonic()))):
+            moved = rebalance_round(search, max(0.1, min(MIP_SECONDS, clock.deadline - time.monotonic())), nodes)
+            if not moved and nodes == DEEP_NODES:
                 mip_failed_on = list(search.assign)
+            if not moved:
+                nodes = DEEP_NODES  # the quick round found nothing: the next one searches deeper
             keep(search.assign)
         anneal(0.01 * scale)
     # 3. polish: compactness, balance now all but hard (against the real tolerances)
@@ -424,7 +436,7 @@ def _search(
     search.reset(best)
     best_key = (round(search.violation, 12), search.objective())
     # polishing inside the feasible region is where compactness is won: it gets the longest schedule
-    polish = max(5, POLISH * rounds)
+    polish = max(5, (POLISH_SMALL if model.n <= SMALL else POLISH) * rounds)
     for r in range(polish):
         clock.tick(r / polish, best_key[0])
         temp = 0.02 * scale * (0.05) ** (r / polish)
