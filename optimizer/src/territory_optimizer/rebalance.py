@@ -17,9 +17,12 @@ from territory_optimizer.graph import stays_connected
 
 # Branch-and-bound nodes per round (a limit by count, not seconds, keeps a seed's plan the same). A quick round stops
 # at the root, whose heuristics mostly find the moves: proving them best took most of the time for little gain. A
-# deep round is for when a quick one was not enough (several metrics at once need it).
+# deep round follows when a quick one finds no move (several metrics at once need it).
 QUICK_NODES = 1
 DEEP_NODES = 50
+# Territories this many steps from one out of tolerance take part in a round: the nearest neighbours carry nearly all
+# of a repair's moves; two steps (nearly every territory on a small layer) took a third longer for no better plans
+HOPS = 1
 
 
 def rebalance_round(search, time_limit: float, node_limit: int = DEEP_NODES) -> bool:
@@ -28,7 +31,7 @@ def rebalance_round(search, time_limit: float, node_limit: int = DEEP_NODES) -> 
     if s.violation <= 1e-12 or time_limit <= 0.05:
         return False
     assign, k = s.assign, s.k
-    involved = _near_violations(s, hops=2)
+    involved = _near_violations(s, hops=HOPS)
     cand_u: list[int] = []
     cand_t: list[int] = []
     cand_cost: list[float] = []
