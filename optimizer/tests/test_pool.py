@@ -72,3 +72,22 @@ def test_the_integer_program_helper_returns_the_optimum_or_none():
         np.ones(3, dtype=bool), time_limit=5.0, node_limit=100,
     )  # fmt: skip
     assert none is None
+
+
+def test_relaxing_first_keeps_the_integer_optimum_when_the_relaxation_is_fractional():
+    # the same knapsack: its relaxation takes a fraction of an item (value 12.5), so the integer program must run
+    matrix = csr_matrix(np.array([[4.0, 3.0, 2.0]]))
+    args = (-np.array([10.0, 7.0, 5.0]), matrix, np.array([-np.inf]), np.array([5.0]), np.zeros(3), np.ones(3))
+    x = mip.solve(*args, np.ones(3, dtype=bool), time_limit=5.0, node_limit=100, relax_first=True)
+    assert x is not None and x.tolist() == [0.0, 1.0, 1.0]
+    # the relaxation alone is fractional, which is why it is only a first try
+    relaxed = mip.solve(*args, np.zeros(3, dtype=bool), time_limit=5.0, node_limit=100)
+    assert relaxed is not None and np.any((relaxed > 1e-6) & (relaxed < 1 - 1e-6))
+    # set partitioning of 3 units by the columns {0,1}, {2}, {0}, {1,2}: the relaxation is integral and is returned
+    cover = csr_matrix(np.array([[1.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0]]))
+    one = np.ones(3)
+    x = mip.solve(
+        np.array([1.0, 1.0, 0.5, 0.5]), cover, one, one, np.zeros(4), np.ones(4), np.ones(4, dtype=bool),
+        time_limit=5.0, node_limit=100, relax_first=True,
+    )  # fmt: skip
+    assert x is not None and x.tolist() == [0.0, 0.0, 1.0, 1.0]

@@ -31,9 +31,22 @@ def solve(
     time_limit: float,
     node_limit: int,
     gap: float = 1e-4,
+    relax_first: bool = False,
 ) -> np.ndarray | None:
     """Minimise cost @ x subject to row_lower <= matrix @ x <= row_upper and the column bounds, the columns where
-    `integer` is true integral. Returns the best solution found within the limits, None when there is none."""
+    `integer` is true integral. Returns the best solution found within the limits, None when there is none.
+
+    `relax_first` solves the linear relaxation first and returns its solution when it is integral already (then it
+    is optimal): set partitioning's relaxation mostly is, and an LP costs a fraction of a MIP's setup."""
+    integer = np.asarray(integer, dtype=bool)
+    if relax_first and integer.any():
+        x = solve(
+            cost, matrix, row_lower, row_upper, col_lower, col_upper, np.zeros_like(integer),
+            time_limit=time_limit, node_limit=node_limit, gap=gap,
+        )  # fmt: skip
+        if x is not None and np.all(np.abs(x[integer] - np.round(x[integer])) <= 1e-6):
+            x[integer] = np.round(x[integer])
+            return x
     a = csc_matrix(matrix)
     lp = HighsLp()
     lp.num_col_ = a.shape[1]
@@ -47,7 +60,8 @@ def solve(
     lp.a_matrix_.start_ = a.indptr
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data.astype(float)
-    lp.integrality_ = [HighsVarType.kInteger if q else HighsVarType.kContinuous for q in np.asarray(integer, bool)]
+    if integer.any():
+        lp.integrality_ = [HighsVarType.kInteger if q else HighsVarType.kContinuous for q in integer]
     highs = _Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", float(max(0.01, time_limit)))

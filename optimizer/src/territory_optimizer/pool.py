@@ -118,6 +118,7 @@ class TerritoryPool:
             np.ones(len(keys), dtype=bool),
             time_limit=max(0.1, time_limit),
             node_limit=NODE_LIMIT,
+            relax_first=True,
         )
         if x is None:
             return None
