@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
+from contextlib import closing
 
 from fastapi.testclient import TestClient
 from territory_embedded.app import create_embedded_app
@@ -82,3 +85,26 @@ def test_a_path_no_service_matches_is_a_problem_not_plain_json(tmp_path):
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 404
+
+
+def test_the_same_app_stopped_and_started_again_relays_every_event_once_without_errors(tmp_path, caplog):
+    # A test client (or schemathesis) may stop an app's lifespan and start it again: the bus must work again.
+    caplog.set_level(logging.WARNING)
+    tenant = auth_headers("acme")
+    app = create_embedded_app(tmp_path / "data")
+    for run, code in enumerate(("NE", "SW"), start=1):
+        with TestClient(app) as client:
+            created = client.post("/geo/v1/territories", json={"code": code, "name": code}, headers=tenant)
+            assert created.status_code == 201
+            deadline = time.monotonic() + 10
+            while client.get("/metrics/v1/territory-count", headers=tenant).json()["territories"] != run:
+                assert time.monotonic() < deadline, f"metrics never counted the territory of run {run}"
+                time.sleep(0.02)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    with closing(sqlite3.connect(tmp_path / "data" / "geo.sqlite")) as geo:
+        assert geo.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0] == 0
+        sent = dict(geo.execute("SELECT topic, count(*) FROM outbox GROUP BY topic").fetchall())
+    with closing(sqlite3.connect(tmp_path / "data" / "bus.sqlite")) as bus:
+        marks = ",".join("?" for _ in sent)
+        query = f"SELECT topic, count(*) FROM messages WHERE topic IN ({marks}) GROUP BY topic"  # noqa: S608
+        assert dict(bus.execute(query, list(sent)).fetchall()) == sent, "each of geo's events is on the bus once"

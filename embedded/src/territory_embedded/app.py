@@ -71,15 +71,24 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Starlette does not run a mounted app's lifespan: enter each one here, in dependency order.
-        async with AsyncExitStack() as stack:
-            for service in services.values():
-                await stack.enter_async_context(service.router.lifespan_context(service))
-            demo = asyncio.create_task(_load_demo(app, data_dir, token)) if load_demo_data else None
-            yield
-            if demo is not None and not demo.done():
-                demo.cancel()
-        bus.log.close()
+        # A previous run of this app (a test client, a server restarted in-process) closed the log: reopen it.
+        bus.log.open()
+        try:
+            # Starlette does not run a mounted app's lifespan: enter each one here, in dependency order.
+            async with AsyncExitStack() as stack:
+                for service in services.values():
+                    await stack.enter_async_context(service.router.lifespan_context(service))
+                demo = asyncio.create_task(_load_demo(app, data_dir, token)) if load_demo_data else None
+                try:
+                    yield
+                finally:
+                    # The demo calls the services: it ends before they stop.
+                    if demo is not None:
+                        demo.cancel()
+                        await asyncio.wait([demo])
+        finally:
+            # Only now: every service has stopped and awaited its relay and consumer, so none uses the log.
+            bus.log.close()
 
     app = FastAPI(
         title="Territory platform (embedded)",

@@ -4,7 +4,6 @@ check of every request's credentials against the service's access table."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -61,12 +60,14 @@ def service_app(
             yield
         finally:
             stop.set()
-            if cleanup is not None:
-                await cleanup()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, 10)
-            await runtime.close()
+            try:
+                if cleanup is not None:
+                    await cleanup()
+            finally:
+                # Even when the cleanup failed: the relay and the consumer must be done before the bus closes.
+                for task in tasks:
+                    await _stop_worker(task)
+                await runtime.close()
 
     # App-wide, so that no route escapes it: open routes are let through by name inside ``authorize``.
     app = FastAPI(
@@ -84,6 +85,19 @@ def service_app(
     _open_routes_need_no_credentials_in_openapi(app)
     instrument(app, title)  # /prometheus and the request latency histogram
     return app
+
+
+async def _stop_worker(task: asyncio.Task[None]) -> None:
+    """Wait for a worker that was told to stop; one that does not stop in time is cancelled and awaited."""
+    try:
+        await asyncio.wait_for(task, 10)
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # the lifespan itself is being cancelled, not only the worker
+    except TimeoutError:
+        # wait_for has cancelled the task and waited for it: the next worker is still stopped.
+        log.warning("a background worker did not stop within 10 s and was cancelled")
 
 
 def _open_routes_need_no_credentials_in_openapi(app: FastAPI) -> None:

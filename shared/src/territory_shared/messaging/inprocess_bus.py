@@ -41,29 +41,46 @@ class InProcessLog:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
-        self._appended = asyncio.Condition()
+        self._conn: sqlite3.Connection | None = None
+        self.open()
+
+    def open(self) -> None:
+        """Open the file if it is closed: an app stopped and started again (e.g. by a test client) reuses its log."""
+        with self._lock:
+            if self._conn is not None:
+                return
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(_SCHEMA)
+            self._conn = conn
+            # A condition belongs to the loop that first waits on it; the next start may run on another loop.
+            self._appended = asyncio.Condition()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise sqlite3.ProgrammingError("the in-process bus log is closed")
+        return self._conn
 
     def _append(self, messages: Sequence[OutgoingMessage]) -> None:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.executemany(
+                conn.executemany(
                     "INSERT INTO messages (topic, key, value, headers) VALUES (?, ?, ?, ?)",
                     [(m.topic, m.key, m.value, json.dumps(m.headers)) for m in messages],
                 )
-                self._conn.execute("COMMIT")
+                conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
 
     def _read(self, topics: Sequence[str], after: int, limit: int) -> list[IncomingMessage]:
         marks = ",".join("?" for _ in topics)
         with self._lock:
-            rows = self._conn.execute(
+            conn = self._connection()
+            rows = conn.execute(
                 f"SELECT seq, topic, key, value, headers FROM messages "  # noqa: S608 - placeholders only
                 f"WHERE topic IN ({marks}) AND seq > ? ORDER BY seq LIMIT ?",
                 (*topics, after, limit),
@@ -75,19 +92,28 @@ class InProcessLog:
 
     def _committed(self, group: str) -> int:
         with self._lock:
-            row = self._conn.execute("SELECT seq FROM group_offsets WHERE grp = ?", (group,)).fetchone()
+            row = self._connection().execute("SELECT seq FROM group_offsets WHERE grp = ?", (group,)).fetchone()
         return int(row[0]) if row else 0
 
     def _commit(self, group: str, seq: int) -> None:
         with self._lock:
-            self._conn.execute(
+            self._connection().execute(
                 "INSERT INTO group_offsets (grp, seq) VALUES (?, ?) "
                 "ON CONFLICT (grp) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > group_offsets.seq",
                 (group, seq),
             )
 
     async def append(self, messages: Sequence[OutgoingMessage]) -> None:
-        await asyncio.to_thread(self._append, messages)
+        writing = asyncio.ensure_future(asyncio.to_thread(self._append, messages))
+        try:
+            await asyncio.shield(writing)
+        except asyncio.CancelledError:
+            # A thread cannot be cancelled: a caller cancelled at shutdown returns only once the write is over, so
+            # the log is never closed under it (and the relay, which did not mark its rows, sends them again).
+            await asyncio.wait([writing])
+            if not writing.cancelled():
+                writing.exception()
+            raise
         async with self._appended:
             self._appended.notify_all()
 
@@ -99,8 +125,11 @@ class InProcessLog:
                 pass
 
     def close(self) -> None:
+        # Under the lock: an append running in a worker thread finishes before the file closes.
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 class InProcessPublisher:
