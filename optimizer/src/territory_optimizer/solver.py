@@ -275,7 +275,7 @@ def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _C
         harvest = pool if small else None
         plan = _search(
             model, opts, search, weights, run_rng, clock, hot=not perturbed, pool=harvest,
-            mip_calls=PERTURBED_MIP_CALLS if perturbed else MIP_CALLS,
+            mip_budget=PERTURBED_MIP_CALLS if perturbed else MIP_CALLS,
         )  # fmt: skip
         candidates = [plan]
         if small and len(pool) > pool_seen:
@@ -332,7 +332,7 @@ def _search(
     clock: _Clock,
     hot: bool = True,
     pool: TerritoryPool | None = None,
-    mip_calls: int = MIP_CALLS,
+    mip_budget: int = MIP_CALLS,
 ) -> list[int]:
     """Anneal (single-unit moves + pair recombinations), repair balance (recombinations of the territories out of
     tolerance, then integer programming if they are not enough), then polish compactness without leaving the
@@ -396,7 +396,7 @@ def _search(
     best_key = (round(search.violation, 12), search.objective())
     repair_rounds = 6 if options.effort >= 0.5 else 3
     mip_failed_on: list[int] | None = None
-    mip_budget, mip_calls = mip_calls, 0
+    mip_calls = 0
     nodes = QUICK_NODES
     for r in range(repair_rounds):
         if search.violation <= 1e-12:
