@@ -420,10 +420,10 @@ def _search(
         ):
             mip_calls += 1
             moved = rebalance_round(search, max(0.1, min(MIP_SECONDS, clock.deadline - time.monotonic())), nodes)
-            if not moved and nodes == DEEP_NODES:
-                mip_failed_on = list(search.assign)
             if not moved:
-                nodes = DEEP_NODES  # the quick round found nothing: the next one searches deeper
+                if nodes == DEEP_NODES:
+                    mip_failed_on = list(search.assign)
+                nodes = DEEP_NODES  # a quick round that found nothing is followed by a deep one
             keep(search.assign)
         anneal(0.01 * scale)
     # 3. polish: compactness, balance now all but hard (against the real tolerances)
@@ -435,7 +435,8 @@ def _search(
     search.w = Weights(weights.balance * 100, weights.polsby_popper, 0.0, inertia, weights.disruption)
     search.reset(best)
     best_key = (round(search.violation, 12), search.objective())
-    # polishing inside the feasible region is where compactness is won: it gets the longest schedule
+    # polishing inside the feasible region is where compactness is won on large layers: there it gets the longest
+    # schedule (small layers' balanced plans are isolated, see POLISH_SMALL)
     polish = max(5, (POLISH_SMALL if model.n <= SMALL else POLISH) * rounds)
     for r in range(polish):
         clock.tick(r / polish, best_key[0])
