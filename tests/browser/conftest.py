@@ -238,11 +238,13 @@ class MapPage:
     def unit_point(self, unit_id: str) -> dict[str, float]:
         """The unit's point on screen once the map has stopped moving (a zoom or pan may still be animating)."""
         deadline = time.monotonic() + 15
-        previous = None
+        previous, same = None, 0
         while True:
             point = self.page.evaluate("(u) => window.territoryMap.unitScreenPoint(u)", unit_id)
             assert point, f"unit {unit_id} is not on the map"
-            if point == previous or time.monotonic() > deadline:
+            # Three equal readings, not two: on a loaded machine a zoom can start after one quiet quarter second
+            same = same + 1 if point == previous else 0
+            if same >= 2 or time.monotonic() > deadline:
                 return point
             previous = point
             self.page.wait_for_timeout(250)
