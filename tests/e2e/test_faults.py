@@ -1,8 +1,8 @@
-"""Faults injected into the distributed platform: the broker stopped during a 10,000-account upsert and during a
-realignment, a relay killed mid-batch, the database restarted, geo-service down, events delivered twice and out
-of order, a publication overtaken by its successor's. Afterwards assignments, notices and metrics equal what an
-undisturbed run gives, computed from the source (geo-service's lookup of every account, the realignment's preview,
-the rows sent) or taken from the same history delivered once in order: nothing lost, nothing applied twice.
+"""Faults injected into the distributed platform: the broker crashed during a 10,000-account upsert and stopped
+during a realignment, a relay killed mid-batch, the database restarted, geo-service down, events delivered twice
+and out of order, a publication overtaken by its successor's. Afterwards assignments, notices and metrics equal
+what an undisturbed run gives, computed from the source (geo-service's lookup of every account, the realignment's
+preview, the rows sent) or taken from the same history delivered once in order: nothing lost, nothing applied twice.
 
 The platform runs on a Kafka broker and a PostgreSQL server of its own, so stopping them leaves the shared
 ones (and everyone else's tests) alone.
@@ -98,7 +98,9 @@ def settled(p: FaultyPlatform, tenant: Tenant, events: tuple[int, int]) -> dict:
 
 
 def upsert_while(p: FaultyPlatform, tenant: Tenant, rows: list[dict], disturb) -> dict:  # type: ignore[no-untyped-def]
-    """Run the upsert; once the relay is sending its events, ``disturb()``; return the upsert's report."""
+    """Run the upsert; ``disturb()`` as soon as the relay publishes (the upsert's events, or ones from before
+    that it is still sending) or the upsert has returned; return the upsert's report. The upsert commits its
+    events at its end, so read what is pending only once it has returned."""
     before = published(p.assignment_db)
     with ThreadPoolExecutor(1) as pool:
         report = pool.submit(upsert, p, tenant, rows)
@@ -377,19 +379,15 @@ def test_a_relay_killed_mid_batch_loses_and_duplicates_nothing(platform, tmp_pat
     tenant = new_tenant(p, tmp_path, "relay-kill")
     first = upsert(p, tenant, accounts(n=2_000, seed=23))
     settled(p, tenant, (2_000, first["reassigned"]))
-    held: dict[str, int] = {}
-
-    def kill_the_relay() -> None:
-        p.assignment_relay.kill()
-        held["pending"] = pending(p.assignment_db)
-
     # The same accounts elsewhere: 2,000 changes, and the accounts that change territory reassigned.
     moved = accounts(n=2_000, seed=24, potential_of=5)
     try:
-        second = upsert_while(p, tenant, moved, kill_the_relay)
-        assert held["pending"] > 0, "the relay had sent everything before it was killed"
+        second = upsert_while(p, tenant, moved, p.assignment_relay.kill)
+        # read once the upsert has committed (the kill may come before, when earlier events set it off)
+        left = pending(p.assignment_db)
     finally:
         p.assignment_relay.start()
+    assert left > 0, "the relay had sent everything before it was killed"
     assert second["updated"] == 2_000 and second["reassigned"] > 500
     got = settled(p, tenant, (4_000, first["reassigned"] + second["reassigned"]))
     assert {k: (v[0], v[3]["potential"]) for k, v in got["accounts"].items()} == {
@@ -469,19 +467,16 @@ def test_a_10000_account_upsert_relayed_across_a_broker_outage_loses_and_duplica
     p = platform
     rows = accounts()
     tenant = new_tenant(p, tmp_path, "outage")
-    held: dict[str, object] = {}
-
-    def stop_the_broker() -> None:
-        p.broker.stop()
-        held["pending"] = pending(p.assignment_db)
-        held["ready"] = httpx.get(f"{p.assignment_url}/readyz", timeout=30)
-
     try:
-        report = upsert_while(p, tenant, rows, stop_the_broker)
+        # A crash, not a clean stop: the broker goes at once, while the relay still has the upsert's events to send
+        report = upsert_while(p, tenant, rows, p.broker.crash)
+        # read once the upsert has committed (the crash may come before, when earlier events set it off)
+        left = pending(p.assignment_db)
+        ready = httpx.get(f"{p.assignment_url}/readyz", timeout=30)
     finally:
         p.broker.start()
-    assert held["pending"] > 0, "the relay had sent everything before the broker stopped"
-    assert held["ready"].status_code == 503 and held["ready"].json()["checks"]["broker"] is False
+    assert left > 0, "the relay had sent everything before the broker went down"
+    assert ready.status_code == 503 and ready.json()["checks"]["broker"] is False
     assert (report["created"], report["updated"], report["rejected"], report["reassigned"]) == (10_000, 0, 0, 0)
 
     expected = located(p, tenant, rows)

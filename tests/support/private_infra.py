@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from tests.support.processes import free_port
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "infra"
 PG_BIN = Path(os.environ.get("TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _state(pid: int) -> str:
+    """A process's state letter from /proc ("Z": exited, not yet reaped by its parent); "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return ""
 
 
 class PrivateKafka:
@@ -43,6 +53,18 @@ class PrivateKafka:
 
     def stop(self) -> None:
         self._script("kafka-stop.sh")
+
+    def crash(self) -> None:
+        """Kill the broker at once, as a machine failure would. A clean stop takes seconds, during which the
+        broker keeps acknowledging; a test that needs the outage at a given moment of the relaying crashes it.
+        Its log is kept (the kernel still holds what it wrote); the next start recovers it."""
+        pid_file = Path(self.env["KAFKA_DATA_DIR"]) / "kafka.pid"
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pid_file.unlink(missing_ok=True)
 
     def close(self) -> None:
         self._script("kafka-stop.sh", "--wipe")
