@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, Table, any_, bindparam, func, insert, select, text, update
+from sqlalchemy import BigInteger, Row, Select, Table, any_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -54,6 +54,15 @@ async def add_to_outbox(session: AsyncSession, outbox: Table, events: Sequence[C
 
 async def pending_count(session: AsyncSession, outbox: Table) -> int:
     return int((await session.execute(select(func.count()).where(outbox.c.published_at.is_(None)))).scalar_one())
+
+
+def next_pending(outbox: Table, after: int | None, limit: int) -> Select[Any]:
+    """The relay's read: the next pending rows in ``seq`` order (after ``after``: the batch being sent is not
+    marked yet). The outbox's pending index (tables.outbox_pending_index) serves it."""
+    q = select(outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.payload).where(outbox.c.published_at.is_(None))
+    if after is not None:
+        q = q.where(outbox.c.seq > after)
+    return q.order_by(outbox.c.seq).limit(limit)
 
 
 class OutboxRelay:
@@ -123,14 +132,8 @@ class OutboxRelay:
         return sent
 
     async def _pending(self, conn: AsyncConnection, after: int | None) -> Sequence[Row[Any]]:
-        """The next pending rows in ``seq`` order (after ``after``: the batch being sent is not marked yet)."""
-        q = select(self._outbox.c.seq, self._outbox.c.topic, self._outbox.c.key, self._outbox.c.payload).where(
-            self._outbox.c.published_at.is_(None)
-        )
-        if after is not None:
-            q = q.where(self._outbox.c.seq > after)
         async with conn.begin():
-            return (await conn.execute(q.order_by(self._outbox.c.seq).limit(self._batch_size))).all()
+            return (await conn.execute(next_pending(self._outbox, after, self._batch_size))).all()
 
     async def _publish(self, rows: Sequence[Row[Any]]) -> None:
         headers = {"content-type": CONTENT_TYPE}

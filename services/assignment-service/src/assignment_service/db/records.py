@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from territory_shared.jobs import jobs_table
-from territory_shared.messaging.tables import inbox_table, outbox_table
+from territory_shared.messaging.tables import inbox_table, outbox_pending_index, outbox_table
 
 _SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -252,12 +252,6 @@ class WebhookDeliveryRecord(Base):
 
 
 OUTBOX = outbox_table(Base.metadata)
-# The relay's next batch (pending rows in seq order) read from an index, however many rows are pending.
-Index(
-    "ix_outbox_pending",
-    OUTBOX.c.seq,
-    postgresql_where=OUTBOX.c.published_at.is_(None),
-    sqlite_where=OUTBOX.c.published_at.is_(None),
-)
+outbox_pending_index(OUTBOX)
 INBOX = inbox_table(Base.metadata)
 JOBS = jobs_table(Base.metadata)

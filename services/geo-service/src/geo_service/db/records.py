@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from territory_shared.jobs import jobs_table
-from territory_shared.messaging.tables import inbox_table, outbox_table
+from territory_shared.messaging.tables import inbox_table, outbox_pending_index, outbox_table
 
 
 class Base(DeclarativeBase):
@@ -146,5 +146,6 @@ class TerritoryShapeRecord(Base):
 
 
 OUTBOX = outbox_table(Base.metadata)
+outbox_pending_index(OUTBOX)
 INBOX = inbox_table(Base.metadata)
 JOBS = jobs_table(Base.metadata)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from territory_shared.messaging.tables import inbox_table, outbox_table
+from territory_shared.messaging.tables import inbox_table, outbox_pending_index, outbox_table
 
 
 class Base(DeclarativeBase):
@@ -163,4 +163,5 @@ class TenantRevisionRecord(Base):
 
 
 OUTBOX = outbox_table(Base.metadata)
+outbox_pending_index(OUTBOX)
 INBOX = inbox_table(Base.metadata)
