@@ -4,22 +4,19 @@ Revision ID: 0005
 Revises: 0004
 """
 
-import sqlalchemy as sa
-from alembic import op
+from territory_shared.messaging.migration_ops import create_outbox_pending_index, drop_outbox_pending_index
 
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-PENDING = sa.text("published_at IS NULL")
-
 
 def upgrade() -> None:
     # After a broker outage (or any large publication) many rows are pending; with only the index on published_at
     # the relay sorted all of them for every batch it sent.
-    op.create_index("ix_outbox_pending", "outbox", ["seq"], postgresql_where=PENDING, sqlite_where=PENDING)
+    create_outbox_pending_index()
 
 
 def downgrade() -> None:
-    op.drop_index("ix_outbox_pending", table_name="outbox")
+    drop_outbox_pending_index()

@@ -1,11 +1,11 @@
-"""Alembic operations that create the outbox and inbox tables in a service's first revision."""
+"""Alembic operations on the outbox and inbox tables: created in a service's first revision, indexed later."""
 
 from __future__ import annotations
 
 from alembic import op
 from sqlalchemy import MetaData
 
-from territory_shared.messaging.tables import inbox_table, outbox_table
+from territory_shared.messaging.tables import inbox_table, outbox_pending_index, outbox_table
 
 
 def create_messaging_tables() -> None:
@@ -17,3 +17,12 @@ def create_messaging_tables() -> None:
 def drop_messaging_tables() -> None:
     op.drop_table("inbox")
     op.drop_table("outbox")
+
+
+def create_outbox_pending_index() -> None:
+    """The index of `outbox_pending_index`, on a database whose outbox the first revision made."""
+    outbox_pending_index(outbox_table(MetaData())).create(op.get_bind())
+
+
+def drop_outbox_pending_index() -> None:
+    op.drop_index("ix_outbox_pending", table_name="outbox")
