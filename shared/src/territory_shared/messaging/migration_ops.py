@@ -25,4 +25,4 @@ def create_outbox_pending_index() -> None:
 
 
 def drop_outbox_pending_index() -> None:
-    op.drop_index("ix_outbox_pending", table_name="outbox")
+    outbox_pending_index(outbox_table(MetaData())).drop(op.get_bind())
