@@ -57,7 +57,12 @@ def warm_up() -> str:
         metrics=[Metric("w", [1.0] * 9, 0.5)],
         edges=edges,
         k=2,
-        geometry=Geometry(coords=sh.get_coordinates(sh.centroid(boxes)), areas=sh.area(boxes)),
+        geometry=Geometry(
+            coords=sh.get_coordinates(sh.centroid(boxes)),
+            areas=sh.area(boxes),
+            border_lengths=[1.0] * len(edges),
+            perimeters=sh.length(boxes),
+        ),
     )
     started, cpu = time.perf_counter(), time.process_time()
     optimize(problem, Options(effort=0.01))

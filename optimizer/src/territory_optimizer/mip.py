@@ -47,6 +47,37 @@ def solve(
         if x is not None and np.all(np.abs(x[integer] - np.round(x[integer])) <= 1e-6):
             x[integer] = np.round(x[integer])
             return x
+    highs = _model(cost, matrix, row_lower, row_upper, col_lower, col_upper, integer, time_limit)
+    highs.setOptionValue("mip_max_nodes", int(node_limit))
+    highs.setOptionValue("mip_rel_gap", float(gap))
+    # Restarting the search after root presolve tripled the time of our small repair programs for the same answers
+    highs.setOptionValue("mip_allow_restart", False)
+    highs.run()
+    if highs.getInfo().primal_solution_status != 2:  # 2: a feasible solution exists
+        return None
+    return np.asarray(highs.getSolution().col_value)
+
+
+def relaxation_duals(
+    cost: np.ndarray,
+    matrix: spmatrix,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    *,
+    time_limit: float,
+) -> np.ndarray | None:
+    """The row duals of the linear program min cost @ x, row_lower <= matrix @ x <= row_upper, 0 <= x <= 1: a
+    column's reduced cost is cost - matrix.T @ duals. None when no optimum is found in time."""
+    n = matrix.shape[1]
+    highs = _model(cost, matrix, row_lower, row_upper, np.zeros(n), np.ones(n), np.zeros(n, dtype=bool), time_limit)
+    highs.run()
+    if highs.getInfo().dual_solution_status != 2:
+        return None
+    return np.asarray(highs.getSolution().row_dual)
+
+
+def _model(cost, matrix, row_lower, row_upper, col_lower, col_upper, integer, time_limit: float):
+    """A silent HiGHS instance holding the program, ready to run."""
     a = csc_matrix(matrix)
     lp = HighsLp()
     lp.num_col_ = a.shape[1]
@@ -65,12 +96,5 @@ def solve(
     highs = _Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", float(max(0.01, time_limit)))
-    highs.setOptionValue("mip_max_nodes", int(node_limit))
-    highs.setOptionValue("mip_rel_gap", float(gap))
-    # Restarting the search after root presolve tripled the time of our small repair programs for the same answers
-    highs.setOptionValue("mip_allow_restart", False)
     highs.passModel(lp)
-    highs.run()
-    if highs.getInfo().primal_solution_status != 2:  # 2: a feasible solution exists
-        return None
-    return np.asarray(highs.getSolution().col_value)
+    return highs

@@ -24,6 +24,10 @@ from territory_optimizer.model import Model
 
 FOUR_PI = 4.0 * math.pi
 NODE_LIMIT = 200  # branch-and-bound nodes per solve: a limit by count keeps a seed's plan the same
+# Columns the integer program takes from a large pool: the best-priced by the linear relaxation's duals. On North
+# Carolina K=10 the best-priced 2,000 of 18,000 grown territories gave plans of mean Polsby-Popper 0.397 and 0.387
+# where the whole set gave 0.397 and 0.395, in 0.5 s against 30 s; keeping 1,000 or 4,000 did worse over 32 seeds
+PRICED = 2000
 
 
 def slot_classes(model: Model) -> list[int]:
@@ -89,25 +93,42 @@ class TerritoryPool:
                 cost = search.comp[t]
             self.columns[key] = cost
 
-    def best_partition(self, time_limit: float) -> tuple[list[int], float] | None:
+    def best_partition(
+        self, time_limit: float, extra: dict[bytes, float] | None = None
+    ) -> tuple[list[int], float] | None:
         """The least-cost plan made of pool territories, as (territory per unit, cost); None when the pool holds no
-        full partition or the solver finds none in time."""
-        if not self.columns:
+        full partition or the solver finds none in time. `extra` adds territories for this solve only (sorted units'
+        bytes -> cost; they must meet every constraint and fit any slot, see `interchangeable`); when the columns
+        are more than PRICED, the linear relaxation prices them and the integer program takes the pool's own and
+        the PRICED best-priced others."""
+        if extra and not self.interchangeable:
+            raise ValueError("territories grown without a slot in mind fit only interchangeable slots")
+        columns = dict(self.columns)
+        own = len(columns)
+        for units, cost in (extra or {}).items():
+            columns.setdefault((self.classes[0], units), cost)
+        if not columns:
             return None
         n = self.model.n
-        keys = list(self.columns)
-        cost = np.fromiter((self.columns[c] for c in keys), dtype=float, count=len(keys))
+        keys = list(columns)
+        cost = np.fromiter((columns[c] for c in keys), dtype=float, count=len(keys))
         members = [np.frombuffer(units, dtype=np.int64) for _, units in keys]
-        rows = np.concatenate(members)
-        cols = np.repeat(np.arange(len(keys)), [len(m) for m in members])
         slots: dict[int, list[int]] = {}
         for t, cls in enumerate(self.classes):
             slots.setdefault(cls, []).append(t)
         class_row = {cls: n + q for q, cls in enumerate(slots)}
-        rows = np.concatenate([rows, [class_row[cls] for cls, _ in keys]])
-        cols = np.concatenate([cols, np.arange(len(keys))])
+        rows = np.concatenate(members + [np.array([class_row[cls] for cls, _ in keys], dtype=np.int64)])
+        cols = np.concatenate([np.repeat(np.arange(len(keys)), [len(m) for m in members]), np.arange(len(keys))])
         lo = np.concatenate([np.ones(n), [len(slots[cls]) for cls in slots]])
-        matrix = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + len(slots), len(keys))).tocsr()
+        matrix = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + len(slots), len(keys))).tocsc()
+        if len(keys) > own + PRICED:
+            duals = mip.relaxation_duals(cost, matrix, lo, lo, time_limit=max(0.1, time_limit))
+            if duals is not None:
+                reduced = cost - matrix.T @ duals
+                chosen = np.concatenate([np.arange(own), own + np.argsort(reduced[own:], kind="stable")[:PRICED]])
+                keys = [keys[c] for c in chosen]
+                members = [members[c] for c in chosen]
+                cost, matrix = cost[chosen], matrix[:, chosen]
         x = mip.solve(
             cost,
             matrix,
@@ -132,3 +153,9 @@ class TerritoryPool:
         if (assign < 0).any():
             return None
         return assign.tolist(), total
+
+    @property
+    def interchangeable(self) -> bool:
+        """Every slot takes any territory (no homes, no locked units, one target): territories grown without a slot
+        in mind fit."""
+        return len(set(self.classes)) == 1
