@@ -240,3 +240,25 @@ def test_metrics_only_reported_still_give_a_contiguous_plan():
     assert plan.feasible, plan.violations
     assert contiguous(problem, plan.assignment)
     assert len(set(plan.assignment.tolist())) == 4
+
+
+def test_moves_that_balance_no_longer_needs_are_sent_back():
+    from territory_optimizer.solver import _undo_moves, _weights
+
+    # a 6 x 6 grid of equal units in four 3 x 3 quadrants; territory 0 starts with units 3 and 9 of territory 1 (11
+    # against 7 units, 22% off). At +/-15% one of them must go back to territory 1; a plan that sends both back has
+    # one needless move (10 against 8 units is 11% off)
+    initial = np.array([(q % 6 >= 3) + 2 * (q // 6 >= 3) for q in range(36)])
+    initial[[3, 9]] = 0
+    problem = grid_problem(metrics=[Metric("w", np.ones(36), 0.15)], initial=initial)
+    model = compile_problem(problem)
+    weights = _weights(model, Options(disruption="units"))
+    plan = initial.copy()
+    plan[[3, 9]] = 1
+    undone = _undo_moves(model, plan.tolist(), weights, None)
+    assert [u for u in range(36) if undone[u] != initial[u]] == [9]  # unit 3 went back, unit 9's move is needed
+    assert contiguous(problem, np.asarray(undone))
+    # a plan out of balance keeps its moves: territories 0 and 1 are still 22% off
+    unbalanced = initial.copy()
+    unbalanced[20] = 3
+    assert _undo_moves(model, unbalanced.tolist(), weights, None) == unbalanced.tolist()
