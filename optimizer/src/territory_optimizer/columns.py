@@ -137,10 +137,7 @@ def grown_territories(model, low: np.ndarray, high: np.ndarray, metrics: list[in
     """Connected sets of units within [low, high] on every metric in `metrics`, each with its cost 1 - Polsby-Popper,
     keyed by its sorted units' bytes (the pool's key)."""
     n = model.n
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(nb) for nb in model.neighbors])
-    idx = np.fromiter((v for nb in model.neighbors for v in nb), dtype=np.int64, count=int(ptr[-1]))
-    lens = np.fromiter((ln for nl in model.neighbor_lengths for ln in nl), dtype=float, count=int(ptr[-1]))
+    ptr, idx, lens = model.adjacency_csr()
     vals = np.ascontiguousarray(model.values[:, metrics].T, dtype=float).reshape(len(metrics), n)
     flat, offsets, costs = _grow(
         seed, GROWTHS, ROUNDEST, ptr, idx, lens, model.external.astype(float), model.areas.astype(float), vals,

@@ -35,6 +35,14 @@ class Model:
     def balanced(self) -> np.ndarray:
         return np.isfinite(self.tolerances)
 
+    def adjacency_csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The adjacency in CSR form, as the compiled kernels read it: (row pointers, neighbours, border lengths)."""
+        ptr = np.zeros(self.n + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(nb) for nb in self.neighbors])
+        idx = np.fromiter((v for nb in self.neighbors for v in nb), dtype=np.int64, count=int(ptr[-1]))
+        lens = np.fromiter((ln for nl in self.neighbor_lengths for ln in nl), dtype=float, count=int(ptr[-1]))
+        return ptr, idx, lens
+
 
 def compile_problem(problem: Problem) -> Model:
     n = problem.n_units

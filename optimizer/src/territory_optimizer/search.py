@@ -270,10 +270,7 @@ class Search:
     def _build_static(self) -> None:
         """Arrays the kernel reads but never changes: the graph in CSR form, unit figures, targets."""
         n = len(self.neighbors)
-        ptr = np.zeros(n + 1, dtype=np.int64)
-        ptr[1:] = np.cumsum([len(nb) for nb in self.neighbors])
-        idx = np.fromiter((v for nb in self.neighbors for v in nb), dtype=np.int64, count=int(ptr[-1]))
-        lens = np.fromiter((ln for nl in self.nlen for ln in nl), dtype=float, count=int(ptr[-1]))
+        ptr, idx, lens = self.model.adjacency_csr()
         n_m = len(self.tracked)
         self._static = {
             "locked": np.asarray(self.locked, dtype=np.int64),
