@@ -249,12 +249,14 @@ export class ShapeSelector {
     });
     map.on("mousemove", (e: L.LeafletMouseEvent) => {
       if (!this.shape) return;
-      if (this.mode === "box") this.points = [this.points[0], e.latlng];
-      else this.points.push(e.latlng);
+      this.extend(e.latlng);
       this.shape.setLatLngs(this.ring());
     });
     map.on("mouseup", (e: L.LeafletMouseEvent) => {
       if (!this.shape) return;
+      // The canvas renderer passes on at most one mousemove per 32 ms, so a quick drag's last moves may never
+      // arrive: the point where the button is released closes the shape.
+      this.extend(e.latlng);
       const ring = this.ring();
       this.shape.remove();
       this.shape = null;
@@ -268,6 +270,11 @@ export class ShapeSelector {
     if (mode === "pan") map.dragging.enable();
     else map.dragging.disable();
     map.getContainer().style.cursor = mode === "pan" ? "" : "crosshair";
+  }
+
+  private extend(point: L.LatLng): void {
+    if (this.mode === "box") this.points = [this.points[0], point];
+    else if (!point.equals(this.points[this.points.length - 1])) this.points.push(point);
   }
 
   private ring(): L.LatLng[] {
