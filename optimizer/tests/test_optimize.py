@@ -92,6 +92,24 @@ def test_a_unit_heavier_than_a_territory_may_hold_is_reported_as_infeasible_with
     assert contiguous(grid_problem(), plan.assignment)
 
 
+def test_a_request_proven_infeasible_gets_the_fresh_starts_only(monkeypatch):
+    # Restarts wait for a feasible plan; when the precheck proves there is none they would all run in vain
+    import territory_optimizer.solver as solver
+
+    searches = []
+    real = solver._search
+    monkeypatch.setattr(solver, "_search", lambda *a, **kw: searches.append(1) or real(*a, **kw))
+    base = grid_problem()
+    values = np.asarray(base.metrics[0].values).copy()
+    values[7] = values.sum()
+    plan = optimize(grid_problem(metrics=[Metric("accounts", values, 0.05)]), FAST)
+    assert plan.infeasible_reasons and plan.stopped_by == "completed"
+    assert len(searches) == solver.FRESH
+    searches.clear()
+    optimize(grid_problem(), FAST)  # a feasible request goes on to perturbed restarts
+    assert len(searches) > solver.FRESH
+
+
 def test_the_same_seed_gives_the_same_plan():
     a = optimize(grid_problem(), FAST)
     b = optimize(grid_problem(), FAST)

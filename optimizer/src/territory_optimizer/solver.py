@@ -234,7 +234,7 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
                     best, best_key = plan, key
                 clock.hold(best, best_key[0])
         else:
-            best = _restarts(model, options, weights, dvals, clock)
+            best = _restarts(model, options, weights, dvals, clock, proven_infeasible=bool(reasons))
     except Stop as stop:
         if clock.best_plan is not None:
             best = clock.best_plan
@@ -296,16 +296,23 @@ def _undo_moves(model: Model, plan: list[int], weights: Weights, dvals) -> list[
     return list(search.assign)
 
 
-def _restarts(model: Model, options: Options, weights: Weights, dvals, clock: _Clock) -> list[int]:
+def _restarts(
+    model: Model, options: Options, weights: Weights, dvals, clock: _Clock, proven_infeasible: bool = False
+) -> list[int]:
     """Restarts, each a full search, keeping the best plan.
 
     Small instances: the balanced plans' compactness is rugged (a few coarse units decide it), so after FRESH
     independent starts each restart perturbs the best plan so far (re-splits a few neighbouring territories with the
     balance loosened, iterated local search) and searches again from there, cooler. The run ends when PATIENCE such
     restarts in a row find nothing better, or after MAX_RESTARTS. Large instances: one start, more (LARGE_STARTS in
-    all) only while no plan is feasible. Counts, not seconds, decide, so a seed gives one plan."""
+    all) only while no plan is feasible. A request that the precheck proved infeasible gets the fresh starts only.
+    Counts, not seconds, decide, so a seed gives one plan."""
     small = model.n <= SMALL
     limit = MAX_RESTARTS if small else LARGE_STARTS
+    if proven_infeasible:
+        # no plan can be feasible, so restarts that wait for one would run to the cap (Texas's counties, where Harris
+        # alone is 20% over a territory's target, took the whole minute): the fresh starts give the compromise
+        limit = min(limit, FRESH)
     run_options = replace(options, effort=options.effort / (FRESH_EFFORT if small else 2))
     perturbed_options = replace(options, effort=options.effort / (PERTURBED_EFFORT if small else 2))
     best: list[int] | None = None
