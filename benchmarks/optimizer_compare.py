@@ -2,6 +2,7 @@
 
     uv run python benchmarks/optimizer_compare.py             # ours + peers on NC K=10 and US K=50
     uv run python benchmarks/optimizer_compare.py --no-peers  # ours only, plus multi-metric and disruption cases
+    uv run python benchmarks/optimizer_compare.py --no-peers --instances ga,ky,ia  # other states' counties
 
 Needs libpysal in the product venv (`uv pip install libpysal`, or the optimizer's `bench` extra). Peers (spopt,
 GerryChain, HiGHS) run in their own venv so they never touch the product lock; it is created on first use:
@@ -24,7 +25,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from optimizer_instances import Instance, north_carolina, us_counties  # noqa: E402
+from optimizer_instances import Instance, north_carolina, us_counties, us_state  # noqa: E402
 from optimizer_metrics import Score, score, table  # noqa: E402
 from territory_optimizer import Geometry, Metric, Options, Problem, optimize, unit_shapes  # noqa: E402
 
@@ -234,6 +235,10 @@ def main() -> None:
     cases = {
         "nc": (lambda: north_carolina(10), "BIR74", {"GerryChain": 60, "MIP": 60}, 5.0),
         "us": (lambda: us_counties(50), "sqrt_pop", {"GerryChain": 240, "MIP": 120}, 20.0),
+        # other states, scored the same way (no targets of their own: the NC budgets and time)
+        "ga": (lambda: us_state("13", 12), "sqrt_pop", {"GerryChain": 60, "MIP": 60}, 5.0),
+        "ky": (lambda: us_state("21", 12), "sqrt_pop", {"GerryChain": 60, "MIP": 60}, 5.0),
+        "ia": (lambda: us_state("19", 10), "sqrt_pop", {"GerryChain": 60, "MIP": 60}, 5.0),
     }
     print(warm_up(), flush=True)
     for key in args.instances.split(","):

