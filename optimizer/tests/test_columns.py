@@ -107,3 +107,27 @@ def test_grown_territories_are_refused_when_slots_are_not_interchangeable():
     assert not pool.interchangeable
     with pytest.raises(ValueError, match="interchangeable"):
         pool.best_partition(time_limit=5.0, extra=found)
+
+
+def test_a_work_limit_stops_the_integer_program_at_the_same_point_every_time():
+    # Set partitioning over a grid's grown territories: its relaxation is fractional over many similar territories,
+    # the kind of program whose root work the node limit does not bound
+    model, _, found = grown(grid_problem(rows=5, cols=6, k=3, tolerance=0.02))
+    keys = list(found)
+    members = [np.frombuffer(units, dtype=np.int64) for units in keys]
+    rows = np.concatenate(members + [np.full(len(keys), model.n)])
+    cols = np.concatenate([np.repeat(np.arange(len(keys)), [len(m) for m in members]), np.arange(len(keys))])
+    cover = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(model.n + 1, len(keys)))
+    cost = np.array([found[units] for units in keys])
+    bounds = np.concatenate([np.ones(model.n), [3.0]])
+
+    def solve(work_limit):
+        return mip.solve(
+            cost, cover, bounds, bounds, np.zeros(len(keys)), np.ones(len(keys)), np.ones(len(keys), dtype=bool),
+            time_limit=120.0, node_limit=200, work_limit=work_limit,
+        )  # fmt: skip
+
+    assert solve(0) is None  # stopped at the first check, before any solution
+    first, again = solve(20), solve(20)
+    assert first is not None and np.array_equal(first, again)
+    assert np.allclose(cover @ first, bounds)

@@ -12,9 +12,13 @@ from scipy.sparse import csc_matrix, spmatrix
 
 try:  # the core class: the Python wrapper's constructor prints a banner before any option can silence it
     from highspy._core import HighsLp, HighsVarType, MatrixFormat, _Highs
+    from highspy._core.cb import HighsCallbackType
 except ImportError:  # pragma: no cover - a future highspy that moves it
     from highspy import Highs as _Highs
     from highspy import HighsLp, HighsVarType, MatrixFormat
+    from highspy import cb as _cb
+
+    HighsCallbackType = _cb.HighsCallbackType
 
 INF = 1e30  # HiGHS's infinity
 
@@ -32,12 +36,17 @@ def solve(
     node_limit: int,
     gap: float = 1e-4,
     relax_first: bool = False,
+    work_limit: int | None = None,
 ) -> np.ndarray | None:
     """Minimise cost @ x subject to row_lower <= matrix @ x <= row_upper and the column bounds, the columns where
     `integer` is true integral. Returns the best solution found within the limits, None when there is none.
 
     `relax_first` solves the linear relaxation first and returns its solution when it is integral already (then it
-    is optimal): set partitioning's relaxation mostly is, and an LP costs a fraction of a MIP's setup."""
+    is optimal): set partitioning's relaxation mostly is, and an LP costs a fraction of a MIP's setup.
+
+    `work_limit` stops the branch and cut after that many of HiGHS's interrupt checks. The node limit does not
+    bound the root (cuts, heuristics), and a limit in seconds would make the answer depend on the machine's load;
+    HiGHS is deterministic, so a count of its checks is a measure of work that gives the same answer every time."""
     integer = np.asarray(integer, dtype=bool)
     if relax_first and integer.any():
         x = solve(
@@ -52,6 +61,17 @@ def solve(
     highs.setOptionValue("mip_rel_gap", float(gap))
     # Restarting the search after root presolve tripled the time of our small repair programs for the same answers
     highs.setOptionValue("mip_allow_restart", False)
+    if work_limit is not None:
+        checks = 0
+
+        def interrupt(_kind, _message, _out, data_in, _user) -> None:
+            nonlocal checks
+            checks += 1
+            if checks > work_limit:
+                data_in.user_interrupt = True
+
+        highs.setCallback(interrupt, None)
+        highs.startCallback(HighsCallbackType.kCallbackMipInterrupt)
     highs.run()
     if highs.getInfo().primal_solution_status != 2:  # 2: a feasible solution exists
         return None

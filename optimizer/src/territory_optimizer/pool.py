@@ -24,6 +24,10 @@ from territory_optimizer.model import Model
 
 FOUR_PI = 4.0 * math.pi
 NODE_LIMIT = 200  # branch-and-bound nodes per solve: a limit by count keeps a seed's plan the same
+# HiGHS's interrupt checks per solve (mip.solve's work_limit): bounds the root's cuts and heuristics, which the node
+# limit does not. North Carolina's programs finish within a few; on Iowa's or Kentucky's counties, where the relaxation
+# is fractional over many similar territories, the program over grown territories ran 190 to 400 checks (6 to 8 s)
+WORK_LIMIT = 20
 # Columns the integer program takes from a large pool: the best-priced by the linear relaxation's duals. On North
 # Carolina K=10 the best-priced 2,000 of 18,000 grown territories gave plans of mean Polsby-Popper 0.397 and 0.387
 # where the whole set gave 0.397 and 0.395, in 0.5 s against 30 s; keeping 1,000 or 4,000 did worse over 32 seeds
@@ -140,6 +144,7 @@ class TerritoryPool:
             time_limit=max(0.1, time_limit),
             node_limit=NODE_LIMIT,
             relax_first=True,
+            work_limit=WORK_LIMIT,
         )
         if x is None:
             return None
