@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - a future highspy that moves it
     HighsCallbackType = _cb.HighsCallbackType
 
 INF = 1e30  # HiGHS's infinity
+PROBING_RULE = 1 << 15  # presolve_rule_off's bit for probing (HiGHS 1.16 names it in its log)
 
 
 def solve(
@@ -37,6 +38,7 @@ def solve(
     gap: float = 1e-4,
     relax_first: bool = False,
     work_limit: int | None = None,
+    probing: bool = True,
 ) -> np.ndarray | None:
     """Minimise cost @ x subject to row_lower <= matrix @ x <= row_upper and the column bounds, the columns where
     `integer` is true integral. Returns the best solution found within the limits, None when there is none.
@@ -46,7 +48,9 @@ def solve(
 
     `work_limit` stops the branch and cut after that many of HiGHS's interrupt checks. The node limit does not
     bound the root (cuts, heuristics), and a limit in seconds would make the answer depend on the machine's load;
-    HiGHS is deterministic, so a count of its checks is a measure of work that gives the same answer every time."""
+    HiGHS is deterministic, so a count of its checks is a measure of work that gives the same answer every time.
+
+    `probing=False` switches off presolve's probing, which no callback interrupts and no work limit bounds."""
     integer = np.asarray(integer, dtype=bool)
     if relax_first and integer.any():
         x = solve(
@@ -61,6 +65,8 @@ def solve(
     highs.setOptionValue("mip_rel_gap", float(gap))
     # Restarting the search after root presolve tripled the time of our small repair programs for the same answers
     highs.setOptionValue("mip_allow_restart", False)
+    if not probing:
+        highs.setOptionValue("presolve_rule_off", PROBING_RULE)
     if work_limit is not None:
         checks = 0
 

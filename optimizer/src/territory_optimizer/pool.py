@@ -28,6 +28,9 @@ NODE_LIMIT = 200  # branch-and-bound nodes per solve: a limit by count keeps a s
 # limit does not. North Carolina's programs finish within a few; on Iowa's or Kentucky's counties, where the relaxation
 # is fractional over many similar territories, the program over grown territories ran 190 to 400 checks (6 to 8 s)
 WORK_LIMIT = 20
+# Presolve's probing is left out: it runs before any work check, so the work limit cannot bound it. On Georgia's
+# counties it took 5 of the 6 s that the program over grown territories cost, and it found no partition with or
+# without it; on Iowa's and Kentucky's it took half. North Carolina's programs are the same without it.
 # Columns the integer program takes from a large pool: the best-priced by the linear relaxation's duals. On North
 # Carolina K=10 the best-priced 2,000 of 18,000 grown territories gave plans of mean Polsby-Popper 0.397 and 0.387
 # where the whole set gave 0.397 and 0.395, in 0.5 s against 30 s; keeping 1,000 or 4,000 did worse over 32 seeds
@@ -145,6 +148,7 @@ class TerritoryPool:
             node_limit=NODE_LIMIT,
             relax_first=True,
             work_limit=WORK_LIMIT,
+            probing=False,
         )
         if x is None:
             return None
