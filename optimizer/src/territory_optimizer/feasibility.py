@@ -1,4 +1,6 @@
-"""Reasons no plan can meet the request, found before searching (a unit heavier than a territory may hold...)."""
+"""Reasons no plan can meet the request, found before searching: a unit heavier than a territory may hold, totals
+the territories cannot share, more separate parts than territories, units no connected group within the bounds holds
+(granularity.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import numpy as np
 from territory_shared.geometry.adjacency import components
 
 from territory_optimizer.figures import Violation
+from territory_optimizer.granularity import granularity_reasons
 from territory_optimizer.model import Model
 
 
@@ -68,4 +71,7 @@ def precheck(model: Model, unit_ids) -> list[Violation]:
         out.append(
             Violation("contiguity", f"the unit graph has {n_parts} separate parts for {k} territories: link islands")
         )
+    if not out:
+        # the costlier proof, when the simple checks pass: a unit that no connected group within the bounds holds
+        out += granularity_reasons(model, unit_ids)
     return out

@@ -7,15 +7,17 @@ node limit that keeps a seed's result the same.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from scipy.sparse import csc_matrix, spmatrix
 
 try:  # the core class: the Python wrapper's constructor prints a banner before any option can silence it
-    from highspy._core import HighsLp, HighsVarType, MatrixFormat, _Highs
+    from highspy._core import HighsLp, HighsModelStatus, HighsVarType, MatrixFormat, _Highs
     from highspy._core.cb import HighsCallbackType
 except ImportError:  # pragma: no cover - a future highspy that moves it
     from highspy import Highs as _Highs
-    from highspy import HighsLp, HighsVarType, MatrixFormat
+    from highspy import HighsLp, HighsModelStatus, HighsVarType, MatrixFormat
     from highspy import cb as _cb
 
     HighsCallbackType = _cb.HighsCallbackType
@@ -61,6 +63,38 @@ def solve(
             x[integer] = np.round(x[integer])
             return x
     highs = _model(cost, matrix, row_lower, row_upper, col_lower, col_upper, integer, time_limit)
+    _run(highs, node_limit, gap, work_limit, probing)
+    if highs.getInfo().primal_solution_status != 2:  # 2: a feasible solution exists
+        return None
+    return np.asarray(highs.getSolution().col_value)
+
+
+def optimum(
+    cost: np.ndarray,
+    matrix: spmatrix,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    integer: np.ndarray,
+    *,
+    time_limit: float,
+    node_limit: int,
+    work_limit: int | None = None,
+) -> tuple[Literal["optimal", "infeasible", "unknown"], np.ndarray | None]:
+    """The same program as `solve`, for proofs: ("optimal", x) when x is proven optimal, ("infeasible", None) when
+    proven to have no solution, ("unknown", x or None) when a limit ends the search first."""
+    integer = np.asarray(integer, dtype=bool)
+    highs = _model(cost, matrix, row_lower, row_upper, col_lower, col_upper, integer, time_limit)
+    _run(highs, node_limit, 0.0, work_limit, True)
+    status = highs.getModelStatus()
+    if status == HighsModelStatus.kInfeasible:
+        return "infeasible", None
+    x = np.asarray(highs.getSolution().col_value) if highs.getInfo().primal_solution_status == 2 else None
+    return ("optimal" if status == HighsModelStatus.kOptimal else "unknown"), x
+
+
+def _run(highs, node_limit: int, gap: float, work_limit: int | None, probing: bool) -> None:
     highs.setOptionValue("mip_max_nodes", int(node_limit))
     highs.setOptionValue("mip_rel_gap", float(gap))
     # Restarting the search after root presolve tripled the time of our small repair programs for the same answers
@@ -79,9 +113,6 @@ def solve(
         highs.setCallback(interrupt, None)
         highs.startCallback(HighsCallbackType.kCallbackMipInterrupt)
     highs.run()
-    if highs.getInfo().primal_solution_status != 2:  # 2: a feasible solution exists
-        return None
-    return np.asarray(highs.getSolution().col_value)
 
 
 def relaxation_duals(

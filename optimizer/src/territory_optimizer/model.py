@@ -35,6 +35,23 @@ class Model:
     def balanced(self) -> np.ndarray:
         return np.isfinite(self.tolerances)
 
+    def bounds(self) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """The real bounds of each constrained metric per territory (tolerance and caps), with a hair of rounding
+        room: (the constrained metrics, low and high of shape (metrics, k))."""
+        tol = self.tolerances
+        metrics = [
+            j
+            for j in range(len(self.metric_names))
+            if np.isfinite(tol[j]) or np.isfinite(self.cap_min[j]) or np.isfinite(self.cap_max[j])
+        ]
+        low, high = [], []
+        for j in metrics:
+            tg = self.targets[:, j]
+            band = tg * tol[j] if np.isfinite(tol[j]) else np.full(self.k, np.inf)
+            low.append(np.maximum(tg - band, self.cap_min[j]) - 1e-9 * np.abs(tg))
+            high.append(np.minimum(tg + band, self.cap_max[j]) + 1e-9 * np.abs(tg))
+        return metrics, np.array(low).reshape(len(metrics), self.k), np.array(high).reshape(len(metrics), self.k)
+
     def adjacency_csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The adjacency in CSR form, as the compiled kernels read it: (row pointers, neighbours, border lengths)."""
         ptr = np.zeros(self.n + 1, dtype=np.int64)

@@ -59,21 +59,7 @@ class TerritoryPool:
         self.classes = slot_classes(model)
         self.polsby_popper = polsby_popper
         self.columns: dict[tuple[int, bytes], float] = {}
-        # the real bounds of each constrained metric per territory (tolerance and caps), with a hair of rounding room
-        tol = model.tolerances
-        self.metrics = [
-            j
-            for j in range(len(model.metric_names))
-            if np.isfinite(tol[j]) or np.isfinite(model.cap_min[j]) or np.isfinite(model.cap_max[j])
-        ]
-        low, high = [], []
-        for j in self.metrics:
-            tg = model.targets[:, j]
-            band = tg * tol[j] if np.isfinite(tol[j]) else np.full(model.k, np.inf)
-            low.append(np.maximum(tg - band, model.cap_min[j]) - 1e-9 * np.abs(tg))
-            high.append(np.minimum(tg + band, model.cap_max[j]) + 1e-9 * np.abs(tg))
-        self.low = np.array(low).reshape(len(self.metrics), model.k)
-        self.high = np.array(high).reshape(len(self.metrics), model.k)
+        self.metrics, self.low, self.high = model.bounds()
 
     def __len__(self) -> int:
         return len(self.columns)

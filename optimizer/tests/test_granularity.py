@@ -1,0 +1,125 @@
+import numpy as np
+import pytest
+from grids import grid_problem
+from territory_optimizer import Metric, Options, Problem, optimize
+from territory_optimizer.feasibility import precheck
+from territory_optimizer.granularity import _Graph
+from territory_optimizer.model import compile_problem
+
+
+def reasons(problem):
+    return precheck(compile_problem(problem), problem.unit_ids)
+
+
+def path_problem(weights, k, tolerance):
+    ids = [chr(ord("A") + q) for q in range(len(weights))]
+    edges = [(q, q + 1) for q in range(len(weights) - 1)]
+    return Problem(unit_ids=ids, metrics=[Metric("potential", weights, tolerance)], edges=edges, k=k)
+
+
+def cycle_problem(weights, k, tolerance):
+    problem = path_problem(weights, k, tolerance)
+    return Problem(
+        unit_ids=problem.unit_ids, metrics=problem.metrics, edges=[*problem.edges, (len(weights) - 1, 0)], k=k
+    )
+
+
+def test_a_unit_that_no_connected_group_within_the_bounds_holds_is_reported_with_the_nearest_groups():
+    # A ring A-B-C-D weighing 4, 4, 4, 6, two territories of 9 +-1%: no unit is too heavy and the totals fit, but the
+    # groups holding A weigh 4, 8, 10, 12, 14 or 18
+    problem = cycle_problem([4.0, 4.0, 4.0, 6.0], k=2, tolerance=0.01)
+    (reason,) = reasons(problem)
+    assert reason.constraint == "balance" and reason.metric == "potential"
+    assert reason.detail.startswith("unit 'A' cannot be in any territory within the bounds")
+    assert reason.detail.endswith("; so are units 'B', 'C' and 'D'")
+    assert "every connected group of units holding it has potential of at most 8 or at least 10" in reason.detail
+    assert "none within potential 8.91 to 9.09" in reason.detail
+    plan = optimize(problem, Options(seed=0, time_limit_s=10))
+    assert not plan.feasible and plan.infeasible_reasons == (reason,)
+    assert plan.figures.max_deviation > 0.01  # the best compromise, with its real figures
+
+
+def test_the_same_ring_within_a_looser_band_gets_no_reason():
+    assert reasons(cycle_problem([4.0, 4.0, 4.0, 6.0], k=2, tolerance=0.15)) == []
+
+
+def test_units_that_must_share_a_territory_are_named_together():
+    # A path A-B-C-D weighing 4, 4, 4, 6: A and B are too light for a territory and reach D only through C, D is too
+    # light and reaches them only through C: all four would share one territory, 18 for a band of 9 +-1%
+    (reason,) = reasons(path_problem([4.0, 4.0, 4.0, 6.0], k=2, tolerance=0.01))
+    assert reason.detail.startswith("units 'A', 'B', 'C' and 1 more must share one territory")
+    assert "holding them has potential of at least 18" in reason.detail
+
+
+def test_units_that_border_the_rest_through_one_unit_and_are_too_light_alone_merge_into_it():
+    # hub 2 with pockets 0-1 (a chain) and 3; 4-5-6 beyond. Pockets lighter than the lower bound share the hub's
+    # territory; the merged pocket 0-1 is found in one round with its cut unit
+    edges = np.array([(0, 1), (1, 2), (2, 3), (2, 4), (4, 5), (5, 6)])
+    values = np.array([[1.0, 1.0, 5.0, 1.0, 5.0, 5.0, 5.0]])
+    graph = _Graph.merged(7, edges, values, low=np.array([4.0]))
+    groups = sorted(sorted(m.tolist()) for m in graph.members)
+    assert groups == [[0, 1, 2, 3], [4], [5], [6]]
+    merged = next(q for q, m in enumerate(graph.members) if 2 in m.tolist())
+    assert graph.hub[merged] == 2
+    assert graph.vals[0, merged] == 8.0
+    label = {u: q for q, m in enumerate(graph.members) for u in m.tolist()}
+    expected = {tuple(sorted((label[a], label[b]))) for a, b in [(2, 4), (4, 5), (5, 6)]}
+    assert set(map(tuple, graph.edges.tolist())) == expected
+
+
+def test_a_pocket_on_the_depth_first_search_roots_side_is_found_too():
+    # unit 0, where the search starts, is itself in the pocket cut off by unit 1
+    edges = np.array([(0, 1), (1, 2), (2, 3)])
+    values = np.array([[1.0, 5.0, 5.0, 5.0]])
+    graph = _Graph.merged(4, edges, values, low=np.array([4.0]))
+    assert sorted(sorted(m.tolist()) for m in graph.members) == [[0, 1], [2], [3]]
+
+
+def test_every_unit_the_growth_misses_is_put_to_the_integer_program_which_finds_its_group(monkeypatch):
+    import territory_optimizer.granularity as granularity
+
+    monkeypatch.setattr(granularity, "GROWTHS", 0)  # growth covers nothing: every unit goes to a program
+    monkeypatch.setattr(granularity, "MAX_PROOFS", 36)
+    proofs = []
+    real = granularity.mip.optimum
+    monkeypatch.setattr(granularity.mip, "optimum", lambda *a, **kw: proofs.append(real(*a, **kw)) or proofs[-1])
+    assert reasons(grid_problem(tolerance=0.05)) == []
+    assert len(proofs) == 36 and all(status == "optimal" for status, _ in proofs)
+
+
+@pytest.fixture(scope="module")
+def counties():
+    from territory_geodata import load_us_counties
+    from territory_optimizer import unit_shapes
+
+    us = load_us_counties().contiguous()
+    ids = [str(x).zfill(5) for x in us.ids]
+    sqrt_pop = np.sqrt(us.population.astype(float))
+
+    def state(fips: str, k: int) -> Problem:
+        keep = [q for q, unit in enumerate(ids) if unit.startswith(fips)]
+        shapes = unit_shapes(us.geometries[keep], "EPSG:4326")
+        return Problem(
+            unit_ids=[ids[q] for q in keep],
+            metrics=[Metric("sqrt_pop", sqrt_pop[keep], 0.01)],
+            edges=shapes.edges,
+            k=k,
+        )
+
+    return state
+
+
+def test_virginias_arlington_pocket_is_proven_to_miss_one_percent(counties):
+    # Arlington, Alexandria and Falls Church border only one another and Fairfax County within the state, and with
+    # Fairfax City they are too light for a territory: they share Fairfax's, and no group around them fits +-1%
+    (reason,) = reasons(counties("51", 10))
+    assert reason.constraint == "balance"
+    assert reason.detail.startswith(
+        "units '51013', '51059', '51510' and 2 more must share one territory (the lighter ones border the other units "
+        "only through '51059'), and cannot be in any territory within the bounds"
+    )
+    assert "at most 2,567.96 or at least 2,876.13" in reason.detail
+
+
+def test_a_state_that_can_be_balanced_gets_no_granularity_reason(counties):
+    assert reasons(counties("13", 12)) == []  # Georgia: plans within 1% exist
