@@ -33,7 +33,7 @@ def test_a_unit_that_no_connected_group_within_the_bounds_holds_is_reported_with
     assert reason.detail.startswith("unit 'A' cannot be in any territory within the bounds")
     assert reason.detail.endswith("; so are units 'B', 'C' and 'D'")
     assert "every connected group of units holding it has potential of at most 8 or at least 10" in reason.detail
-    assert "none within potential 8.91 to 9.09" in reason.detail
+    assert "none within potential 8.91 to 9.09, so in every plan some territory is 11.11% or more off" in reason.detail
     plan = optimize(problem, Options(seed=0, time_limit_s=10))
     assert not plan.feasible and plan.infeasible_reasons == (reason,)
     assert plan.figures.max_deviation > 0.01  # the best compromise, with its real figures
@@ -119,6 +119,7 @@ def test_virginias_arlington_pocket_is_proven_to_miss_one_percent(counties):
         "only through '51059'), and cannot be in any territory within the bounds"
     )
     assert "at most 2,567.96 or at least 2,876.13" in reason.detail
+    assert "some territory is 5.09% or more off its target" in reason.detail
 
 
 def test_a_state_that_can_be_balanced_gets_no_granularity_reason(counties):

@@ -119,7 +119,7 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
     graph = _Graph.merged(model.n, edges[edges[:, 0] != edges[:, 1]], model.values[:, metrics].T, low)
     covered = _cover(SEED, GROWTHS, graph.ptr, graph.idx, graph.vals, low, high)
     proven: list[int] = []
-    nearest: tuple[float | None, float | None] = (None, None)
+    nearest: tuple[tuple[str, float | None], ...] = (("unknown", None), ("unknown", None))
     for root in np.flatnonzero(~covered)[:MAX_PROOFS].tolist():
         program = _GroupProgram(graph, low, high, root)
         status, _ = program.solve(np.zeros(program.n_var), program.low, program.high)
@@ -149,7 +149,7 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
     them = "them" if len(first) > 1 else "it"
     bounds = ", ".join(f"{name} {_band(lo, hi)}" for name, lo, hi in zip(names, low, high, strict=True))
     if len(metrics) == 1:
-        below, above = nearest
+        (below_status, below), (above_status, above) = nearest
         reach = []
         if below is not None:
             reach.append(f"at most {below:,.6g}")
@@ -157,6 +157,13 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
             reach.append(f"at least {above:,.6g}")
         said = f"has {names[0]} of {' or '.join(reach)}" if reach else f"misses {names[0]}'s bounds"
         detail = f"every connected group of units holding {them} {said}, none within {bounds}"
+        target = model.targets[0, metrics[0]]
+        if "unknown" not in (below_status, above_status) and np.allclose(model.targets[:, metrics[0]], target):
+            # their territory is one of these groups: a bound on every plan's max deviation
+            gaps = [(target - below) / target] if below is not None else []
+            gaps += [(above - target) / target] if above is not None else []
+            if gaps:
+                detail += f", so in every plan some territory is {min(gaps) * 100:.2f}% or more off its target"
     else:
         detail = f"no connected group of units holding {them} meets every bound at once ({bounds})"
     j = metrics[0]
@@ -376,18 +383,21 @@ class _GroupProgram:
             time_limit=PROOF_SECONDS, node_limit=PROOF_NODES, work_limit=PROOF_WORK,
         )  # fmt: skip
 
-    def lightest_at_least(self, bound: float) -> float | None:
-        """For one metric: the lightest group with at least `bound`, None unless proven (or when there is none)."""
+    def lightest_at_least(self, bound: float) -> tuple[str, float | None]:
+        """For one metric: ("optimal", the lightest group's load) among groups with at least `bound`; ("infeasible",
+        None) when there is none; ("unknown", None) when the limits end the search first."""
         return self._extreme(1.0, bound, np.inf)
 
-    def heaviest_at_most(self, bound: float) -> float | None:
-        """For one metric: the heaviest group with at most `bound`, None unless proven."""
+    def heaviest_at_most(self, bound: float) -> tuple[str, float | None]:
+        """For one metric: the heaviest group with at most `bound`, as `lightest_at_least` says it."""
         return self._extreme(-1.0, -np.inf, bound)
 
-    def _extreme(self, sign: float, lo: float, hi: float) -> float | None:
+    def _extreme(self, sign: float, lo: float, hi: float) -> tuple[str, float | None]:
         row = self.metric_rows[0]
         low, high = self.low.copy(), self.high.copy()
         low[row], high[row] = lo, hi
         cost = np.concatenate([sign * self.values[0], np.zeros(self.n_var - self.n_units)])
         status, x = self.solve(cost, low, high)
-        return float(self.values[0] @ x[: self.n_units]) if status == "optimal" and x is not None else None
+        if status == "optimal" and x is not None:
+            return status, float(self.values[0] @ x[: self.n_units])
+        return ("infeasible" if status == "infeasible" else "unknown"), None
