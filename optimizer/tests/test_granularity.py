@@ -34,9 +34,11 @@ def test_a_unit_that_no_connected_group_within_the_bounds_holds_is_reported_with
     assert reason.detail.endswith("; so are units 'B', 'C' and 'D'")
     assert "every connected group of units holding it has potential of at most 8 or at least 10" in reason.detail
     assert "none within potential 8.91 to 9.09, so in every plan some territory is 11.11% or more off" in reason.detail
+    assert reason.least_deviation == pytest.approx(1 / 9)
     plan = optimize(problem, Options(seed=0, time_limit_s=10))
     assert not plan.feasible and plan.infeasible_reasons == (reason,)
-    assert plan.figures.max_deviation > 0.01  # the best compromise, with its real figures
+    # the best compromise, with its real figures, which the proof bounds
+    assert plan.figures.max_deviation >= reason.least_deviation - 1e-9
 
 
 def test_the_same_ring_within_a_looser_band_gets_no_reason():
@@ -104,6 +106,7 @@ def counties():
             metrics=[Metric("sqrt_pop", sqrt_pop[keep], 0.01)],
             edges=shapes.edges,
             k=k,
+            geometry=shapes.geometry,
         )
 
     return state
@@ -120,6 +123,7 @@ def test_virginias_arlington_pocket_is_proven_to_miss_one_percent(counties):
     )
     assert "at most 2,567.96 or at least 2,876.13" in reason.detail
     assert "some territory is 5.09% or more off its target" in reason.detail
+    assert reason.least_deviation == pytest.approx(0.0509, abs=5e-5)
 
 
 def test_a_state_that_can_be_balanced_gets_no_granularity_reason(counties):

@@ -15,12 +15,14 @@ from territory_optimizer.model import Model
 @dataclass(frozen=True)
 class Violation:
     """A constraint the plan (or any plan) misses. `constraint` is one of 'balance', 'capacity', 'min_total',
-    'max_total', 'contiguity', 'locked', 'move_limit'."""
+    'max_total', 'contiguity', 'locked', 'move_limit'. `least_deviation`, on a reason that no plan can meet a
+    metric's tolerance, is the max deviation (a fraction) that every plan reaches at least, when it is known."""
 
     constraint: str
     detail: str
     territory: int | None = None
     metric: str | None = None
+    least_deviation: float | None = None
 
 
 @dataclass(frozen=True)

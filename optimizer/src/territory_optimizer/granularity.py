@@ -119,16 +119,16 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
     graph = _Graph.merged(model.n, edges[edges[:, 0] != edges[:, 1]], model.values[:, metrics].T, low)
     covered = _cover(SEED, GROWTHS, graph.ptr, graph.idx, graph.vals, low, high)
     proven: list[int] = []
-    nearest: tuple[tuple[str, float | None], ...] = (("unknown", None), ("unknown", None))
+    nearest: list[tuple[tuple[str, float | None], tuple[str, float | None]]] = []
     for root in np.flatnonzero(~covered)[:MAX_PROOFS].tolist():
         program = _GroupProgram(graph, low, high, root)
         status, _ = program.solve(np.zeros(program.n_var), program.low, program.high)
         if status != "infeasible":
             continue
-        if not proven and len(metrics) == 1:
+        if len(metrics) == 1:
             # the lightest group over the bounds may reach further: one unit past them at most
             wider = _GroupProgram(graph, low, high, root, reach=high + graph.vals.max(axis=1))
-            nearest = (program.heaviest_at_most(low[0]), wider.lightest_at_least(high[0]))
+            nearest.append((program.heaviest_at_most(low[0]), wider.lightest_at_least(high[0])))
         proven.append(root)
     if not proven:
         return []
@@ -149,7 +149,7 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
     them = "them" if len(first) > 1 else "it"
     bounds = ", ".join(f"{name} {_band(lo, hi)}" for name, lo, hi in zip(names, low, high, strict=True))
     if len(metrics) == 1:
-        (below_status, below), (above_status, above) = nearest
+        (_, below), (_, above) = nearest[0]
         reach = []
         if below is not None:
             reach.append(f"at most {below:,.6g}")
@@ -158,12 +158,15 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
         said = f"has {names[0]} of {' or '.join(reach)}" if reach else f"misses {names[0]}'s bounds"
         detail = f"every connected group of units holding {them} {said}, none within {bounds}"
         target = model.targets[0, metrics[0]]
-        if "unknown" not in (below_status, above_status) and np.allclose(model.targets[:, metrics[0]], target):
-            # their territory is one of these groups: a bound on every plan's max deviation
-            gaps = [(target - below) / target] if below is not None else []
-            gaps += [(above - target) / target] if above is not None else []
-            if gaps:
-                detail += f", so in every plan some territory is {min(gaps) * 100:.2f}% or more off its target"
+        least = None
+        if np.allclose(model.targets[:, metrics[0]], target):
+            # each proven unit's territory is one of its groups: a bound on every plan's max deviation
+            gaps = [(g, q) for q, sides in zip(proven, nearest, strict=True) if (g := _gap(sides, target)) is not None]
+            gap, q = max(gaps, key=lambda pair: pair[0]) if gaps else (0.0, -1)  # the first of equal gaps
+            if q >= 0:
+                where = "" if q == proven[0] else f" (the one holding {unit_ids[graph.members[q][0]]!r})"
+                detail += f", so in every plan some territory{where} is {gap * 100:.2f}% or more off its target"
+                least = gap
     else:
         detail = f"no connected group of units holding {them} meets every bound at once ({bounds})"
     j = metrics[0]
@@ -175,8 +178,19 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
             kind,
             f"{who} cannot be in any territory within the bounds: {detail}{also}",
             metric=names[0] if len(metrics) == 1 else None,
+            least_deviation=least if len(metrics) == 1 else None,
         )
     ]
+
+
+def _gap(sides, target: float) -> float | None:
+    """How far from the target the nearest group on either side is, as a fraction; None unless both are proven."""
+    (below_status, below), (above_status, above) = sides
+    if "unknown" in (below_status, above_status):
+        return None
+    gaps = [(target - below) / target] if below is not None else []
+    gaps += [(above - target) / target] if above is not None else []
+    return min(gaps) if gaps else None
 
 
 def _listed(units, unit_ids) -> str:
