@@ -128,3 +128,24 @@ def test_virginias_arlington_pocket_is_proven_to_miss_one_percent(counties):
 
 def test_a_state_that_can_be_balanced_gets_no_granularity_reason(counties):
     assert reasons(counties("13", 12)) == []  # Georgia: plans within 1% exist
+
+
+def test_the_least_deviation_allows_for_pockets_that_a_looser_plan_could_leave_alone(counties):
+    # Maryland at K=4: the Eastern Shore reaches the rest through a chain of counties, each cutting off a pocket too
+    # light for a 1% territory, the last 0.96 of a target; merged, they make Baltimore County's group 31% over. A plan
+    # within 4.06% could leave that pocket a territory of its own, so the bound on every plan is 4.06%, not 31%
+    problem = counties("24", 4)
+    (reason,) = reasons(problem)
+    assert reason.least_deviation == pytest.approx(0.0406, abs=5e-4)
+    plan = optimize(problem, Options(seed=0, time_limit_s=60))
+    assert plan.figures.max_deviation >= reason.least_deviation
+
+
+def test_a_proven_infeasible_request_is_searched_towards_the_least_deviation_its_proof_allows(counties):
+    # against 1%, which Arlington's group cannot reach, the fresh starts left it 6.17% off; aimed at the proof's bound
+    # and then pulled back towards 1%, the plan reaches the bound
+    problem = counties("51", 10)
+    plan = optimize(problem, Options(seed=0, time_limit_s=60))
+    (reason,) = plan.infeasible_reasons
+    assert not plan.feasible and not plan.figures.non_contiguous
+    assert plan.figures.max_deviation == pytest.approx(reason.least_deviation, abs=1e-4)

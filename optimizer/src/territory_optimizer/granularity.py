@@ -163,7 +163,11 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
             # each proven unit's territory is one of its groups: a bound on every plan's max deviation
             gaps = [(g, q) for q, sides in zip(proven, nearest, strict=True) if (g := _gap(sides, target)) is not None]
             gap, q = max(gaps, key=lambda pair: pair[0]) if gaps else (0.0, -1)  # the first of equal gaps
-            if q >= 0:
+            # The groups hold merged units: a plan whose every territory is within `gap` has them merged too only if
+            # each pocket is too light for such a territory, so a pocket nearer the target lowers the bound (the
+            # Eastern Shore's chain of pockets into Baltimore County in Maryland, 0.96 of a target at K=4)
+            gap = min(gap, 1.0 - graph.heaviest_pocket[0] / target)
+            if q >= 0 and gap > model.tolerances[metrics[0]]:
                 where = "" if q == proven[0] else f" (the one holding {unit_ids[graph.members[q][0]]!r})"
                 detail += f", so in every plan some territory{where} is {gap * 100:.2f}% or more off its target"
                 least = gap
@@ -212,6 +216,7 @@ class _Graph:
         bounds = np.searchsorted(labels[order], np.arange(self.n + 1))
         self.members = [order[bounds[q] : bounds[q + 1]] for q in range(self.n)]
         self.hub = hub
+        self.heaviest_pocket = np.full(len(unit_vals), -np.inf)  # per metric, over every merge (set by `merged`)
         self.vals = np.ascontiguousarray(
             np.array([np.bincount(labels, weights=row, minlength=self.n) for row in unit_vals]).reshape(-1, self.n)
         )
@@ -228,11 +233,15 @@ class _Graph:
         """Merge pockets until none is left: a merged group can make a pocket of its own in turn."""
         labels = np.arange(n, dtype=np.int64)
         hub = np.arange(n, dtype=np.int64)  # the original unit through which each merged unit borders the rest
+        heaviest = np.full(len(low), -np.inf)
         while True:
             graph = cls(labels, edges, unit_vals, hub)
             pockets = _pockets(graph, low)
             if not pockets:
+                graph.heaviest_pocket = heaviest
                 return graph
+            for _, members in pockets:
+                heaviest = np.maximum(heaviest, graph.vals[:, members].sum(axis=1))
             tails = np.concatenate([np.full(len(members), cut) for cut, members in pockets])
             heads = np.concatenate([members for _, members in pockets])
             joined = coo_matrix((np.ones(len(tails)), (tails, heads)), shape=(graph.n, graph.n))

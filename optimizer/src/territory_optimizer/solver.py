@@ -234,7 +234,10 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
                     best, best_key = plan, key
                 clock.hold(best, best_key[0])
         else:
-            best = _restarts(model, options, weights, dvals, clock, proven_infeasible=bool(reasons))
+            widened = _within_reach(model, reasons)
+            best = _restarts(widened, options, weights, dvals, clock, proven_infeasible=bool(reasons))
+            if widened is not model:
+                best = _tightened(model, best, options, weights, dvals, clock)
     except Stop as stop:
         if clock.best_plan is not None:
             best = clock.best_plan
@@ -265,6 +268,39 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
         elapsed_s=time.monotonic() - clock.start,
         seed=options.seed,
     )
+
+
+def _within_reach(model: Model, reasons: list[Violation]) -> Model:
+    """The model that the search of a proven-infeasible request works on first: a tolerance that the proof shows no
+    plan can meet is widened to the least max deviation the proof allows, so that the search reaches for the best
+    compromise there can be rather than for a band that some territory cannot reach."""
+    tolerances = model.tolerances.copy()
+    for reason in reasons:
+        if reason.least_deviation is not None and reason.metric in model.metric_names:
+            j = model.metric_names.index(reason.metric)
+            tolerances[j] = max(tolerances[j], reason.least_deviation * (1.0 + 1e-6))
+    if np.array_equal(tolerances, model.tolerances):
+        return model
+    return replace(model, tolerances=tolerances)
+
+
+def _tightened(model: Model, plan: list[int], options: Options, weights: Weights, dvals, clock: _Clock) -> list[int]:
+    """The widened search's plan, searched again against the tolerances as requested: the territories that can be
+    within them are pulled back in, while the one the proof concerns stays as near as it can be. The better of the
+    two by the request's own measure. Virginia's counties at K=10 within 1%, where Arlington's group is at best
+    5.09% off: the fresh starts against 1% left it 6.17% off; widened, then tightened, 5.09%. Over every state's
+    counties at K=4, 8 and 12 (optimizer_proofs.py), 13 of the 51 proven requests got a plan nearer the target and
+    none a farther one; 20 of the 34 with a known bound reached it, against 8."""
+    clock.outer = (clock.outer[1], clock.outer[1])  # the run's percent does not go back
+    rng = np.random.default_rng([options.seed, MAX_RESTARTS])
+    search = Search(model, plan, weights, dvals)
+    before = (round(search.violation, 12), _judged(search))
+    found = _search(
+        model, replace(options, effort=options.effort / PERTURBED_EFFORT), search, weights, rng, clock, hot=False
+    )
+    search.w = weights
+    search.reset(found)
+    return found if (round(search.violation, 12), _judged(search)) < before else plan
 
 
 def _undo_moves(model: Model, plan: list[int], weights: Weights, dvals) -> list[int]:
