@@ -147,6 +147,7 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
         others = [u for q in proven[1:] for u in graph.members[q]]
         also = f"; so are {'units' if len(others) > 1 else 'unit'} {_listed(others, unit_ids)}"
     them = "them" if len(first) > 1 else "it"
+    least = None
     bounds = ", ".join(f"{name} {_band(lo, hi)}" for name, lo, hi in zip(names, low, high, strict=True))
     if len(metrics) == 1:
         (_, below), (_, above) = nearest[0]
@@ -158,7 +159,6 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
         said = f"has {names[0]} of {' or '.join(reach)}" if reach else f"misses {names[0]}'s bounds"
         detail = f"every connected group of units holding {them} {said}, none within {bounds}"
         target = model.targets[0, metrics[0]]
-        least = None
         if np.allclose(model.targets[:, metrics[0]], target):
             # each proven unit's territory is one of its groups: a bound on every plan's max deviation
             gaps = [(g, q) for q, sides in zip(proven, nearest, strict=True) if (g := _gap(sides, target)) is not None]
@@ -166,9 +166,10 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
             # The groups hold merged units: a plan whose every territory is within `gap` has them merged too only if
             # each pocket is too light for such a territory, so a pocket nearer the target lowers the bound (the
             # Eastern Shore's chain of pockets into Baltimore County in Maryland, 0.96 of a target at K=4)
-            gap = min(gap, 1.0 - graph.heaviest_pocket[0] / target)
+            where = "" if q == proven[0] else f" (the one holding {unit_ids[graph.members[q][0]]!r})"
+            if 1.0 - graph.heaviest_pocket[0] / target < gap:
+                gap, where = 1.0 - graph.heaviest_pocket[0] / target, ""
             if q >= 0 and gap > model.tolerances[metrics[0]]:
-                where = "" if q == proven[0] else f" (the one holding {unit_ids[graph.members[q][0]]!r})"
                 detail += f", so in every plan some territory{where} is {gap * 100:.2f}% or more off its target"
                 least = gap
     else:
@@ -182,7 +183,7 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
             kind,
             f"{who} cannot be in any territory within the bounds: {detail}{also}",
             metric=names[0] if len(metrics) == 1 else None,
-            least_deviation=least if len(metrics) == 1 else None,
+            least_deviation=least,
         )
     ]
 
