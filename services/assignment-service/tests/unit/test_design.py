@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from assignment_service.domain.design import Units, account_sums, closest_labels, fill_white_space
+from assignment_service.domain.design import Units, account_sums, closest_labels, fill_white_space, violation_body
+from territory_optimizer.figures import Violation
 
 
 def squares() -> Units:
@@ -37,3 +38,18 @@ def test_the_plan_keeps_each_source_code_where_most_of_its_units_stay():
     start = np.array([0, 0, 0, 1, 1, 1])  # EAST, EAST, EAST, WEST, WEST, WEST
     plan = np.array([1, 1, 0, 0, 0, 0])  # the optimizer numbered them the other way round
     assert closest_labels(plan, start, ["EAST", "WEST"]) == ["WEST", "EAST"]
+
+
+def test_a_reason_names_territories_by_code_and_gives_the_least_deviation_its_proof_allows():
+    reason = Violation("balance", "territory 1 is out; every plan is 5.09% off", 1, "BIR74", least_deviation=0.050936)
+    assert violation_body(reason, ["EAST", "WEST"]) == {
+        "constraint": "balance",
+        "detail": "territory WEST is out; every plan is 5.09% off",
+        "territory": "WEST",
+        "metric": "BIR74",
+        "least_deviation_pct": 5.094,
+    }
+    assert (
+        violation_body(Violation("contiguity", "territory 0 is not contiguous", 0), ["EAST"])["least_deviation_pct"]
+        is None
+    )

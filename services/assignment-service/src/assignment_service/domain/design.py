@@ -157,7 +157,7 @@ def closest_labels(assignment: np.ndarray, start: np.ndarray, codes: Sequence[st
     return out
 
 
-def _violation(v: Violation, codes: Sequence[str]) -> dict[str, Any]:
+def violation_body(v: Violation, codes: Sequence[str]) -> dict[str, Any]:
     def code(m: re.Match[str]) -> str:
         t = int(m.group(1))
         return f"territory {codes[t]}" if 0 <= t < len(codes) else m.group(0)
@@ -167,6 +167,8 @@ def _violation(v: Violation, codes: Sequence[str]) -> dict[str, Any]:
         "detail": re.sub(r"\bterritory (\d+)\b", code, v.detail),  # the optimizer numbers them; planners know codes
         "territory": codes[v.territory] if v.territory is not None and 0 <= v.territory < len(codes) else None,
         "metric": v.metric,
+        # on a reason no plan can meet: the max deviation every plan reaches at least, when the proof gives it
+        "least_deviation_pct": None if v.least_deviation is None else round(v.least_deviation * 100, 3),
     }
 
 
@@ -222,8 +224,8 @@ def summarise(
         "k": k,
         "balanced": balanced,
         "feasible": not violations,
-        "violations": [_violation(v, codes) for v in violations],
-        "infeasible_reasons": [_violation(v, codes) for v in plan.infeasible_reasons],
+        "violations": [violation_body(v, codes) for v in violations],
+        "infeasible_reasons": [violation_body(v, codes) for v in plan.infeasible_reasons],
         "metrics": metrics,
         "territories": territories,
         "contiguous": not f.non_contiguous and all(s > 0 for s in f.sizes),
