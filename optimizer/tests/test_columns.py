@@ -109,9 +109,9 @@ def test_grown_territories_are_refused_when_slots_are_not_interchangeable():
         pool.best_partition(time_limit=5.0, extra=found)
 
 
-def test_a_work_limit_stops_the_integer_program_at_the_same_point_every_time():
-    # Set partitioning over a grid's grown territories: its relaxation is fractional over many similar territories,
-    # the kind of program whose root work the node limit does not bound
+def grid_program():
+    """Set partitioning over a grid's grown territories: its relaxation is fractional over many similar territories,
+    the kind of program whose root work the node limit does not bound. Returns solve(work_limit, start=None)."""
     model, _, found = grown(grid_problem(rows=5, cols=6, k=3, tolerance=0.02))
     keys = list(found)
     members = [np.frombuffer(units, dtype=np.int64) for units in keys]
@@ -121,13 +121,28 @@ def test_a_work_limit_stops_the_integer_program_at_the_same_point_every_time():
     cost = np.array([found[units] for units in keys])
     bounds = np.concatenate([np.ones(model.n), [3.0]])
 
-    def solve(work_limit):
+    def solve(work_limit, start=None):
         return mip.solve(
             cost, cover, bounds, bounds, np.zeros(len(keys)), np.ones(len(keys)), np.ones(len(keys), dtype=bool),
-            time_limit=120.0, node_limit=200, work_limit=work_limit,
+            time_limit=120.0, node_limit=200, work_limit=work_limit, start=start,
         )  # fmt: skip
 
+    return solve, cover, cost, bounds
+
+
+def test_a_work_limit_stops_the_integer_program_at_the_same_point_every_time():
+    solve, cover, _, bounds = grid_program()
     assert solve(0) is None  # stopped at the first check, before any solution
     first, again = solve(20), solve(20)
     assert first is not None and np.array_equal(first, again)
     assert np.allclose(cover @ first, bounds)
+
+
+def test_a_start_gives_the_integer_program_a_solution_that_no_limit_takes_away():
+    solve, cover, cost, bounds = grid_program()
+    start = solve(20)
+    assert start is not None
+    x = solve(0, start=start)
+    assert x is not None  # stopped at the first check as above, and yet it has the start's solution
+    assert np.allclose(cover @ x, bounds)
+    assert cost @ x <= cost @ start + 1e-9

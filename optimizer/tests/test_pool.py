@@ -41,6 +41,17 @@ def test_the_pool_joins_the_good_halves_of_two_plans():
     assert cost == pytest.approx(4 * (1 - np.pi / 4), abs=1e-9)
 
 
+def test_a_start_plan_held_by_the_pool_is_where_the_program_begins_and_one_not_held_is_left_out():
+    model, pool, search = grid_pool()
+    pool.add(search(TOP_SQUARES_BOTTOM_ROWS))
+    pool.add(search(TOP_ROWS_BOTTOM_SQUARES))
+    plan, cost = pool.best_partition(time_limit=5.0, start=TOP_SQUARES_BOTTOM_ROWS)
+    assert same_partition(plan, SQUARES)  # better than the start, which it began from
+    # a start whose territories the pool does not hold (the squares were never added) is simply not used
+    plan, _ = pool.best_partition(time_limit=5.0, start=[0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 1, 1, 3, 3])
+    assert same_partition(plan, SQUARES)
+
+
 def test_only_territories_that_meet_the_constraints_on_their_own_enter_the_pool():
     model, pool, search = grid_pool()
     uneven = [0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 0]  # 5, 4, 4, 3 units

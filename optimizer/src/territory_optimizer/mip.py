@@ -13,11 +13,11 @@ import numpy as np
 from scipy.sparse import csc_matrix, spmatrix
 
 try:  # the core class: the Python wrapper's constructor prints a banner before any option can silence it
-    from highspy._core import HighsLp, HighsModelStatus, HighsVarType, MatrixFormat, _Highs
+    from highspy._core import HighsLp, HighsModelStatus, HighsSolution, HighsVarType, MatrixFormat, _Highs
     from highspy._core.cb import HighsCallbackType
 except ImportError:  # pragma: no cover - a future highspy that moves it
     from highspy import Highs as _Highs
-    from highspy import HighsLp, HighsModelStatus, HighsVarType, MatrixFormat
+    from highspy import HighsLp, HighsModelStatus, HighsSolution, HighsVarType, MatrixFormat
     from highspy import cb as _cb
 
     HighsCallbackType = _cb.HighsCallbackType
@@ -41,6 +41,7 @@ def solve(
     relax_first: bool = False,
     work_limit: int | None = None,
     probing: bool = True,
+    start: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Minimise cost @ x subject to row_lower <= matrix @ x <= row_upper and the column bounds, the columns where
     `integer` is true integral. Returns the best solution found within the limits, None when there is none.
@@ -52,7 +53,10 @@ def solve(
     bound the root (cuts, heuristics), and a limit in seconds would make the answer depend on the machine's load;
     HiGHS is deterministic, so a count of its checks is a measure of work that gives the same answer every time.
 
-    `probing=False` switches off presolve's probing, which no callback interrupts and no work limit bounds."""
+    `probing=False` switches off presolve's probing, which no callback interrupts and no work limit bounds.
+
+    `start` is a feasible solution to begin from: the answer is never worse than it, and the search prunes against
+    it from the first node (under a work limit the program may otherwise end with no solution at all)."""
     integer = np.asarray(integer, dtype=bool)
     if relax_first and integer.any():
         x = solve(
@@ -63,6 +67,11 @@ def solve(
             x[integer] = np.round(x[integer])
             return x
     highs = _model(cost, matrix, row_lower, row_upper, col_lower, col_upper, integer, time_limit)
+    if start is not None:
+        given = HighsSolution()
+        given.col_value = np.asarray(start, dtype=float).tolist()
+        given.value_valid = True
+        highs.setSolution(given)
     _run(highs, node_limit, gap, work_limit, probing)
     if highs.getInfo().primal_solution_status != 2:  # 2: a feasible solution exists
         return None

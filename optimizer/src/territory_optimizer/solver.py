@@ -46,6 +46,12 @@ FRESH_EFFORT = 16  # effort divisor of one fresh start on a small instance
 PERTURBED_EFFORT = 8  # effort divisor of one perturbed restart
 MAX_RESTARTS = 20  # restarts on small instances at most (runs that find no feasible plan use them all)
 PATIENCE = 8  # perturbed restarts in a row that find nothing better end the run (once a plan is feasible)
+# ... unless the recombination that follows them, of every territory seen with grown ones from the best plan, finds a
+# better plan. Where such a recombination has paid in the run, one that finds nothing is followed by a fresh start
+# (DIVERSIFY at most) whose territories the next recombination can join to the rest. On North Carolina K=10 over 64
+# seeds: mean Polsby-Popper 0.395, 56 seeds at 0.39 or more, against 0.389 and 41 without either, for a mean run of
+# 2.8 s against 1.6 s; on Georgia's counties, where grown territories never pay, one recombination costs 1.7 s
+DIVERSIFY = 2
 PERTURB_PAIRS = 6  # pairs of territories re-split, balance loosened, to perturb the best plan (one more per stall)
 LARGE_STARTS = 4  # starts on a large instance at most: one, and more only while no plan is feasible
 MIP_CALLS = 6  # balance-repair integer programs per search at most
@@ -339,10 +345,12 @@ def _restarts(
 
     Small instances: the balanced plans' compactness is rugged (a few coarse units decide it), so after FRESH
     independent starts each restart perturbs the best plan so far (re-splits a few neighbouring territories with the
-    balance loosened, iterated local search) and searches again from there, cooler. The run ends when PATIENCE such
-    restarts in a row find nothing better, or after MAX_RESTARTS. Large instances: one start, more (LARGE_STARTS in
-    all) only while no plan is feasible. A request that the precheck proved infeasible gets the fresh starts only.
-    Counts, not seconds, decide, so a seed gives one plan."""
+    balance loosened, iterated local search) and searches again from there, cooler. When PATIENCE such restarts in a
+    row find nothing better, the territories seen and grown ones are recombined from the best plan: a better plan
+    there and the restarts go on from it, else (once grown territories have paid, DIVERSIFY times at most) a fresh
+    start brings more territories, else the run ends; after MAX_RESTARTS in any case. Large instances: one start, more
+    (LARGE_STARTS in all) only while no plan is feasible. A request that the precheck proved infeasible gets the fresh
+    starts only. Counts, not seconds, decide, so a seed gives one plan."""
     small = model.n <= SMALL
     limit = MAX_RESTARTS if small else LARGE_STARTS
     if proven_infeasible:
@@ -356,12 +364,17 @@ def _restarts(
     stall = 0
     pool = TerritoryPool(model, weights.polsby_popper > 0)
     pool_seen = 0
+    grown: dict[bytes, float] = {}  # territories grown from every unit, once the fresh starts are done
+    regrown = 0  # the pool's size at the last recombination with the grown territories
+    paid = False  # whether a recombination with grown territories has given a better plan
+    diversify, diversified = False, 0  # whether the next restart starts fresh, and how many such have run
     scale: float | None = None  # the temperature scale, measured once: it is the layer's, not one plan's
     for r in range(limit):
         clock.outer = (100.0 * r / limit, 100.0 * (r + 1) / limit)
         run_rng = np.random.default_rng([options.seed, r])
         # fresh starts until one is feasible: perturbing an infeasible plan mostly finds its neighbours
-        perturbed = best is not None and r >= FRESH and best_key[0] <= 1e-12
+        perturbed = best is not None and r >= FRESH and best_key[0] <= 1e-12 and not diversify
+        diversify = False
         if perturbed:
             start = _perturb(model, best, weights, dvals, run_rng, PERTURB_PAIRS + stall)
         else:
@@ -381,12 +394,15 @@ def _restarts(
         )  # fmt: skip
         candidates = [plan]
         grow = small and r == FRESH - 1 and _grows_territories(model, pool, weights)
+        found = None
         if small and (len(pool) > pool_seen or grow):
             pool_seen = len(pool)
             # the most compact plan made of territories seen so far, across restarts; once, after the fresh starts,
             # with territories grown from every unit too (pieces of basins no start reached)
-            extra = _grown(model, pool, run_rng) if grow else None
-            found = pool.best_partition(max(0.1, min(POOL_SECONDS, clock.deadline - time.monotonic())), extra)
+            if grow:
+                grown, regrown = _grown(model, pool, run_rng), len(pool)
+            start = best if best is not None and best_key[0] <= 1e-12 else None
+            found = pool.best_partition(_pool_seconds(clock), grown if grow else None, start)
             if found is not None:
                 candidates.append(found[0])
         improved = False
@@ -397,16 +413,55 @@ def _restarts(
             if key < best_key:
                 improved = improved or best is None or key < (best_key[0], best_key[1] - 1e-9)
                 best, best_key = cand, key
+        paid = paid or (grow and found is not None and best is found[0])
         clock.hold(best, best_key[0])
         feasible = best_key[0] <= 1e-12
         if not small and feasible:
             break
-        if feasible and perturbed:
+        if small and feasible:
+            search.reset(best)
+            pool.add(search)  # the best plan's territories, so that recombinations can start from it
+        if feasible and r >= FRESH:
             stall = 0 if improved else stall + 1
-            if stall >= PATIENCE:
+            if stall < PATIENCE:
+                continue
+            # Before giving up, everything the restarts saw is recombined with the grown territories, from the best
+            # plan: a better plan found there lies in another basin, which the restarts go on to explore
+            if not grown or len(pool) == regrown:
+                break
+            regrown = len(pool)
+            found = _recombined(model, pool, grown, best, run_rng, clock)
+            key = best_key
+            if found is not None:
+                search.reset(found)
+                key = (round(search.violation, 12), _judged(search))
+            if key < (best_key[0], best_key[1] - 1e-9):
+                pool.add(search)
+                best, best_key, stall, paid = found, key, 0, True
+                clock.hold(best, best_key[0])
+            elif paid and diversified < DIVERSIFY:
+                # Where the grown territories have paid, a fresh start brings territories of a basin no restart
+                # reached, and the recombination that follows it can join them to the rest
+                diversified += 1
+                diversify, stall = True, PATIENCE - 1
+            else:
                 break
     assert best is not None
     return best
+
+
+def _recombined(model: Model, pool: TerritoryPool, grown: dict[bytes, float], best: list[int], rng, clock: _Clock):
+    """The most compact plan made of the pool's territories, those grown after the fresh starts and as many grown
+    afresh (each growth reaches different pieces of the basins), from the best plan; None when none is found."""
+    extra = dict(grown)
+    for units, cost in _grown(model, pool, rng).items():
+        extra.setdefault(units, cost)
+    found = pool.best_partition(_pool_seconds(clock), extra, best)
+    return None if found is None else found[0]
+
+
+def _pool_seconds(clock: _Clock) -> float:
+    return max(0.1, min(POOL_SECONDS, clock.deadline - time.monotonic()))
 
 
 def _grows_territories(model: Model, pool: TerritoryPool, weights: Weights) -> bool:
