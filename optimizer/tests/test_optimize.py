@@ -143,7 +143,7 @@ def test_progress_reports_stages_percent_and_best_balance():
     reports = []
     optimize(grid_problem(), Options(seed=1, effort=0.15, progress=reports.append))
     stages = [r.stage for r in reports]
-    assert stages[0] == "seed" and stages[-1] == "done"
+    assert stages[:2] == ["precheck", "seed"] and stages[-1] == "done"
     assert reports[-1].percent == 100.0
     assert reports[-1].best_max_deviation is not None
     assert all(a.percent <= b.percent for a, b in zip(reports, reports[1:], strict=False))

@@ -85,8 +85,9 @@ class Problem:
 
 @dataclass(frozen=True)
 class Progress:
-    """Reported to the progress callback: stage ('seed', 'search', 'repair', 'done'), percent of the run, and the
-    best plan's largest balance deviation so far (fraction, over the balanced metrics; None before the first plan)."""
+    """Reported to the progress callback: stage ('precheck', 'seed', 'search', 'repair', 'polish', 'done'), percent
+    of the run, and the best plan's largest balance deviation so far (fraction, over the balanced metrics; None
+    before the first plan)."""
 
     stage: str
     percent: float
