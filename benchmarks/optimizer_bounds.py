@@ -4,10 +4,11 @@ can be on one metric, over every connected set of units that keeps the other met
     uv run python benchmarks/optimizer_bounds.py                  # NC K=10 around Wake County, workload
     uv run python benchmarks/optimizer_bounds.py --unit 37081 --max
 
-A mixed-integer program: x[u] = 1 when unit u is in the territory (the given unit always is); connectivity by a
-single-commodity flow from the given unit, each other chosen unit consuming one unit of flow, carried only on edges
-between chosen units. Solved to optimality by HiGHS, so the bound is exact. If the lightest territory around a unit
-is still above the band of the minimised metric, no plan can meet the tolerances, whatever the search.
+The optimizer's own connected-group program (`granularity.extreme_group`, the one its precheck proofs use): x[u] = 1
+when unit u is in the territory (the given unit always is), connected by a single-commodity flow from the given unit.
+Solved to optimality by HiGHS, so the bound is exact (the script says so when the solver's limits end it first). If
+the lightest territory around a unit is still above the band of the minimised metric, no plan can meet the
+tolerances, whatever the search.
 """
 
 from __future__ import annotations
@@ -17,56 +18,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from optimizer_instances import north_carolina  # noqa: E402
 from territory_optimizer import unit_shapes  # noqa: E402
-
-
-def territory_bound(shares: dict[str, np.ndarray], bands: dict[str, float], edges, root: int, metric: str, sign: float):
-    """min (sign=1) or max (sign=-1) of `metric`'s share over connected sets holding `root` with every metric of
-    `bands` within 1 +- its tolerance; shares are per unit, as fractions of a territory's target. None if no set."""
-    n = len(shares[metric])
-    pairs = sorted({(min(a, b), max(a, b)) for a, b in np.asarray(edges).tolist() if a != b})
-    arcs = pairs + [(b, a) for a, b in pairs]
-    n_var = n + len(arcs)
-    rows, cols, vals, lo, hi = [], [], [], [], []
-
-    def row(entries, low, high):
-        r = len(lo)
-        for c, v in entries:
-            rows.append(r)
-            cols.append(c)
-            vals.append(v)
-        lo.append(low)
-        hi.append(high)
-
-    for name, tol in bands.items():
-        row([(u, float(shares[name][u])) for u in range(n)], 1 - tol, 1 + tol)
-    inflow: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    for q, (a, b) in enumerate(arcs):
-        inflow[b].append((n + q, 1.0))
-        inflow[a].append((n + q, -1.0))
-        row([(n + q, 1.0), (a, -float(n))], -np.inf, 0.0)  # flow only between chosen units
-        row([(n + q, 1.0), (b, -float(n))], -np.inf, 0.0)
-    for u in range(n):
-        if u != root:
-            row(inflow[u] + [(u, -1.0)], 0.0, np.inf)  # a chosen unit keeps one unit of the flow
-    matrix = coo_matrix((vals, (rows, cols)), shape=(len(lo), n_var)).tocsr()
-    lower = np.zeros(n_var)
-    lower[root] = 1.0
-    upper = np.concatenate([np.ones(n), np.full(len(arcs), float(n))])
-    objective = np.concatenate([sign * shares[metric], np.zeros(len(arcs))])
-    res = milp(
-        objective,
-        constraints=LinearConstraint(matrix, np.asarray(lo), np.asarray(hi)),
-        integrality=np.concatenate([np.ones(n), np.zeros(len(arcs))]),
-        bounds=Bounds(lower, upper),
-    )
-    return None if res.x is None else float(sign * res.fun)
+from territory_optimizer.granularity import extreme_group  # noqa: E402
 
 
 def main() -> None:
@@ -81,10 +38,17 @@ def main() -> None:
     shares = {c: inst.columns[c] / (inst.columns[c].sum() / inst.k) for c in ("potential", "accounts", "workload")}
     bands = {b.split("=")[0]: float(b.split("=")[1]) for b in args.bands.split(",")}
     root = inst.ids.index(args.unit)
-    bound = territory_bound(shares, bands, shapes.edges, root, args.metric, -1.0 if args.max else 1.0)
+    values = np.array([shares[args.metric]] + [shares[b] for b in bands])
+    low = np.array([-np.inf] + [1 - t for t in bands.values()])
+    high = np.array([np.inf] + [1 + t for t in bands.values()])
+    status, bound = extreme_group(shapes.edges, values, low, high, root, heaviest=args.max)
     kind = "heaviest" if args.max else "lightest"
     within = ", ".join(f"{k} +-{v * 100:g}%" for k, v in bands.items())
-    value = "no connected set at all" if bound is None else f"{bound * 100:.2f}% of its target"
+    value = {
+        "optimal": f"{(bound or 0.0) * 100:.2f}% of its target",
+        "infeasible": "no connected set at all",
+        "unknown": "no answer within the solver's limits",
+    }[status]
     print(f"{inst.name} K={inst.k}: the {kind} territory holding {args.unit} ({within}) has {args.metric} {value}")
 
 

@@ -3,7 +3,7 @@ import pytest
 from grids import grid_problem
 from territory_optimizer import Metric, Options, Problem, optimize
 from territory_optimizer.feasibility import precheck
-from territory_optimizer.granularity import _Graph
+from territory_optimizer.granularity import _Graph, extreme_group
 from territory_optimizer.model import compile_problem
 
 
@@ -21,6 +21,23 @@ def cycle_problem(weights, k, tolerance):
     problem = path_problem(weights, k, tolerance)
     return Problem(
         unit_ids=problem.unit_ids, metrics=problem.metrics, edges=[*problem.edges, (len(weights) - 1, 0)], k=k
+    )
+
+
+def test_the_lightest_and_heaviest_connected_group_around_a_unit_with_another_metric_in_its_band():
+    # A ring A-B-C-D weighing 4, 4, 4, 6 on the metric bounded; the other metric counts units and must be 2 or 3.
+    # Around A: A+B or A+D (8 or 10), A+B+C, A+B+D or A+C+D (12, 14, 14)
+    edges = np.array([(0, 1), (1, 2), (2, 3), (3, 0)])
+    values = np.array([[4.0, 4.0, 4.0, 6.0], [1.0, 1.0, 1.0, 1.0]])
+    low, high = np.array([-np.inf, 2.0]), np.array([np.inf, 3.0])
+    assert extreme_group(edges, values, low, high, root=0) == ("optimal", pytest.approx(8.0))
+    assert extreme_group(edges, values, low, high, root=0, heaviest=True) == ("optimal", pytest.approx(14.0))
+    # exactly two units around C (C+B or C+D): a group exactly at a bound is in (counts such as accounts meet their
+    # bounds exactly), and A, two steps from C, is not
+    assert extreme_group(edges, values, low, np.array([np.inf, 2.0]), root=2, heaviest=True)[1] == pytest.approx(10.0)
+    assert extreme_group(edges, values, np.array([-np.inf, 5.0]), np.array([np.inf, 9.0]), root=0) == (
+        "infeasible",
+        None,
     )
 
 

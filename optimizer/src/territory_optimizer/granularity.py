@@ -325,6 +325,20 @@ def _cap_kind(model: Model, j: int) -> str:
     return "max_total" if np.isfinite(model.cap_max[j]) else "min_total"
 
 
+def extreme_group(
+    edges: np.ndarray, values: np.ndarray, low: np.ndarray, high: np.ndarray, root: int, heaviest: bool = False
+) -> tuple[str, float | None]:
+    """The lightest (or heaviest) load on metric 0 of a connected group of units holding `root` with every metric m
+    within [low[m], high[m]] (values: metrics x units): ("optimal", load), ("infeasible", None) when no group exists,
+    ("unknown", None) when the proofs' limits end the search first. What a territory around one unit can reach, for
+    tools that bound a request by hand (benchmarks/optimizer_bounds.py)."""
+    values = np.ascontiguousarray(values, dtype=float)
+    n = values.shape[1]
+    units = np.arange(n, dtype=np.int64)
+    program = _GroupProgram(_Graph(units, np.asarray(edges, dtype=np.int64), values, units), low, high, root)
+    return program.heaviest_at_most(high[0]) if heaviest else program.lightest_at_least(low[0])
+
+
 class _GroupProgram:
     """Connected groups holding `root` as an integer program: x[v] = 1 when unit v is in the group, connected by a
     single-commodity flow from the root, each other chosen unit keeping one unit of flow, carried only between
@@ -337,13 +351,17 @@ class _GroupProgram:
         for m in np.flatnonzero(np.isfinite(reach)):
             # a path's weight counts its units; the weight of an arc is its head's (a hair more, so that units of
             # zero weight stay arcs of the sparse graph)
-            w = vals[m] + 1e-12 * max(1.0, float(vals[m].max()))
+            hair = 1e-12 * max(1.0, float(vals[m].max()))
+            w = vals[m] + hair
             arcs = csr_matrix(
                 (np.concatenate([w[edges[:, 1]], w[edges[:, 0]]]),
                  (np.concatenate([edges[:, 0], edges[:, 1]]), np.concatenate([edges[:, 1], edges[:, 0]]))),
                 shape=(n, n),
             )  # fmt: skip
-            near &= dijkstra(arcs, indices=root, min_only=True) + vals[m, root] <= reach[m]
+            # the hairs (n at most on a path) and rounding must not push out a unit whose path is exactly at the
+            # bound: with whole numbers such as account counts, that is where a group fits exactly
+            slack = n * hair + 1e-9 * max(1.0, abs(float(reach[m])))
+            near &= dijkstra(arcs, indices=root, min_only=True) + vals[m, root] <= reach[m] + slack
         near[root] = True  # a root over the bounds on its own has no group: the bounds rows say so
         units = np.flatnonzero(near)
         local = np.full(n, -1, dtype=np.int64)
