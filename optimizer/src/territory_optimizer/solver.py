@@ -451,7 +451,9 @@ def _restarts(
     return best
 
 
-def _recombined(model: Model, pool: TerritoryPool, grown: dict[bytes, float], best: list[int], rng, clock: _Clock):
+def _recombined(
+    model: Model, pool: TerritoryPool, grown: dict[bytes, float], best: list[int], rng, clock: _Clock
+) -> list[int] | None:
     """The most compact plan made of the pool's territories, those grown after the fresh starts and as many grown
     afresh (each growth reaches different pieces of the basins), from the best plan; None when none is found."""
     extra = dict(grown)
