@@ -9,6 +9,7 @@ them, because the long-running processes are told not to migrate.
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from territory_shared.observability import REFRESH_S
 
 from tests.deploy.manifests import SERVICES, Service, compose, exec_form, parse_dockerfile
 from tests.support.auth import auth_headers
@@ -178,9 +180,11 @@ def test_an_edit_shows_in_latency_backlog_relay_consumer_and_lag_metrics(deploym
         0.5,
     )
 
-    # (Deadlines are generous: the consumer group is named after the service, not the topic prefix, so test runs
-    # sharing the broker share the group and its rebalances.)
-    # Lag is read from the broker every few seconds: the geo.territory partitions appear, and drain to 0.
+    # Lag is read from the broker every REFRESH_S: one read made after the event was consumed must see the
+    # geo.territory partitions, all drained to 0 (a read made before the event was published shows 0 too, which
+    # proves nothing, so wait for a newer one). The read must ask the consumer's own group, prefix and all.
+    time.sleep(REFRESH_S + 1.0)
+
     def geo_territory_lag_drained() -> bool:
         lag = scrape(consumer).get("territory_consumer_lag_events", [])
         per_partition = [v for labels, v in lag if labels["topic"] == "geo.territory"]

@@ -175,6 +175,7 @@ def kafka_lag(bootstrap_servers: str, group: str, topics: Sequence[str], prefix:
 
 async def _refresh_forever(runtime: ServiceRuntime, process: str) -> None:
     from territory_shared.messaging.inbox import topics_of
+    from territory_shared.messaging.kafka_bus import consumer_group
 
     settings = runtime.settings
     while True:
@@ -185,7 +186,7 @@ async def _refresh_forever(runtime: ServiceRuntime, process: str) -> None:
                 lag = await asyncio.to_thread(
                     kafka_lag,
                     settings.kafka_bootstrap_servers,
-                    settings.service_name,
+                    consumer_group(settings.kafka_topic_prefix, settings.service_name),  # the subscriber's group
                     topics_of(runtime.handlers),
                     settings.kafka_topic_prefix,
                 )

@@ -218,6 +218,12 @@ def broker_reachable(bootstrap_servers: str) -> bool:
         admin.close()
 
 
+def consumer_group(topic_prefix: str, name: str) -> str:
+    """The broker's id of a consumer group: the prefix names an environment, whose groups must not join another's
+    (and whose lag is read from that same group)."""
+    return topic_prefix + name
+
+
 def ensure_topics(bootstrap_servers: str, topics: Sequence[str], partitions: int) -> None:
     """Create the topics a producer or consumer needs; existing ones are left as they are."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
@@ -244,8 +250,9 @@ class KafkaBus:
         return KafkaPublisher(self.bootstrap_servers, self.client_id, self.topic_prefix)
 
     def subscriber(self, group: str, topics: Sequence[str]) -> KafkaSubscriber:
-        # The prefix names an environment: its consumer groups must not join another environment's.
-        return KafkaSubscriber(self.bootstrap_servers, self.topic_prefix + group, topics, self.topic_prefix)
+        return KafkaSubscriber(
+            self.bootstrap_servers, consumer_group(self.topic_prefix, group), topics, self.topic_prefix
+        )
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         prefixed = [self.topic_prefix + t for t in topics]
