@@ -2,7 +2,8 @@
 
 The API serves them at ``/prometheus`` on its own port (not ``/metrics``: in the embedded mode
 metrics-service is mounted at ``/metrics``). A relay or consumer process serves them on
-``<PREFIX>METRICS_PORT`` (any path; ``/prometheus`` by convention) when that setting is given.
+``<PREFIX>METRICS_PORT`` (any path but ``/healthz`` and ``/readyz``, which are its probes: see worker_probe.py;
+``/prometheus`` by convention) when that setting is given.
 The other modules only call the small recording functions below, so they never import the client.
 """
 
@@ -17,8 +18,10 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest, start_http_server
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from territory_shared.worker_probe import WorkerProbe, serve
 
 if TYPE_CHECKING:
     from territory_shared.runtime import ServiceRuntime
@@ -35,6 +38,11 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 OUTBOX_PENDING = Gauge("territory_outbox_pending_events", "Outbox rows not yet published", ["service"])
+OUTBOX_OLDEST_PENDING_AGE = Gauge(
+    "territory_outbox_oldest_pending_age_seconds",
+    "Seconds since the oldest outbox row not yet published was written (0 when none waits)",
+    ["service"],
+)
 OUTBOX_PUBLISHED = Counter("territory_outbox_published_events_total", "Outbox rows the relay published")
 EVENTS_PROCESSED = Counter(
     "territory_consumer_events_processed_total",
@@ -135,12 +143,14 @@ def instrument(app: FastAPI, service: str) -> None:
 
 
 async def refresh_outbox_backlog(runtime: ServiceRuntime) -> None:
-    from territory_shared.messaging.outbox import pending_count
+    from territory_shared.messaging.outbox import oldest_pending_age_s, pending_count
 
     try:
         async with runtime.sessions() as session:
             pending = await asyncio.wait_for(pending_count(session, runtime.outbox), 5)
+            age = await asyncio.wait_for(oldest_pending_age_s(session, runtime.outbox), 5)
         OUTBOX_PENDING.labels(runtime.settings.service_name).set(pending)
+        OUTBOX_OLDEST_PENDING_AGE.labels(runtime.settings.service_name).set(age)
     except Exception:  # noqa: BLE001 - a scrape reports what it can; the last value stays
         log.warning("could not count the outbox backlog", exc_info=True)
 
@@ -173,13 +183,15 @@ def kafka_lag(bootstrap_servers: str, group: str, topics: Sequence[str], prefix:
         admin.close()
 
 
-async def _refresh_forever(runtime: ServiceRuntime, process: str) -> None:
+async def _refresh_forever(runtime: ServiceRuntime, process: str, probe: WorkerProbe) -> None:
     from territory_shared.messaging.inbox import topics_of
     from territory_shared.messaging.kafka_bus import consumer_group
 
     settings = runtime.settings
     while True:
-        if process == "relay":
+        # The backlog grows while the relay waits for the broker: that is when it matters most. Before migrations
+        # the outbox may not exist yet.
+        if process == "relay" and probe.waiting_for not in ("start", "database"):
             await refresh_outbox_backlog(runtime)
         elif process == "consumer" and settings.bus_kind == "kafka":
             try:
@@ -198,20 +210,22 @@ async def _refresh_forever(runtime: ServiceRuntime, process: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def worker_metrics(runtime: ServiceRuntime, process: str) -> AsyncIterator[None]:
-    """Serve this relay's or consumer's metrics on ``<PREFIX>METRICS_PORT`` (if set) while it runs."""
+async def worker_metrics(runtime: ServiceRuntime, process: str) -> AsyncIterator[WorkerProbe]:
+    """Serve this relay's or consumer's metrics and probes on ``<PREFIX>METRICS_PORT`` (if set) while it runs;
+    the process tells the probe it yields what it waits for."""
+    probe = WorkerProbe(runtime)
     port = runtime.settings.metrics_port
     if port is None:
-        yield
+        yield probe
         return
     if process == "consumer":  # every series exists from the start, at 0, so that rates and alerts work at once
         EVENTS_PROCESSED.labels(runtime.settings.service_name)
         EVENTS_DEAD_LETTERED.labels(runtime.settings.service_name)
-    server, thread = start_http_server(port, addr="0.0.0.0")
-    log.info("serving Prometheus metrics on port %d", port)
-    task = asyncio.create_task(_refresh_forever(runtime, process))
+    server, thread = serve(probe, port)
+    log.info("serving Prometheus metrics, /healthz and /readyz on port %d", port)
+    task = asyncio.create_task(_refresh_forever(runtime, process, probe))
     try:
-        yield
+        yield probe
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -10,7 +10,7 @@ import sys
 
 from territory_shared.cli import service_main
 from territory_shared.logs import configure_logging
-from territory_shared.workers import run_relay
+from territory_shared.workers import migrate_when_reachable, run_relay
 
 from assignment_service.api.app import build_runtime, create_app, webhook_deliverer
 from assignment_service.settings import AssignmentSettings
@@ -18,10 +18,12 @@ from assignment_service.settings import AssignmentSettings
 
 async def _relay_and_webhooks(settings: AssignmentSettings) -> None:
     runtime = build_runtime(settings)
-    if settings.run_migrations_on_start:
-        await runtime.migrate()  # before the webhook worker reads its tables (run_relay's own pass is a no-op)
-    deliverer = webhook_deliverer(runtime)
     stop = asyncio.Event()
+    # Before the webhook worker reads its tables (run_relay's own pass is then a no-op); a database that is not
+    # up yet is waited for, as the relay waits for it.
+    if settings.run_migrations_on_start and not await migrate_when_reachable(runtime, stop):
+        return
+    deliverer = webhook_deliverer(runtime)
     task = asyncio.create_task(deliverer.run(stop))
     try:
         await run_relay(runtime)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
 from territory_shared.messaging.bus import IncomingMessage, OutgoingMessage
 from territory_shared.messaging.partitions import default_partitions
@@ -224,8 +224,17 @@ def consumer_group(topic_prefix: str, name: str) -> str:
     return topic_prefix + name
 
 
+def is_broker_unavailable(exc: BaseException) -> bool:
+    """The broker cannot be reached or cannot answer yet (down, starting, a network fault): worth waiting for."""
+    return isinstance(exc, KafkaError | OSError)
+
+
 def ensure_topics(bootstrap_servers: str, topics: Sequence[str], partitions: int) -> None:
     """Create the topics a producer or consumer needs; existing ones are left as they are."""
+    # Without a listening broker the admin client tries to bootstrap for 30 s: a process waiting for the broker
+    # would notice it is back that much later, and could not stop meanwhile.
+    if not _any_port_open(bootstrap_servers):
+        raise KafkaConnectionError(f"no broker listens at {bootstrap_servers}")
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
     try:
         existing = set(admin.list_topics())

@@ -56,6 +56,20 @@ async def pending_count(session: AsyncSession, outbox: Table) -> int:
     return int((await session.execute(select(func.count()).where(outbox.c.published_at.is_(None)))).scalar_one())
 
 
+async def oldest_pending_age_s(session: AsyncSession, outbox: Table, now: datetime | None = None) -> float:
+    """Seconds since the oldest pending row was written (0 when none waits): how late the relay is.
+
+    The first pending row by ``seq`` is the oldest, and the pending index finds it without a scan.
+    """
+    first = select(outbox.c.created_at).where(outbox.c.published_at.is_(None)).order_by(outbox.c.seq).limit(1)
+    created: datetime | None = (await session.execute(first)).scalar_one_or_none()
+    if created is None:
+        return 0.0
+    if created.tzinfo is None:  # SQLite hands back naive datetimes; they were written in UTC
+        created = created.replace(tzinfo=UTC)
+    return max(0.0, ((now or datetime.now(UTC)) - created).total_seconds())
+
+
 def next_pending(outbox: Table, after: int | None, limit: int) -> Select[Any]:
     """The relay's read: the next pending rows in ``seq`` order (after ``after``: the batch being sent is not
     marked yet). The outbox's pending index (tables.outbox_pending_index) serves it."""
