@@ -82,7 +82,7 @@ def test_upload_endpoints_take_more_than_json_ones_up_to_their_own_limit(client)
     assert 4096 < len(rows) < 64 * 1024
     csv = {**TENANT, "content-type": "text/csv"}
     # Over the JSON limit but within the upload one: read, then refused for another reason (no alignment).
-    assert client.post("/v1/locate", headers=csv, content=rows).status_code in (400, 404)
+    assert client.post("/v1/locate", headers=csv, content=rows).status_code in (422, 404)
     _assert_problem(client.post("/v1/locate", headers=csv, content=_chunks(100_000)), 413)
     _assert_problem(client.post("/v1/locate", headers=csv, content=b"x" * 100_000), 413)
 
@@ -117,7 +117,7 @@ def test_a_file_that_cannot_be_read_is_refused_without_the_servers_paths(client)
         files={"file": ("units.gpkg", b"not a geopackage at all")},
         data={"name": "broken", "id_column": "id"},
     )
-    problem = _assert_problem(response, 400)
+    problem = _assert_problem(response, 422)
     assert "cannot be read as gpkg" in problem["detail"]
     assert "/tmp" not in response.text
 

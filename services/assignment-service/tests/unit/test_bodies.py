@@ -7,7 +7,7 @@ import json
 import pytest
 from assignment_service.api.bodies import csv_rows, json_array_rows, ndjson_rows
 from assignment_service.domain.accounts import Malformed
-from territory_shared.api.problems import BadRequest
+from territory_shared.api.problems import InvalidInput, MalformedRequest
 
 
 async def chunks_of(data: bytes, size: int):  # type: ignore[no-untyped-def]
@@ -27,10 +27,16 @@ async def test_a_json_array_is_split_into_elements_across_any_chunking(size):
     assert await collect(json_array_rows, b" [ ] ", size) == []
 
 
-@pytest.mark.parametrize("body", [b'{"a": 1}', b'[{"a": 1} {"b": 2}]', b'[{"a": 1}, {"b": ', b"[1, 2"])
-async def test_a_body_that_is_not_a_json_array_is_refused(body):
-    with pytest.raises(BadRequest):
+@pytest.mark.parametrize("body", [b'[{"a": 1} {"b": 2}]', b'[{"a": 1}, {"b": ', b"[1, 2"])
+async def test_a_body_that_is_not_valid_json_is_refused_as_malformed(body):
+    with pytest.raises(MalformedRequest):
         await collect(json_array_rows, body, 4)
+
+
+async def test_valid_json_that_is_not_an_array_is_refused_as_invalid_input():
+    with pytest.raises(InvalidInput) as refused:
+        await collect(json_array_rows, b'{"a": 1}', 4)
+    assert refused.value.extensions["field"] == "body"
 
 
 @pytest.mark.parametrize("size", [1, 5, 4096])

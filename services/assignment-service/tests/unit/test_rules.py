@@ -74,3 +74,20 @@ def test_rules_are_tried_by_precedence():
     assert rule_set.first_match({"industry": "healthcare", "size": "XL"}).name == "a"  # type: ignore[union-attr]
     assert rule_set.first_match({"industry": "healthcare", "size": "S"}).name == "b"  # type: ignore[union-attr]
     assert rule_set.first_match({"industry": "retail"}) is None
+
+
+@pytest.mark.parametrize(
+    ("target", "fields"),
+    [
+        ({"territory_code": "HC", "geography": True}, ["rules.1.geography"]),
+        ({"geography": True, "rep_id": "r-1"}, ["rules.1.rep_external_id"]),
+        ({"geography": False}, ["rules.1.territory_code"]),
+        ({"geography": True}, []),
+        ({"territory_code": "HC", "rep_id": "r-1"}, []),
+    ],
+    ids=["code-and-geography", "geography-with-a-rep", "no-target", "geography", "code-and-rep"],
+)
+def test_a_rule_must_say_exactly_where_its_accounts_go(target, fields):
+    raw = [*rules(("retail", 1, "industry = retail")), {"name": "hc", "precedence": 2, "condition": "true", **target}]
+    _, problems = build_rule_set(raw, "geography")
+    assert [p.field for p in problems] == fields and all(p.rule == "hc" for p in problems)

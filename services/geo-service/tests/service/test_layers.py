@@ -194,7 +194,7 @@ def test_a_file_without_the_named_columns_is_refused_before_any_job(client, tena
         files={"file": ("nc.zip", nc_shapefile_zip(tmp_path).read_bytes())},
         data={"name": "x", "id_column": "GEOID", "attributes": "BIR74,NOPE"},
     )
-    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert [e["reason"] for e in r.json()["errors"]] == [
         "no column 'GEOID' in the file",
         "no column 'NOPE' in the file",
@@ -205,7 +205,7 @@ def test_an_unknown_format_is_a_clear_error(client, tenant):
     r = client.post(
         "/v1/layers", headers=tenant, files={"file": ("units.kml", b"<kml/>")}, data={"name": "x", "id_column": "id"}
     )
-    assert r.status_code == 400 and r.json()["field"] == "file"
+    assert r.status_code == 422 and r.json()["field"] == "file"
 
 
 def test_units_are_served_as_geojson_by_bounding_box(client, tenant, tmp_path):

@@ -41,8 +41,33 @@ class PreconditionRequired(DomainError):
     title = "Precondition required"
 
 
-class BadRequest(DomainError):
-    title = "Bad request"
+class InvalidInput(DomainError):
+    """A well-formed request with a value that is wrong: 422, like FastAPI's own body validation.
+
+    ``field`` names the input (a dotted path such as ``rules.3.geography``); unless ``errors`` is given, the
+    problem gets the one-entry ``errors`` list every validation problem carries, so a client reads one shape.
+    """
+
+    title = "Invalid request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        if "errors" not in extensions and "field" in extensions:
+            extensions["errors"] = [{"field": extensions["field"], "reason": detail}]
+        super().__init__(detail, **extensions)
+
+
+class BadRequest(InvalidInput):
+    """The name ``InvalidInput`` had when it answered 400; kept so its many raise sites need not change."""
+
+
+class MalformedRequest(DomainError):
+    """The request cannot even be read (a body that is not valid JSON): 400, not a validation error.
+
+    RFC 9110 keeps 400 for malformed syntax: what is wrong is the body as a whole, not a value in it, so it stays
+    apart from ``InvalidInput`` (the same split as the handler below makes for FastAPI's ``json_invalid``).
+    """
+
+    title = "Malformed request"
 
 
 class Unauthorized(DomainError):
@@ -66,7 +91,8 @@ class ServiceUnavailable(DomainError):
 
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
-    BadRequest: 400,
+    MalformedRequest: 400,
+    InvalidInput: 422,
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 
-from territory_shared.api.problems import BadRequest
+from territory_shared.api.problems import BadRequest, MalformedRequest
 
 from assignment_service.domain.accounts import Malformed
 
@@ -126,7 +126,7 @@ async def json_array_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[i
             elif buf[pos] == "]":
                 pos, state = pos + 1, "end"
             else:
-                raise BadRequest(f"malformed JSON after element {number}: expected ',' or ']'", field="body")
+                raise MalformedRequest(f"malformed JSON after element {number}: expected ',' or ']'", field="body")
         elif state == "item":
             if buf[pos] == "]" and number == 0:
                 pos, state = pos + 1, "end"
@@ -135,7 +135,7 @@ async def json_array_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[i
                 value, end = decoder.raw_decode(buf, pos)
             except ValueError as exc:
                 if exhausted or len(buf) - pos > MAX_PENDING_CHARS:
-                    raise BadRequest(f"malformed JSON in element {number + 1}: {exc.msg}", field="body") from None
+                    raise MalformedRequest(f"malformed JSON in element {number + 1}: {exc.msg}", field="body") from None
                 try:
                     more = await anext(texts)
                 except StopAsyncIteration:
@@ -154,9 +154,9 @@ async def json_array_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[i
             pos, state = end, "sep"
             yield number, value
         else:
-            raise BadRequest("unexpected content after the JSON array", field="body")
+            raise MalformedRequest("unexpected content after the JSON array", field="body")
     if state != "end":
-        raise BadRequest("the JSON array is not closed", field="body")
+        raise MalformedRequest("the JSON array is not closed", field="body")
 
 
 def rows_for(content_type: str, chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, object]]:

@@ -43,6 +43,9 @@ class RuleSet:
 
 @dataclass(frozen=True)
 class RuleProblem:
+    """What is wrong with one rule; ``field`` is its path in the request body (``rules.3.geography``), the same
+    dotted path FastAPI gives a body field that fails validation, so a client reads both kinds alike."""
+
     rule: str
     field: str
     reason: str
@@ -59,28 +62,32 @@ def build_rule_set(
     parsed: list[Rule] = []
     seen_names: set[str] = set()
     seen_precedence: dict[int, str] = {}
-    for raw in raw_rules:
+    index_of: dict[str, int] = {}
+    for index, raw in enumerate(raw_rules):
         name = str(raw["name"])
+        path = f"rules.{index}"
         if name in seen_names:
-            problems.append(RuleProblem(name, "name", "two rules have this name"))
+            problems.append(RuleProblem(name, f"{path}.name", "two rules have this name"))
+        index_of.setdefault(name, index)
         seen_names.add(name)
         precedence = int(raw["precedence"])
         if precedence in seen_precedence:
             problems.append(
                 RuleProblem(
-                    name, "precedence", f"same precedence as rule {seen_precedence[precedence]!r}: order is ambiguous"
+                    name,
+                    f"{path}.precedence",
+                    f"same precedence as rule {seen_precedence[precedence]!r}: order is ambiguous",
                 )
             )
         seen_precedence.setdefault(precedence, name)
         try:
             node = parse_condition(str(raw["condition"]))
         except RuleSyntaxError as exc:
-            problems.append(RuleProblem(name, "condition", f"syntax: {exc}"))
+            problems.append(RuleProblem(name, f"{path}.condition", f"syntax: {exc}"))
             continue
-        for fld, reason in type_errors(node):
-            problems.append(RuleProblem(name, fld, reason))
-        if raw.get("territory_code") is None and not raw.get("geography", False):
-            problems.append(RuleProblem(name, "territory_code", "give territory_code, or geography: true"))
+        for _, reason in type_errors(node):
+            problems.append(RuleProblem(name, f"{path}.condition", reason))
+        problems += [RuleProblem(name, f"{path}.{fld}", reason) for fld, reason in _target_problems(raw)]
         parsed.append(
             Rule(
                 name=name,
@@ -94,12 +101,31 @@ def build_rule_set(
     parsed.sort(key=lambda r: r.precedence)
     if not problems:
         for i, rule in enumerate(parsed):
+            path = f"rules.{index_of[rule.name]}.condition"
             if never_matches(rule.node):
-                problems.append(RuleProblem(rule.name, "condition", "unreachable: the condition can never be true"))
+                problems.append(RuleProblem(rule.name, path, "unreachable: the condition can never be true"))
             elif shadowed_by(rule.node, [r.node for r in parsed[:i]]):
                 earlier = [r.name for r in parsed[:i] if shadowed_by(rule.node, [r.node])]
                 who = f"rule {earlier[0]!r}" if earlier else "the rules before it together"
                 problems.append(
-                    RuleProblem(rule.name, "condition", f"unreachable: every account it matches is taken by {who}")
+                    RuleProblem(rule.name, path, f"unreachable: every account it matches is taken by {who}")
                 )
     return RuleSet(tuple(parsed), fallback, version), problems
+
+
+def _target_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, reason) when the rule does not say exactly where its accounts go.
+
+    A geography rule keeps the account's geography territory and that territory's primary rep, so a
+    ``territory_code`` or a rep beside ``geography: true`` would be a second answer: refused rather than one of
+    them silently ignored.
+    """
+    geography = bool(raw.get("geography", False))
+    if raw.get("territory_code") is None and not geography:
+        return [("territory_code", "give territory_code, or geography: true")]
+    problems: list[tuple[str, str]] = []
+    if geography and raw.get("territory_code") is not None:
+        problems.append(("geography", "give territory_code or geography: true, not both"))
+    if geography and (raw.get("rep_id") or raw.get("rep_external_id")) is not None:
+        problems.append(("rep_external_id", "a geography rule keeps the territory's primary rep: name no rep"))
+    return problems

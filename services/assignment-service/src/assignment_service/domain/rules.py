@@ -209,7 +209,7 @@ def type_errors(node: Node) -> list[tuple[str, str]]:
     def check(name: str, op: str, values: tuple[str | float, ...]) -> None:
         kind = field_type(name)
         if kind is None:
-            errors.append((name, "unknown field"))
+            errors.append((name, f"unknown field {name!r}"))
             return
         for v in values:
             if kind == "number" and not isinstance(v, float):

@@ -9,7 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from territory_shared.api.limits import UPLOAD_BODY
-from territory_shared.api.problems import BadRequest
+from territory_shared.api.problems import BadRequest, MalformedRequest
 from territory_shared.api.tenancy import TenantId
 
 from geo_service.api.deps import Cache, Uow
@@ -99,8 +99,12 @@ async def locate_many(
 
 def _parse_json(body: bytes) -> tuple[list[str | None], np.ndarray, np.ndarray]:
     try:
-        points = json.loads(body)["points"]
-    except (ValueError, KeyError, TypeError):
+        parsed = json.loads(body)
+    except ValueError as exc:
+        raise MalformedRequest(f"the body is not valid JSON: {exc}", field="body") from None
+    try:
+        points = parsed["points"]
+    except (KeyError, TypeError):
         raise BadRequest('the body must be JSON {"points": [...]}', field="points") from None
     if not isinstance(points, list) or not points:
         raise BadRequest("points must be a non-empty list", field="points")

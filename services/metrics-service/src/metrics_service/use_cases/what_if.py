@@ -19,6 +19,14 @@ class UnknownTerritory(Exception):
         self.territory_id = territory_id
 
 
+class ParentTerritory(Exception):
+    """Only leaves hold units: geo-service refuses the real move (409), so the what-if refuses it too."""
+
+    def __init__(self, territory_id: str, code: str) -> None:
+        super().__init__(f"Territory {code} has child territories: move units to a leaf.")
+        self.territory_id = territory_id
+
+
 @dataclass(frozen=True)
 class WhatIfResult:
     touched: list[str]
@@ -39,9 +47,12 @@ def what_if(
 ) -> WhatIfResult:
     scenario = base.copy()
     touched: set[str] = set()
+    parents = {t.parent_id for t in base.territories.values() if t.parent_id is not None}
     for unit_ids, territory_id in moves:
         if territory_id is not None and territory_id not in base.territories:
             raise UnknownTerritory(territory_id)
+        if territory_id in parents:
+            raise ParentTerritory(territory_id, base.territories[territory_id].code)
         touched |= scenario.move(unit_ids, territory_id)
     shown = set(touched)
     for t in touched:
