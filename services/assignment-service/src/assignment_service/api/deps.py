@@ -54,6 +54,16 @@ async def zip_resolver(request: Request) -> ZipResolver:
     return await request.app.state.zips.resolver()
 
 
+def job_location(request: Request, job_id: str) -> str:
+    """The URL of ``GET /v1/jobs/{job_id}`` of this service.
+
+    Not ``request.url_for``: embedded, the services are mounted side by side in one app, and ``url_for`` answers
+    the first mounted route of that name, geo-service's ``/geo/v1/jobs/{id}``.
+    """
+    path = request.scope.get("root_path", "") + request.app.url_path_for("get_job", job_id=job_id)
+    return str(request.url.replace(path=path, query=""))
+
+
 def if_match(
     if_match: Annotated[
         str | None, Header(description='The ETag you read (e.g. "3"); a stale one gets 412 and changes nothing')

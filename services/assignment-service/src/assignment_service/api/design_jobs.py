@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
 
-from assignment_service.api.deps import Geo, Jobs
+from assignment_service.api.deps import Geo, Jobs, job_location
 from assignment_service.domain.design import ACCOUNT_METRICS, DesignRequest, MetricGoal
 from assignment_service.use_cases.design import run_design
 
@@ -191,5 +191,5 @@ async def create_design_job(
         return await run_design(geo, sessions, tenant, design, progress)  # type: ignore[arg-type]
 
     job_id = await jobs.submit(tenant, "territory-design", work)
-    response.headers["Location"] = str(request.url_for("get_job", job_id=job_id))
+    response.headers["Location"] = job_location(request, job_id)
     return DesignJobAccepted(job_id=job_id, status="queued")

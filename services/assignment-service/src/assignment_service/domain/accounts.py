@@ -59,6 +59,19 @@ class AccountInput:
 
 
 @dataclass(frozen=True)
+class AccountFilter:
+    """Which live accounts a bulk delete by filter takes: every condition given must hold (None: any)."""
+
+    industry: str | None = None  # compared without case, as rules compare it
+    size: str | None = None
+    zip_prefix: str | None = None
+    has_location: bool | None = None  # False: the accounts with neither a point nor a ZIP to place them
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in (self.industry, self.size, self.zip_prefix, self.has_location))
+
+
+@dataclass(frozen=True)
 class RowError:
     line: int
     external_id: str | None
