@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import Field
 
 from territory_shared.events.base import EventContract, EventData
@@ -48,7 +50,12 @@ class RepUpsertedV1(EventData):
 
 
 class AccountReassignedV1(EventData):
-    """An account's territory or rep changed in one sales force (``run_id`` set when a realignment did it)."""
+    """An account's owner in one sales force was set or changed (``run_id`` set when a realignment did it).
+
+    Every change of territory or rep is told, whatever its cause, a first assignment included (``from_*`` null).
+    It is also told when only what the owner depends on changed (``unit_id`` or ``by_geography``), so that a
+    projection can say what publishing another alignment would do to the account.
+    """
 
     account_id: str
     external_id: str
@@ -60,9 +67,38 @@ class AccountReassignedV1(EventData):
     from_rep_external_id: str | None = None
     to_rep_external_id: str | None = None
     cause: str = Field(description="geography, rule, override or unassigned: why the account is where it is now")
-    trigger: str = Field(description="realignment, account, rep, roster, rule, override or recompute")
+    trigger: str = Field(description="realignment, account, rep, roster, rule, override, recompute or announce")
     run_id: str | None = None
     alignment_id: str | None = None
+    unit_id: str | None = Field(
+        default=None, description="The unit of the alignment's layer that holds the account's location (geo-service's)"
+    )
+    by_geography: bool = Field(
+        default=False,
+        description="True when the territory follows the unit's territory (geography, a rule or override without a "
+        "territory, or no alignment yet): publishing an alignment that moves the unit moves the account",
+    )
+
+
+class RosterEntry(EventData):
+    entry_id: str
+    rep_id: str
+    rep_external_id: str | None = None
+    role: str = Field(description="primary or secondary")
+    effective_from: date
+    effective_to: date | None = Field(default=None, description="Exclusive; null while open-ended")
+
+
+class RosterChangedV1(EventData):
+    """The roster of one territory (by code) of a sales force changed: every entry it has now, dated.
+
+    The whole roster of the territory travels each time, so applying the newest one is enough; entries that end
+    in the future are included, and a reader picks those in effect on the day it asks about.
+    """
+
+    sales_force: str
+    territory_code: str
+    entries: list[RosterEntry]
 
 
 class RepChange(EventData):
@@ -105,6 +141,7 @@ ASSIGNMENT_CONTRACTS = [
     EventContract("assignment.account.deleted.v1", "assignment.account", AccountDeletedV1, "assignment-service"),
     EventContract("assignment.account.reassigned.v1", "assignment.account", AccountReassignedV1, "assignment-service"),
     EventContract("assignment.rep.upserted.v1", "assignment.rep", RepUpsertedV1, "assignment-service"),
+    EventContract("assignment.roster.changed.v1", "assignment.roster", RosterChangedV1, "assignment-service"),
     EventContract(
         "assignment.realignment.completed.v1", "assignment.realignment", RealignmentCompletedV1, "assignment-service"
     ),
