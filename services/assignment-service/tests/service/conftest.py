@@ -91,6 +91,15 @@ def wait_for_job(client: TestClient, tenant: dict[str, str], path: str, job_id: 
     )
 
 
+def save_rule_set(client: TestClient, tenant: dict[str, str], body: dict, sales_force: str = "field") -> dict:
+    """PUT a rule set (202: saved, a job applies it) and wait until its job is done; answers the job."""
+    r = client.put(f"/v1/sales-forces/{sales_force}/rule-set", json=body, headers=tenant)
+    assert r.status_code == 202, r.text
+    job = wait_for_job(client, tenant, "", r.json()["job"]["id"])
+    assert job["status"] == "succeeded", job
+    return job
+
+
 def upsert(client: TestClient, tenant: dict[str, str], rows: list[dict] | bytes, **kw: Any) -> httpx.Response:
     headers = {**tenant, **kw.pop("headers", {})}
     if isinstance(rows, bytes):

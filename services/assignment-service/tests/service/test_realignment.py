@@ -195,3 +195,51 @@ def test_a_realignment_moves_accounts_set_based_exactly_as_row_by_row(client, nc
         ("durham-3", "EAST", "WEST", "ana", "override"),
     ]
     assert set_based["summary"]["accounts_moved"] == 3
+
+
+def test_a_first_publish_previews_every_account_it_assigns_and_every_owner_is_told(client, nc):
+    tenant, layer = nc
+    assert upsert(client, tenant, accounts()).status_code == 200  # before the sales force has any alignment
+    first = draft(client, tenant, layer, {"EAST": [WAKE, DURHAM], "WEST": [MECKLENBURG]})
+    preview = client.post(f"/v1/realignments/preview?alignment_id={first['id']}", headers=tenant).json()
+    assert preview["accounts_moved"] == 6
+    assert {c["external_id"]: (c["from_territory_code"], c["to_territory_code"]) for c in preview["changes"]} == {
+        "raleigh-1": (None, "EAST"),
+        "raleigh-2": (None, "EAST"),
+        "durham-1": (None, "EAST"),
+        "charlotte-1": (None, "WEST"),
+        "chapel-hill-1": (None, None),
+        "atlantic": (None, None),
+    }
+    run = publish(client, tenant, first)
+    assert run["accounts_moved"] == preview["accounts_moved"]
+    assert run["summary"]["territories"] == preview["territories"] and run["summary"]["reps"] == preview["reps"]
+
+    told = {
+        e["data"]["external_id"]: e["data"]
+        for e in outbox_events(client, "assignment.account.reassigned.v1")
+        if e["tenantid"] == tenant_of(tenant)
+    }
+    assert set(told) == {a["external_id"] for a in accounts()}  # first assignments are told too
+    assert told["raleigh-1"]["from_territory_code"] is None and told["raleigh-1"]["to_territory_code"] == "EAST"
+    assert told["raleigh-1"]["unit_id"] == WAKE and told["raleigh-1"]["by_geography"] is True
+    # White space and outside every unit follow geography too: a draft that covers them assigns them.
+    assert told["chapel-hill-1"]["unit_id"] == ORANGE and told["chapel-hill-1"]["by_geography"] is True
+    assert told["atlantic"]["unit_id"] is None and told["atlantic"]["by_geography"] is True
+
+    ana = rep(client, tenant, "ana", "EAST")
+    rosters = [
+        e["data"] for e in outbox_events(client, "assignment.roster.changed.v1") if e["tenantid"] == tenant_of(tenant)
+    ]
+    assert [(r["territory_code"], [x["rep_id"] for x in r["entries"]]) for r in rosters] == [("EAST", [ana])]
+    assert rosters[0]["entries"][0]["role"] == "primary" and rosters[0]["entries"][0]["effective_to"] is None
+
+    truth = client.get("/v1/sales-forces/field/ownership", headers=tenant).json()
+    assert truth["alignment_id"] == first["id"]
+    assert {
+        t["territory_code"]: (t["accounts"], t["potential"], t["primary_rep_id"]) for t in truth["territories"]
+    } == {
+        "EAST": (3, 220.0, ana),
+        "WEST": (1, 30.0, None),
+        None: (2, 25.0, None),
+    }

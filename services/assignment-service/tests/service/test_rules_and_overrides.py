@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import upsert
+from .conftest import save_rule_set, upsert, wait_for_job
 from .geography import (
     CHARLOTTE,
     DURHAM,
@@ -25,7 +25,9 @@ pytestmark = pytest.mark.postgis
 @pytest.fixture
 def nc(client, tenant, tmp_path):
     layer = import_nc(client, tenant, tmp_path)
-    publish(client, tenant, draft(client, tenant, layer, {"EAST": [WAKE, DURHAM], "WEST": [MECKLENBURG]}))
+    # HC, HC-KEY and KEY hold no units: account-based territories that rules, rosters and overrides name.
+    territories = {"EAST": [WAKE, DURHAM], "WEST": [MECKLENBURG], "HC": [], "HC-KEY": [], "KEY": []}
+    publish(client, tenant, draft(client, tenant, layer, territories))
     rows = [
         {"external_id": "clinic", "lat": RALEIGH[1], "lon": RALEIGH[0], "industry": "Healthcare", "size": "S"},
         {
@@ -64,8 +66,9 @@ def test_rules_apply_by_precedence_and_the_rest_falls_back_to_geography(client, 
         ],
     }
     r = client.put("/v1/sales-forces/field/rule-set", json=body, headers=tenant)
-    assert r.status_code == 200, r.text
+    assert r.status_code == 202, r.text
     assert r.headers["etag"] == '"1"'
+    assert wait_for_job(client, tenant, "", r.json()["job"]["id"])["status"] == "succeeded"
     now = owners(client, tenant)
     assert now["hospital"] == ("HC-KEY", key_rep, "rule")
     assert now["clinic"][:1] == ("HC",) and now["clinic"][2] == "rule"
@@ -82,7 +85,7 @@ def test_an_overlay_sales_force_assigns_only_the_accounts_its_rules_select(clien
         "fallback": "unassigned",
         "rules": [{"name": "hc", "precedence": 1, "condition": "industry = 'healthcare'", "geography": True}],
     }
-    assert client.put("/v1/sales-forces/hc-overlay/rule-set", json=body, headers=tenant).status_code == 200
+    save_rule_set(client, tenant, body, "hc-overlay")
     now = owners(client, tenant, "hc-overlay")
     assert now["clinic"][0] == "HC-EAST" and now["hospital"][0] == "HC-EAST" and now["clinic"][2] == "rule"
     assert now["shop"][0] is None and now["bank"][0] is None
@@ -114,42 +117,105 @@ def test_an_override_survives_a_realignment_until_it_is_removed(client, nc):
     assert client.delete("/v1/sales-forces/field/overrides/clinic", headers=tenant).status_code == 404
 
 
-def test_a_rule_set_with_unknown_fields_bad_types_or_unreachable_rules_is_refused_whole(client, tenant):
+def test_a_rule_set_with_unknown_fields_bad_types_or_unreachable_rules_is_refused_whole(client, nc):
+    tenant, _ = nc
     body = {
         "rules": [
-            {"name": "a", "precedence": 1, "condition": "industri = healthcare", "territory_code": "A"},
-            {"name": "b", "precedence": 2, "condition": "potential > big", "territory_code": "B"},
-            {"name": "c", "precedence": 3, "condition": "size in (L, XXL) and (", "territory_code": "C"},
-            {"name": "d", "precedence": 3, "condition": "industry < 'x'", "territory_code": "D"},
+            {"name": "a", "precedence": 1, "condition": "industri = healthcare", "territory_code": "HC"},
+            {"name": "b", "precedence": 2, "condition": "potential > big", "territory_code": "HC-KEY"},
+            {"name": "c", "precedence": 3, "condition": "size in (L, XXL) and (", "territory_code": "KEY"},
+            {"name": "d", "precedence": 3, "condition": "industry < 'x'", "territory_code": "EAST"},
         ]
     }
     r = client.put("/v1/sales-forces/field/rule-set", json=body, headers=tenant)
-    assert r.status_code == 400, r.text
+    assert r.status_code == 422, r.text
     problems = {(e["rule"], e["field"]) for e in r.json()["errors"]}
     assert problems == {
-        ("a", "industri"),
-        ("b", "potential"),
-        ("c", "condition"),
-        ("d", "precedence"),
-        ("d", "industry"),
+        ("a", "rules.0.condition"),
+        ("b", "rules.1.condition"),
+        ("c", "rules.2.condition"),
+        ("d", "rules.3.precedence"),
+        ("d", "rules.3.condition"),
     }
+    assert "industri" in next(e["reason"] for e in r.json()["errors"] if e["rule"] == "a")
     unreachable = {
         "rules": [
-            {"name": "all-hc", "precedence": 1, "condition": "industry = healthcare", "territory_code": "A"},
+            {"name": "all-hc", "precedence": 1, "condition": "industry = healthcare", "territory_code": "HC"},
             {
                 "name": "big-hc",
                 "precedence": 2,
                 "condition": "industry = healthcare and size = XL",
-                "territory_code": "B",
+                "territory_code": "HC-KEY",
             },
-            {"name": "never", "precedence": 3, "condition": "potential > 10 and potential < 5", "territory_code": "C"},
+            {"name": "never", "precedence": 3, "condition": "potential > 10 and potential < 5", "territory_code": "KEY"},
         ]
     }
     r = client.put("/v1/sales-forces/field/rule-set", json=unreachable, headers=tenant)
-    assert r.status_code == 400
-    reasons = {e["rule"]: e["reason"] for e in r.json()["errors"]}
-    assert "all-hc" in reasons["big-hc"] and "never be true" in reasons["never"]
+    assert r.status_code == 422
+    reasons = {e["field"]: e["reason"] for e in r.json()["errors"]}
+    assert "all-hc" in reasons["rules.1.condition"] and "never be true" in reasons["rules.2.condition"]
     assert client.get("/v1/sales-forces/field/rule-set", headers=tenant).status_code == 404
+    unknown = {"rules": [{"name": "x", "precedence": 1, "condition": "industry = retail", "territory_code": "NOPE-T"}]}
+    r = client.put("/v1/sales-forces/field/rule-set", json=unknown, headers=tenant)
+    assert r.status_code == 422
+    assert [(e["field"], "NOPE-T" in e["reason"]) for e in r.json()["errors"]] == [("rules.0.territory_code", True)]
+    assert client.get("/v1/sales-forces/field/rule-set", headers=tenant).status_code == 404
+
+
+def _saved_rules(client, tenant) -> object:
+    r = client.get("/v1/sales-forces/field/rule-set", headers=tenant)
+    return r.json()["rules"] if r.status_code == 200 else None
+
+
+def test_a_rule_with_a_territory_code_and_geography_is_refused_as_ambiguous(client, nc):
+    tenant, _ = nc
+    kept = {"rules": [{"name": "hc", "precedence": 1, "condition": "industry = healthcare", "territory_code": "HC"}]}
+    assert client.put("/v1/sales-forces/field/rule-set", json=kept, headers=tenant).status_code == 202
+    before = _saved_rules(client, tenant)
+    both = {
+        "rules": [
+            {"name": "retail", "precedence": 1, "condition": "industry = retail", "territory_code": "KEY"},
+            {
+                "name": "hc",
+                "precedence": 2,
+                "condition": "industry = healthcare",
+                "geography": True,
+                "territory_code": "HC",
+            },
+        ]
+    }
+    r = client.put("/v1/sales-forces/field/rule-set", json=both, headers=tenant)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"] == [
+        {"rule": "hc", "field": "rules.1.geography", "reason": "give territory_code or geography: true, not both"}
+    ]
+    assert _saved_rules(client, tenant) == before
+
+
+def test_a_geography_rule_that_names_a_rep_is_refused_because_the_rep_would_be_ignored(client, tenant):
+    assert client.put("/v1/reps/kim", json={"name": "kim"}, headers=tenant).status_code == 201
+    body = {
+        "rules": [
+            {
+                "name": "hc",
+                "precedence": 1,
+                "condition": "industry = healthcare",
+                "geography": True,
+                "rep_external_id": "kim",
+            }
+        ]
+    }
+    r = client.put("/v1/sales-forces/field/rule-set", json=body, headers=tenant)
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["rules.0.rep_external_id"]
+    assert _saved_rules(client, tenant) is None
+
+
+def test_a_rule_with_an_empty_territory_code_is_refused(client, tenant):
+    body = {"rules": [{"name": "hc", "precedence": 1, "condition": "industry = healthcare", "territory_code": ""}]}
+    r = client.put("/v1/sales-forces/field/rule-set", json=body, headers=tenant)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "rules.0.territory_code"
+    assert _saved_rules(client, tenant) is None
 
 
 def test_owner_of_an_account_a_location_and_a_zip_code(client, nc):
@@ -178,3 +244,53 @@ def test_deactivating_a_rep_reassigns_only_its_territories_and_keeps_the_roster(
     assert ended["ended_at"] is not None and owners(client, tenant)["bank"][1] is None
     history = client.get("/v1/accounts/bank/history", headers=tenant).json()
     assert [h["trigger"] for h in history] == ["account", "roster", "rep", "roster", "roster"]
+
+
+def test_a_second_primary_rep_on_a_territory_for_overlapping_dates_is_refused_naming_the_entry_held(client, nc):
+    tenant, _ = nc
+    for ext in ("ana", "bo"):
+        assert client.put(f"/v1/reps/{ext}", json={"name": ext}, headers=tenant).status_code == 201
+    held = {"sales_force": "field", "territory_code": "EAST", "rep_external_id": "ana", "effective_from": "2030-01-01"}
+    first = client.post("/v1/roster-entries", json=held, headers=tenant)
+    assert first.status_code == 201, first.text
+    for dates in ({"effective_from": "2031-06-01"}, {"effective_from": "2029-01-01", "effective_to": "2030-01-02"}):
+        second = {"sales_force": "field", "territory_code": "EAST", "rep_external_id": "bo", **dates}
+        r = client.post("/v1/roster-entries", json=second, headers=tenant)
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+        assert r.json()["field"] == "role" and r.json()["conflicting_entry_id"] == first.json()["id"]
+    assert [e["rep_external_id"] for e in client.get("/v1/roster-entries", headers=tenant).json()] == ["ana"]
+    # Before the held entry starts, as a secondary, or once it has ended, bo may hold the territory.
+    allowed = [
+        {"effective_from": "2029-01-01", "effective_to": "2030-01-01"},
+        {"role": "secondary", "effective_from": "2030-01-01"},
+    ]
+    for extra in allowed:
+        body = {"sales_force": "field", "territory_code": "EAST", "rep_external_id": "bo", **extra}
+        assert client.post("/v1/roster-entries", json=body, headers=tenant).status_code == 201
+    ended = client.post(f"/v1/roster-entries/{first.json()['id']}/end?on=2031-01-01", headers=tenant)
+    assert ended.status_code == 200
+    after = {"sales_force": "field", "territory_code": "EAST", "rep_external_id": "bo", "effective_from": "2031-01-01"}
+    assert client.post("/v1/roster-entries", json=after, headers=tenant).status_code == 201
+
+
+def test_a_roster_entry_or_an_override_naming_a_territory_no_alignment_has_is_refused_and_changes_nothing(client, nc):
+    tenant, layer = nc
+    assert client.put("/v1/reps/ana", json={"name": "ana"}, headers=tenant).status_code == 201
+    before = owners(client, tenant)
+    entry = {"sales_force": "field", "territory_code": "NOPE-T", "rep_external_id": "ana"}
+    r = client.post("/v1/roster-entries", json=entry, headers=tenant)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+    assert r.json()["field"] == "territory_code" and "NOPE-T" in r.json()["detail"]
+    r = client.put("/v1/sales-forces/field/overrides/clinic", json={"territory_code": "NOPE-T"}, headers=tenant)
+    assert r.status_code == 422 and r.json()["field"] == "territory_code", r.text
+    # Another sales force's code is not this one's.
+    draft(client, tenant, layer, {"OV-1": [WAKE]}, sales_force="overlay")
+    r = client.put("/v1/sales-forces/field/overrides/clinic", json={"territory_code": "OV-1"}, headers=tenant)
+    assert r.status_code == 422, r.text
+    assert client.get("/v1/roster-entries?territory_code=NOPE-T", headers=tenant).json() == []
+    assert owners(client, tenant) == before
+    # Created first as an account-based territory of a draft, the code may be named.
+    draft(client, tenant, layer, {"KEY-ACCOUNTS": []})
+    r = client.put("/v1/sales-forces/field/overrides/clinic", json={"territory_code": "KEY-ACCOUNTS"}, headers=tenant)
+    assert r.status_code == 200, r.text
+    assert owners(client, tenant)["clinic"][0] == "KEY-ACCOUNTS"

@@ -260,11 +260,20 @@ def test_bad_points_are_refused_with_their_positions(client, east_west):
     r = client.post(
         f"/v1/locate?alignment_id={s['alignment']}", json={"points": [[-78, 35], [200, 95]]}, headers=s["tenant"]
     )
-    assert r.status_code == 400 and r.json()["indexes"] == [1]
+    assert r.status_code == 422 and r.json()["indexes"] == [1]
     r = client.post(f"/v1/locate?alignment_id={s['alignment']}", json={"points": [["x", 1]]}, headers=s["tenant"])
-    assert r.status_code == 400 and r.json()["field"] == "points"
+    assert r.status_code == 422 and r.json()["field"] == "points"
     r = client.get("/v1/locate?lon=-78&lat=35&sales_force=nobody", headers=s["tenant"])
     assert r.status_code == 404
+
+
+def test_a_locate_body_that_is_not_json_is_malformed_and_json_without_points_is_invalid(client, east_west):
+    s = east_west
+    path, json_type = f"/v1/locate?alignment_id={s['alignment']}", {"content-type": "application/json"}
+    r = client.post(path, content=b'{"points": [[-78, 35]', headers={**s["tenant"], **json_type})
+    assert r.status_code == 400 and r.json()["field"] == "body"
+    r = client.post(path, json={"point": [[-78, 35]]}, headers=s["tenant"])
+    assert r.status_code == 422 and r.json()["errors"] == [{"field": "points", "reason": r.json()["detail"]}]
 
 
 def test_export_then_import_gives_the_same_alignment(client, east_west):
@@ -292,7 +301,7 @@ def test_an_import_with_unknown_units_changes_nothing(client, east_west):
         content=b"unit_id,territory_code\n37183,A\nXX,B\n",
         headers={**s["tenant"], "content-type": "text/csv"},
     )
-    assert r.status_code == 400 and r.json()["errors"][0]["unit_id"] == "XX"
+    assert r.status_code == 422 and r.json()["errors"][0]["unit_id"] == "XX"
     assert set(units_of(client, s["tenant"], fresh["id"]).values()) == {None}
     assert client.get(f"/v1/territories?alignment_id={fresh['id']}", headers=s["tenant"]).json()["items"] == []
 

@@ -19,6 +19,7 @@ from territory_shared.api.roles import (
 
 ACCESS: AccessTable = {
     ("POST", "/v1/accounts/bulk"): CRM_WRITERS,
+    ("POST", "/v1/accounts/bulk-delete"): CRM_WRITERS,
     ("GET", "/v1/accounts"): OWN_READERS,
     ("GET", "/v1/accounts/{external_id}"): OWN_READERS,
     ("DELETE", "/v1/accounts/{external_id}"): CRM_WRITERS,
@@ -37,6 +38,8 @@ ACCESS: AccessTable = {
     ("DELETE", "/v1/sales-forces/{sales_force}/overrides/{account_external_id}"): DESIGNERS,
     ("GET", "/v1/sales-forces/{sales_force}/assignments"): OWN_READERS,
     ("GET", "/v1/sales-forces/{sales_force}/owner"): CRM_READERS,
+    ("GET", "/v1/sales-forces/{sales_force}/ownership"): CRM_READERS,  # metrics-service's consistency check
+    ("POST", "/v1/sales-forces/{sales_force}/ownership/announce"): ADMINS,  # rebuilds projections: an operator's
     ("POST", "/v1/sales-forces/{sales_force}/recompute"): DESIGNERS,
     ("POST", "/v1/realignments/preview"): PREVIEWERS,  # computes a diff, publishes nothing
     ("GET", "/v1/realignments"): CRM_READERS,

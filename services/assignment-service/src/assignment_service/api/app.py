@@ -13,10 +13,12 @@ from territory_shared.jobs import JobRunner
 from territory_shared.runtime import Bus, ServiceRuntime
 
 from assignment_service.api.access import ACCESS
+from assignment_service.api.account_deletions import router as account_deletions_router
 from assignment_service.api.accounts import router as accounts_router
 from assignment_service.api.assignments import router as assignments_router
 from assignment_service.api.deps import ZipTable
 from assignment_service.api.design_jobs import router as design_jobs_router
+from assignment_service.api.ownership import router as ownership_router
 from assignment_service.api.realignments import router as realignments_router
 from assignment_service.api.reps import router as reps_router
 from assignment_service.api.rules import router as rules_router
@@ -97,9 +99,11 @@ def create_app(
     )
     for router in (
         accounts_router,
+        account_deletions_router,
         reps_router,
         rules_router,
         assignments_router,
+        ownership_router,
         realignments_router,
         webhooks_router,
         design_jobs_router,

@@ -10,7 +10,7 @@ from territory_shared.api.problems import BadRequest, NotFound
 from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
 
-from assignment_service.api.deps import Geo, Jobs, Uow, Zips
+from assignment_service.api.deps import Geo, Jobs, Uow, Zips, job_location
 from assignment_service.api.rep_scope import OwnRep
 from assignment_service.use_cases.realign import recompute_sales_force
 
@@ -165,5 +165,5 @@ async def recompute(
         return await recompute_sales_force(uow, geo, tenant, sales_force, progress)
 
     job_id = await jobs.submit(tenant, "recompute", work)
-    response.headers["Location"] = str(request.url_for("get_job", job_id=job_id))
+    response.headers["Location"] = job_location(request, job_id)
     return {"job_id": job_id}

@@ -12,7 +12,7 @@ from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import TenantId
 
 from assignment_service.api.deps import Geo, Uow
-from assignment_service.use_cases.realign import preview_alignment
+from assignment_service.use_cases.preview import preview_alignment
 
 router = APIRouter(prefix="/v1/realignments", tags=["realignment"])
 

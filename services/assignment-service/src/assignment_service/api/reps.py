@@ -10,7 +10,7 @@ from territory_shared.api.limits import MAX_OFFSET
 from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import RepScope, TenantId
 
-from assignment_service.api.deps import Uow
+from assignment_service.api.deps import Geo, Uow
 from assignment_service.db.records import RepRecord
 from assignment_service.use_cases.reps import RepInput, add_roster_entry, delete_rep, end_roster_entry, upsert_rep
 
@@ -128,8 +128,8 @@ def _entry(row: object, rep_external_id: str) -> RosterEntryRead:
 
 
 @router.post("/v1/roster-entries", response_model=RosterEntryRead, status_code=201, summary="A rep takes a territory")
-async def create_entry(body: RosterEntryCreate, tenant: TenantId, uow: Uow) -> RosterEntryRead:
-    entry = await add_roster_entry(uow, tenant, **body.model_dump())
+async def create_entry(body: RosterEntryCreate, tenant: TenantId, uow: Uow, geo: Geo) -> RosterEntryRead:
+    entry = await add_roster_entry(uow, geo, tenant, **body.model_dump())
     return _entry(entry, body.rep_external_id)
 
 

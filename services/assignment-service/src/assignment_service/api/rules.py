@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from territory_shared.api.etags import etag_of
 from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import TenantId
+from territory_shared.jobs import Progress
 
-from assignment_service.api.deps import ExpectedVersion, Uow
+from assignment_service.api.deps import ExpectedVersion, Geo, Jobs, Uow, job_location, unit_of_work
+from assignment_service.use_cases.apply_rule_set import apply_rule_set
 from assignment_service.use_cases.rules import remove_override, save_rule_set, set_override
 
 router = APIRouter(tags=["rules and overrides"])
@@ -21,8 +23,14 @@ class RuleIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     precedence: int = Field(description="Rules are tried from the lowest precedence up; the first match wins")
     condition: str = Field(min_length=1, max_length=2000, examples=["industry = healthcare and size in (L, XL)"])
-    territory_code: str | None = Field(default=None, description="The account-based territory the rule assigns")
-    geography: bool = Field(default=False, description="Matched accounts keep their geography territory")
+    territory_code: str | None = Field(
+        default=None, min_length=1, max_length=64, description="The account-based territory the rule assigns"
+    )
+    geography: bool = Field(
+        default=False,
+        description="Matched accounts keep their geography territory and its primary rep "
+        "(so not with territory_code or rep_external_id)",
+    )
     rep_external_id: str | None = None
 
 
@@ -59,7 +67,16 @@ class RuleSetRead(BaseModel):
     fallback: str
     rules: list[dict[str, object]]
     updated_at: datetime
-    accounts_moved: int | None = None
+
+
+class RuleSetJob(BaseModel):
+    id: str
+    status: str
+    location: str = Field(description="GET it for the job's progress (stage, percent) and, once done, its result")
+
+
+class RuleSetSaved(RuleSetRead):
+    job: RuleSetJob = Field(description="The job applying this version to every account of the sales force")
 
 
 class OverrideIn(BaseModel):
@@ -82,22 +99,42 @@ class OverrideRead(BaseModel):
 
 @router.put(
     "/v1/sales-forces/{sales_force}/rule-set",
-    response_model=RuleSetRead,
-    summary="Save a sales force's rules (validated: syntax, fields, types, unreachable rules)",
+    response_model=RuleSetSaved,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Save a sales force's rules (validated: syntax, fields, types, unreachable rules); a job applies them",
+    description="The new version is stored before the answer (a GET shows it); its `job` recomputes every account "
+    "(progress at `GET /v1/jobs/{id}`). A version saved while an earlier one's job runs supersedes that job.",
 )
 async def put_rule_set(
-    sales_force: str, body: RuleSetIn, tenant: TenantId, uow: Uow, response: Response, version: ExpectedVersion
-) -> RuleSetRead:
+    sales_force: str,
+    body: RuleSetIn,
+    request: Request,
+    tenant: TenantId,
+    uow: Uow,
+    geo: Geo,
+    jobs: Jobs,
+    response: Response,
+    version: ExpectedVersion,
+) -> RuleSetSaved:
     rules = [r.model_dump(exclude_none=True) for r in body.rules]
-    record, moved = await save_rule_set(uow, tenant, sales_force, rules, body.fallback, version)
+    record = await save_rule_set(uow, geo, tenant, sales_force, rules, body.fallback, version)
+    saved = record.version
+    job_uow = unit_of_work(request)  # the job outlives this request: a unit of work of its own
+
+    async def work(progress: Progress) -> dict[str, Any]:
+        return await apply_rule_set(job_uow, tenant, sales_force, saved, progress)
+
+    job_id = await jobs.submit(tenant, "rule-set", work)
+    location = job_location(request, job_id)
     response.headers["ETag"] = etag_of(record.version)
-    return RuleSetRead(
+    response.headers["Location"] = location
+    return RuleSetSaved(
         sales_force=sales_force,
         version=record.version,
         fallback=record.fallback,
         rules=record.rules,
         updated_at=record.updated_at,
-        accounts_moved=moved,
+        job=RuleSetJob(id=job_id, status="queued", location=location),
     )
 
 
@@ -123,10 +160,10 @@ async def get_rule_set(sales_force: str, tenant: TenantId, uow: Uow, response: R
     summary="Pin a named account to a territory and/or rep (survives realignments until removed)",
 )
 async def put_override(
-    sales_force: str, account_external_id: str, body: OverrideIn, tenant: TenantId, uow: Uow
+    sales_force: str, account_external_id: str, body: OverrideIn, tenant: TenantId, uow: Uow, geo: Geo
 ) -> OverrideRead:
     record = await set_override(
-        uow, tenant, sales_force, account_external_id, body.territory_code, body.rep_external_id, body.note
+        uow, geo, tenant, sales_force, account_external_id, body.territory_code, body.rep_external_id, body.note
     )
     return OverrideRead(
         id=record.id,

@@ -9,7 +9,7 @@ from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import TenantId
 
 from assignment_service.api.deps import Uow
-from assignment_service.use_cases.webhooks import deactivate_webhook, register_webhook
+from assignment_service.use_cases.webhooks import DELIVERABLE_EVENT_TYPES, deactivate_webhook, register_webhook
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -21,7 +21,11 @@ class WebhookCreate(BaseModel):
     secret: str | None = Field(
         default=None, min_length=16, max_length=200, description="HMAC-SHA256 key; generated when omitted"
     )
-    event_types: list[str] | None = Field(default=None, examples=[["assignment.realignment.completed.v1"]])
+    event_types: list[str] | None = Field(
+        default=None,
+        examples=[["assignment.realignment.completed.v1"]],
+        description=f"Any of {', '.join(DELIVERABLE_EVENT_TYPES)}; realignment notices when omitted",
+    )
 
 
 class WebhookRead(BaseModel):

@@ -149,6 +149,16 @@ class HttpGeoClient:
     async def territories(self, tenant_id: str, alignment_id: str) -> list[dict[str, Any]]:
         return await self._pages("/v1/territories", tenant_id, "items", {"alignment_id": alignment_id, "limit": 1000})
 
+    async def territory_codes(self, tenant_id: str, sales_force: str) -> set[str]:
+        body = await self._json("GET", "/v1/territories/codes", tenant_id, params={"sales_force": sales_force})
+        return set(body["codes"])
+
+    async def publish_changes(self, tenant_id: str, alignment_id: str) -> tuple[str | None, dict[str, str | None]]:
+        """The sales force's active alignment, and unit id -> new territory code of each unit whose territory
+        publishing the alignment would change (what ``geo.alignment.published.v1`` would tell)."""
+        body = await self._json("GET", f"/v1/alignments/{_segment(alignment_id)}/publish-changes", tenant_id)
+        return body["active_alignment_id"], {c["unit_id"]: c["to_territory_code"] for c in body["changes"]}
+
     async def create_draft(
         self, tenant_id: str, name: str, sales_force: str, *, copy_from: str | None = None, layer_id: str | None = None
     ) -> dict[str, Any]:

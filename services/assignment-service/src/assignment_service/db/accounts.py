@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, null, select, update
+from sqlalchemy import Row, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assignment_service.db.bulk import copy_update_rows, insert_rows, use_copy
 from assignment_service.db.lists import LOOKUP_CHUNK, among
 from assignment_service.db.records import AccountRecord, AssignmentRecord
+from assignment_service.domain.accounts import AccountFilter
 
 A = AccountRecord.__table__
 S = AssignmentRecord.__table__
@@ -38,7 +39,7 @@ class AccountRepository:
         out: list[Row[Any]] = []
         for start in range(0, len(ids), LOOKUP_CHUNK):
             chunk = ids[start : start + LOOKUP_CHUNK]
-            q = select(*_columns(with_custom)).where(A.c.tenant_id == tenant_id, among(self._s, A.c.id, chunk))
+            q = select(*account_columns(with_custom)).where(A.c.tenant_id == tenant_id, among(self._s, A.c.id, chunk))
             if live_only:
                 q = q.where(A.c.deleted_at.is_(None))
             out += (await self._s.execute(q)).all()
@@ -60,15 +61,34 @@ class AccountRepository:
         """Live accounts in id order after ``after_id``: a keyset page that stays fast at any depth.
 
         ``assigned_to_rep`` (a rep's internal id) keeps the accounts assigned to that rep in any sales force;
-        ``with_custom=False``: see ``_columns``.
+        ``with_custom=False``: see ``account_columns``.
         """
-        q = select(*_columns(with_custom)).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
+        q = select(*account_columns(with_custom)).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
         if assigned_to_rep is not None:
             theirs = select(S.c.account_id).where(S.c.tenant_id == tenant_id, S.c.rep_id == assigned_to_rep)
             q = q.where(A.c.id.in_(theirs))
         if after_id is not None:
             q = q.where(A.c.id > after_id)
         return (await self._s.execute(q.order_by(A.c.id).limit(limit))).all()
+
+    async def matching(self, tenant_id: str, where: AccountFilter) -> list[Row[Any]]:
+        """Live accounts that meet every condition of ``where``, in id order (only what deleting them needs)."""
+        q = select(A.c.id, A.c.external_id, A.c.version, A.c.potential, A.c.deleted_at).where(
+            A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None)
+        )
+        if where.industry is not None:
+            q = q.where(func.lower(A.c.industry) == where.industry.lower())
+        if where.size is not None:
+            q = q.where(A.c.size == where.size)
+        if where.zip_prefix is not None:
+            q = q.where(A.c.zip.startswith(where.zip_prefix, autoescape=True))
+        if where.has_location is not None:
+            q = q.where(A.c.lat.is_not(None) if where.has_location else A.c.lat.is_(None))
+        return (await self._s.execute(q.order_by(A.c.id))).all()
+
+    async def count_live(self, tenant_id: str) -> int:
+        q = select(func.count()).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
+        return int((await self._s.execute(q)).scalar_one())
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
         await insert_rows(self._s, A, rows, looked_up_by_key=True)
@@ -80,7 +100,7 @@ class AccountRepository:
             await self._s.execute(update(AccountRecord), rows)
 
 
-def _columns(with_custom: bool) -> list[Any]:
+def account_columns(with_custom: bool) -> list[Any]:
     """Every column, or all but the custom fields (read as None): only rules read them, and decoding a JSON
     document per account is a good part of reading many accounts."""
     if with_custom:

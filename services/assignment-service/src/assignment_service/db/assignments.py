@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, select, update
+from sqlalchemy import Row, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assignment_service.db.bulk import copy_update_rows, insert_rows, use_copy
@@ -102,15 +102,41 @@ class AssignmentRepository:
         A row's ``alignment_id`` only says whether geography located it: a realignment rewrites the rows of the
         units that changed, not the million that kept their territory, so the alignment is the sales force's.
         """
+        return await self.of_accounts(tenant_id, [account_id])
+
+    async def of_accounts(self, tenant_id: str, account_ids: Sequence[str]) -> list[Row[Any]]:
+        """``of_account`` for many accounts, ordered by account then sales force.
+
+        Looked up with the tenant's sales forces named: every assignment is written for a ``SalesForceRecord``
+        (the engine's plans are built on one), and (tenant, sales force, account) is the primary key, so each
+        account is an index lookup per sales force. Filtered on (tenant, account) alone, or joined to the sales
+        forces (SQLite's planner then starts from the assignments), it walked every assignment of the tenant
+        (150 ms for one account of the 50,000-account demo on SQLite, seconds at a million on PostgreSQL).
+        """
         sf = SalesForceRecord.__table__
-        located_in = case((S.c.alignment_id.is_(None), None), else_=sf.c.alignment_id).label("alignment_id")
-        q = (
-            select(*(c for c in S.c if c.name != "alignment_id"), located_in)
-            .join(sf, and_(sf.c.tenant_id == S.c.tenant_id, sf.c.name == S.c.sales_force), isouter=True)
-            .where(S.c.tenant_id == tenant_id, S.c.account_id == account_id)
-            .order_by(S.c.sales_force)
+        names = list((await self._s.execute(select(sf.c.name).where(sf.c.tenant_id == tenant_id))).scalars())
+        if not names:
+            return []
+        alignment = (
+            select(sf.c.alignment_id)
+            .where(sf.c.tenant_id == S.c.tenant_id, sf.c.name == S.c.sales_force)
+            .scalar_subquery()
         )
-        return (await self._s.execute(q)).all()
+        located_in = case((S.c.alignment_id.is_(None), None), else_=alignment).label("alignment_id")
+        out: list[Row[Any]] = []
+        for start in range(0, len(account_ids), LOOKUP_CHUNK):
+            chunk = account_ids[start : start + LOOKUP_CHUNK]
+            q = (
+                select(*(c for c in S.c if c.name != "alignment_id"), located_in)
+                .where(
+                    S.c.tenant_id == tenant_id,
+                    among(self._s, S.c.sales_force, names),
+                    among(self._s, S.c.account_id, chunk),
+                )
+                .order_by(S.c.account_id, S.c.sales_force)
+            )
+            out += (await self._s.execute(q)).all()
+        return out
 
     async def page(
         self,
@@ -151,10 +177,21 @@ class AssignmentRepository:
         elif rows:
             await self._s.execute(update(AssignmentRecord), rows)
 
-    async def end_for_account(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
-        rows = await self.of_account(tenant_id, account_id)
-        if rows:
-            await self._s.execute(S.delete().where(and_(S.c.tenant_id == tenant_id, S.c.account_id == account_id)))
+    async def end_for_accounts(self, tenant_id: str, account_ids: Sequence[str]) -> list[Row[Any]]:
+        """Delete the accounts' assignments in every sales force; answers them as they were (``of_accounts``)."""
+        rows = await self.of_accounts(tenant_id, account_ids)
+        by_sales_force: dict[str, list[str]] = {}
+        for r in rows:
+            by_sales_force.setdefault(r.sales_force, []).append(r.account_id)
+        for sales_force, ids in by_sales_force.items():
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                await self._s.execute(
+                    S.delete().where(
+                        S.c.tenant_id == tenant_id,
+                        S.c.sales_force == sales_force,  # the primary key's order: an index lookup per account
+                        among(self._s, S.c.account_id, ids[start : start + LOOKUP_CHUNK]),
+                    )
+                )
         return rows
 
     # history

@@ -159,6 +159,8 @@ class AssignmentRecord(Base):
     geo_territory_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     alignment_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     potential: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The territory follows the unit's (``Decision.by_geography``): what publishing another alignment does to it.
+    by_geography: Mapped[bool] = mapped_column(Boolean, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -40,7 +40,8 @@ class RepRepository:
         return {r.id: r.external_id for r in rows}
 
     async def primary_reps(self, tenant_id: str, sales_force: str, on: date) -> dict[str, str]:
-        """territory code -> the rep holding it as primary on ``on`` (active, not deleted; earliest start wins)."""
+        """territory code -> the rep holding it as primary on ``on`` (active, not deleted; the latest start wins, then
+        the smallest external id)."""
         q = (
             select(E.c.territory_code, E.c.rep_id)
             .join(R, R.c.id == E.c.rep_id)
@@ -59,6 +60,30 @@ class RepRepository:
         for row in await self._s.execute(q):
             out.setdefault(row.territory_code, row.rep_id)
         return out
+
+    async def primary_entry_overlapping(
+        self, tenant_id: str, sales_force: str, territory_code: str, start: date, end: date | None, other_than_rep: str
+    ) -> RosterEntryRecord | None:
+        """Another active rep's primary entry on the territory for some day of ``[start, end)`` (None: open-ended)."""
+        q = (
+            select(RosterEntryRecord)
+            .join(R, R.c.id == E.c.rep_id)
+            .where(
+                E.c.tenant_id == tenant_id,
+                E.c.sales_force == sales_force,
+                E.c.territory_code == territory_code,
+                E.c.role == "primary",
+                E.c.rep_id != other_than_rep,
+                or_(E.c.effective_to.is_(None), E.c.effective_to > start),
+                R.c.active.is_(True),
+                R.c.deleted_at.is_(None),
+            )
+            .order_by(E.c.effective_from)
+            .limit(1)
+        )
+        if end is not None:
+            q = q.where(E.c.effective_from < end)
+        return (await self._s.execute(q)).scalar_one_or_none()
 
     def add_entry(self, entry: RosterEntryRecord) -> None:
         self._s.add(entry)

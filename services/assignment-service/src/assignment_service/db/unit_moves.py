@@ -76,11 +76,12 @@ class UnitMoves:
         self, unit_ids: Sequence[str], *, alignment_id: str, run_id: str, trigger: str, now: datetime
     ) -> list[Row[Any]]:
         """Reassign the accounts of ``unit_ids`` (not the leftovers), write the history of those whose territory
-        or rep changed, and return these: account_id, external_id, from/to territory and rep, cause, potential."""
+        or rep changed, and return these: account_id, external_id, geo_unit_id, from/to territory and rep, cause,
+        potential."""
         q = text(
             f"""
             WITH decided AS (
-                SELECT s.account_id, a.external_id, a.potential, s.territory_code AS from_territory,
+                SELECT s.account_id, a.external_id, a.potential, s.geo_unit_id, s.territory_code AS from_territory,
                        s.rep_id AS from_rep, u.territory_code AS to_territory,
                        CASE WHEN u.territory_code IS NULL THEN NULL ELSE p.rep_id END AS to_rep,
                        CASE WHEN u.territory_code IS NULL THEN 'unassigned' ELSE 'geography' END AS cause,
@@ -101,14 +102,14 @@ class UnitMoves:
                 UPDATE assignments s
                 SET external_id = d.external_id, territory_code = d.to_territory, rep_id = d.to_rep,
                     cause = d.cause, rule = NULL, reason = d.reason, geo_territory_code = d.to_territory,
-                    alignment_id = :alignment, potential = d.potential, updated_at = :now
+                    alignment_id = :alignment, potential = d.potential, by_geography = TRUE, updated_at = :now
                 FROM decided d
                 WHERE s.tenant_id = :t AND s.sales_force = :sf AND s.account_id = d.account_id
                   AND (s.external_id, s.territory_code, s.rep_id, s.cause, s.rule, s.reason, s.geo_territory_code,
-                       s.alignment_id, s.potential)
+                       s.alignment_id, s.potential, s.by_geography)
                       IS DISTINCT FROM
                       (d.external_id, d.to_territory, d.to_rep, d.cause, NULL, d.reason, d.to_territory,
-                       CAST(:alignment AS varchar), d.potential)
+                       CAST(:alignment AS varchar), d.potential, TRUE)
                 RETURNING d.*
             ),
             moved AS (
@@ -125,7 +126,8 @@ class UnitMoves:
                 FROM moved
                 ORDER BY account_id
             )
-            SELECT account_id, external_id, from_territory, to_territory, from_rep, to_rep, cause, potential
+            SELECT account_id, external_id, geo_unit_id, from_territory, to_territory, from_rep, to_rep, cause,
+                   potential
             FROM moved ORDER BY account_id
             """
         ).bindparams(bindparam("units", type_=ARRAY(String)))

@@ -30,6 +30,10 @@ class Decision:
     cause: str  # geography | rule | override | unassigned
     rule: str | None = None
     reason: str | None = None
+    # The territory is the one geography gives (or would give, once there is an alignment): an alignment that
+    # moves the account's unit moves the account. False when a rule, an override or the lack of a location
+    # fixes it whatever the map says.
+    by_geography: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,13 @@ class SalesForcePlan:
             base = self._by_rules_or_geography(facts, geo) if override.territory_code is None else None
             territory = override.territory_code or (base.territory_code if base else None)
             rep = override.rep_id or (self.primary_rep.get(territory) if territory else None)
-            return Decision(territory, rep, "override", reason=None if territory or rep else "override without target")
+            return Decision(
+                territory,
+                rep,
+                "override",
+                reason=None if territory or rep else "override without target",
+                by_geography=base.by_geography if base is not None else False,
+            )
         return self._by_rules_or_geography(facts, geo)
 
     def _by_rules_or_geography(self, facts: dict[str, Any], geo: GeoAnswer | None) -> Decision:
@@ -59,7 +69,9 @@ class SalesForcePlan:
                 geo_decision = self._geography(facts, geo)
                 if geo_decision.territory_code is None:
                     return geo_decision
-                return Decision(geo_decision.territory_code, geo_decision.rep_id, "rule", rule=rule.name)
+                return Decision(
+                    geo_decision.territory_code, geo_decision.rep_id, "rule", rule=rule.name, by_geography=True
+                )
             if self.rules.fallback == "unassigned":
                 return Decision(None, None, "unassigned", reason="no rule of the sales force matches the account")
         return self._geography(facts, geo)
@@ -68,16 +80,26 @@ class SalesForcePlan:
         if facts.get("lat") is None:
             return Decision(None, None, "unassigned", reason="the account has no location")
         if not self.has_alignment or geo is None:
-            return Decision(None, None, "unassigned", reason="the sales force has no active alignment")
+            return Decision(
+                None, None, "unassigned", reason="the sales force has no active alignment", by_geography=True
+            )
         if geo.unit_id is None:
             return Decision(
-                None, None, "unassigned", reason="the location is outside every unit of the alignment's layer"
+                None,
+                None,
+                "unassigned",
+                reason="the location is outside every unit of the alignment's layer",
+                by_geography=True,
             )
         if geo.territory_code is None:
             return Decision(
-                None, None, "unassigned", reason=f"unit {geo.unit_id} is white space (in no territory) in the alignment"
+                None,
+                None,
+                "unassigned",
+                reason=f"unit {geo.unit_id} is white space (in no territory) in the alignment",
+                by_geography=True,
             )
-        return Decision(geo.territory_code, self.primary_rep.get(geo.territory_code), "geography")
+        return Decision(geo.territory_code, self.primary_rep.get(geo.territory_code), "geography", by_geography=True)
 
 
 def account_facts(row: Any) -> dict[str, Any]:

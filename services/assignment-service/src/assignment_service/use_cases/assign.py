@@ -2,8 +2,10 @@
 
 Every path (an account upserted, a rep or roster changed, a rule set saved, an override set, an alignment
 published, a full recompute) ends here with the accounts it affects, so only those are recomputed. A change
-of territory or rep is written to the history and announced (``assignment.account.reassigned.v1``) in the
-caller's transaction.
+of territory or rep is written to the history, and announced (``assignment.account.reassigned.v1``) in the
+caller's transaction, a first assignment included: the event is what every projection counts owners by. A
+change of the account's unit, or of whether its territory follows that unit, is announced too (no history: the
+owner is the same), so a projection can say what publishing another alignment would do.
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ async def reassign(
             "geo_territory_code": answer.territory_code if answer else None,
             "alignment_id": answer.alignment_id if answer else None,
             "potential": account.potential,
+            "by_geography": decision.by_geography,
             "updated_at": now,
         }
         if before is None:
@@ -144,6 +147,29 @@ async def reassign(
             continue
         moved = before is None or (before.territory_code, before.rep_id) != (decision.territory_code, decision.rep_id)
         if not moved:
+            if (before.geo_unit_id, before.by_geography) != (row["geo_unit_id"], decision.by_geography):
+                subjects.append(account.id)
+                events.append(
+                    reassigned_data(
+                        Move(
+                            account.id,
+                            account.external_id,
+                            before.territory_code,
+                            decision.territory_code,
+                            before.rep_id,
+                            decision.rep_id,
+                            float(account.potential or 0.0),
+                        ),
+                        sf,
+                        decision.cause,
+                        trigger,
+                        run_id=run_id,
+                        alignment_id=row["alignment_id"],
+                        plan=plan,
+                        unit_id=row["geo_unit_id"],
+                        by_geography=decision.by_geography,
+                    )
+                )
             continue
         history.append(
             {
@@ -164,22 +190,29 @@ async def reassign(
                 "changed_at": now,
             }
         )
-        if before is None:
-            continue  # a first assignment is in the history; the account's own upsert event announced it
         move = Move(
             account.id,
             account.external_id,
-            before.territory_code,
+            before.territory_code if before else None,
             decision.territory_code,
-            before.rep_id,
+            before.rep_id if before else None,
             decision.rep_id,
             float(account.potential or 0.0),
         )
-        moves.append(move)
+        if before is not None:
+            moves.append(move)  # a first assignment moved nothing: it is told, not counted as a move
         subjects.append(account.id)
         events.append(
             reassigned_data(
-                move, sf, decision.cause, trigger, run_id=run_id, alignment_id=row["alignment_id"], plan=plan
+                move,
+                sf,
+                decision.cause,
+                trigger,
+                run_id=run_id,
+                alignment_id=row["alignment_id"],
+                plan=plan,
+                unit_id=row["geo_unit_id"],
+                by_geography=decision.by_geography,
             )
         )
     uow.emit_many(tenant_id, AccountReassignedV1, subjects, events)
@@ -191,7 +224,16 @@ async def reassign(
 
 
 def reassigned_data(
-    move: Move, sales_force: str, cause: str, trigger: str, *, run_id: str | None, alignment_id: str | None, plan: Plan
+    move: Move,
+    sales_force: str,
+    cause: str,
+    trigger: str,
+    *,
+    run_id: str | None,
+    alignment_id: str | None,
+    plan: Plan,
+    unit_id: str | None,
+    by_geography: bool,
 ) -> dict[str, Any]:
     """The JSON data of an ``AccountReassignedV1`` (its fields, in order) for ``UnitOfWork.emit_many``."""
     rep_ext = plan.rep_external_ids
@@ -209,6 +251,8 @@ def reassigned_data(
         "trigger": trigger,
         "run_id": run_id,
         "alignment_id": alignment_id,
+        "unit_id": unit_id,
+        "by_geography": by_geography,
     }
 
 

@@ -37,3 +37,9 @@ class GeoClient(Protocol):
         """(id, lon, lat) -> unit and territory; None when the sales force has no active alignment."""
 
     async def alignment(self, tenant_id: str, alignment_id: str) -> AlignmentInfo | None: ...
+
+    async def territory_codes(self, tenant_id: str, sales_force: str) -> set[str]:
+        """Every territory code of the sales force's active and draft alignments."""
+
+    async def publish_changes(self, tenant_id: str, alignment_id: str) -> tuple[str | None, dict[str, str | None]]:
+        """The active alignment, and unit id -> new territory code of each unit publishing would change."""

@@ -29,7 +29,7 @@ from territory_shared.events.geo import AlignmentPublishedV1
 from assignment_service.db.records import RealignmentRunRecord
 from assignment_service.db.unit_moves import UnitMoves, chunks_of_units
 from assignment_service.db.unit_of_work import UnitOfWork
-from assignment_service.domain.assignment import GeoAnswer, Override, account_facts
+from assignment_service.domain.assignment import GeoAnswer
 from assignment_service.use_cases.assign import (
     Move,
     Plan,
@@ -146,6 +146,8 @@ async def _move_units(
                 run_id=run_id,
                 alignment_id=alignment_id,
                 plan=plan,
+                unit_id=r.geo_unit_id,
+                by_geography=True,
             )
             for r in rows
         ]
@@ -291,73 +293,6 @@ def summarise_territories(moves: Iterable[Flow]) -> list[TerritoryChange]:
         )
         for code, v in sorted(acc.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
     ]
-
-
-async def preview_alignment(
-    uow: UnitOfWork, geo: GeoClient, tenant_id: str, alignment_id: str, changes_listed: int = 1000
-) -> dict[str, Any]:
-    """What publishing the draft would change, computed exactly as publishing does, without writing anything."""
-    info = await geo.alignment(tenant_id, alignment_id)
-    if info is None:
-        from territory_shared.api.problems import NotFound
-
-        raise NotFound(f"Alignment {alignment_id} does not exist.", field="alignment_id")
-    moves: list[Move] = []
-    async with uow:
-        sf = await uow.assignments.sales_force(tenant_id, info.sales_force)
-        if sf is None:
-            from assignment_service.db.records import SalesForceRecord
-
-            sf = SalesForceRecord(tenant_id=tenant_id, name=info.sales_force, updated_at=datetime.now(UTC))
-        sf_alignment = alignment_id
-        plan = await load_plan(uow, tenant_id, sf)
-        plan.plan = type(plan.plan)(plan.plan.name, plan.plan.rules, plan.plan.primary_rep, True)
-        after = None
-        while True:
-            accounts = await uow.accounts.page(tenant_id, after, PAGE)
-            if not accounts:
-                break
-            answers, _, _ = await locate_accounts(geo, tenant_id, accounts, alignment_id=sf_alignment)
-            ids = [a.id for a in accounts]
-            current = await uow.assignments.current(tenant_id, info.sales_force, ids)
-            overrides = {
-                o.account_id: Override(o.territory_code, o.rep_id)
-                for o in await uow.assignments.overrides(tenant_id, info.sales_force, ids)
-            }
-            for a in accounts:
-                answer = answers.get(a.id) if a.lat is not None else None
-                if answer is None and a.lat is not None:
-                    answer = GeoAnswer(None, None, alignment_id)
-                d = plan.plan.decide(account_facts(a), answer, overrides.get(a.id))
-                before = current.get(a.id)
-                old_t, old_r = (before.territory_code, before.rep_id) if before else (None, None)
-                if before is not None and (old_t, old_r) != (d.territory_code, d.rep_id):
-                    moves.append(
-                        Move(a.id, a.external_id, old_t, d.territory_code, old_r, d.rep_id, float(a.potential or 0))
-                    )
-            after = accounts[-1].id
-        rep_ext = plan.rep_external_ids
-    return {
-        "alignment_id": alignment_id,
-        "sales_force": info.sales_force,
-        "accounts_moved": len(moves),
-        "potential_moved": round(sum(m.potential for m in moves), 2),
-        "reps": [r.model_dump() for r in summarise_reps(flows(moves), rep_ext)],
-        "territories": [t.model_dump() for t in summarise_territories(flows(moves))],
-        "changes_truncated": len(moves) > changes_listed,
-        "changes": [
-            {
-                "account_id": m.account_id,
-                "external_id": m.external_id,
-                "from_territory_code": m.from_territory,
-                "to_territory_code": m.to_territory,
-                "from_rep_external_id": rep_ext.get(m.from_rep) if m.from_rep else None,
-                "to_rep_external_id": rep_ext.get(m.to_rep) if m.to_rep else None,
-                "potential": m.potential,
-            }
-            for m in sorted(moves, key=lambda m: m.external_id)[:changes_listed]
-        ],
-    }
 
 
 async def recompute_sales_force(

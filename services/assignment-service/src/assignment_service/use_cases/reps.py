@@ -9,12 +9,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from territory_shared.api.problems import BadRequest, NotFound
-from territory_shared.events.assignment import RepUpsertedV1
+from territory_shared.api.problems import BadRequest, InvalidInput, NotFound
+from territory_shared.events.assignment import RepUpsertedV1, RosterChangedV1, RosterEntry
 
 from assignment_service.db.records import RepRecord, RosterEntryRecord
 from assignment_service.db.unit_of_work import UnitOfWork
 from assignment_service.use_cases.assign import load_plan, reassign_ids, sales_force_record
+from assignment_service.use_cases.ports import GeoClient
+from assignment_service.use_cases.territory_codes import require_territory
 
 
 @dataclass
@@ -94,8 +96,34 @@ async def delete_rep(uow: UnitOfWork, tenant_id: str, external_id: str) -> None:
         await uow.commit()
 
 
+async def emit_roster(uow: UnitOfWork, tenant_id: str, sales_force: str, territory_code: str) -> None:
+    """Tell the territory's whole roster as it is now (``assignment.roster.changed.v1``), dated entries included:
+    projections read rosters from this event, never from who happens to own accounts."""
+    rows = await uow.reps.entries(tenant_id, sales_force, territory_code, None)
+    uow.emit(
+        tenant_id,
+        f"{sales_force}/{territory_code}",
+        RosterChangedV1(
+            sales_force=sales_force,
+            territory_code=territory_code,
+            entries=[
+                RosterEntry(
+                    entry_id=r.id,
+                    rep_id=r.rep_id,
+                    rep_external_id=r.rep_external_id,
+                    role=r.role,
+                    effective_from=r.effective_from,
+                    effective_to=r.effective_to,
+                )
+                for r in rows
+            ],
+        ),
+    )
+
+
 async def add_roster_entry(
     uow: UnitOfWork,
+    geo: GeoClient,
     tenant_id: str,
     *,
     sales_force: str,
@@ -105,6 +133,7 @@ async def add_roster_entry(
     effective_from: date | None,
     effective_to: date | None,
 ) -> RosterEntryRecord:
+    await require_territory(geo, tenant_id, sales_force, territory_code, "territory_code")
     async with uow:
         rep = await uow.reps.get(tenant_id, rep_external_id)
         if rep is None or rep.deleted_at is not None:
@@ -112,6 +141,8 @@ async def add_roster_entry(
         start = effective_from or datetime.now(UTC).date()
         if effective_to is not None and effective_to <= start:
             raise BadRequest("effective_to must be after effective_from", field="effective_to")
+        if role == "primary":
+            await _refuse_a_second_primary(uow, tenant_id, sales_force, territory_code, rep.id, start, effective_to)
         entry = RosterEntryRecord(
             id=str(uuid.uuid4()),
             tenant_id=tenant_id,
@@ -125,9 +156,27 @@ async def add_roster_entry(
         )
         uow.reps.add_entry(entry)
         await uow.flush()
+        await emit_roster(uow, tenant_id, sales_force, territory_code)
         await _reassign_territories(uow, tenant_id, [(sales_force, territory_code)], "roster")
         await uow.commit()
         return entry
+
+
+async def _refuse_a_second_primary(
+    uow: UnitOfWork, tenant_id: str, sales_force: str, territory_code: str, rep_id: str, start: date, end: date | None
+) -> None:
+    # Two primary reps at once would leave who owns the territory's accounts to a tie-break nobody chose.
+    # Only active reps count: a deactivated rep's entry is kept for history and holds nothing.
+    clash = await uow.reps.primary_entry_overlapping(tenant_id, sales_force, territory_code, start, end, rep_id)
+    if clash is None:
+        return
+    until = f"until {clash.effective_to}" if clash.effective_to else "with no end"
+    raise InvalidInput(
+        f"{territory_code} of {sales_force} already has a primary rep from {clash.effective_from} {until} "
+        f"(roster entry {clash.id}): end that entry first, start this one after it, or add it as secondary.",
+        field="role",
+        conflicting_entry_id=clash.id,
+    )
 
 
 async def end_roster_entry(uow: UnitOfWork, tenant_id: str, entry_id: str, on: date | None) -> RosterEntryRecord:
@@ -140,6 +189,7 @@ async def end_roster_entry(uow: UnitOfWork, tenant_id: str, entry_id: str, on: d
         entry.effective_to = max(end, entry.effective_from)
         entry.ended_at = datetime.now(UTC)
         await uow.flush()
+        await emit_roster(uow, tenant_id, entry.sales_force, entry.territory_code)
         await _reassign_territories(uow, tenant_id, [(entry.sales_force, entry.territory_code)], "roster")
         await uow.commit()
         return entry

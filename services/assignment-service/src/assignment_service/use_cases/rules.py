@@ -1,4 +1,4 @@
-"""Rule sets and overrides: saved only when valid; saving recomputes the sales force, an override one account."""
+"""Rule sets and overrides: saved only when valid; a saved rule set is applied by a job, an override at once."""
 
 from __future__ import annotations
 
@@ -6,38 +6,49 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from territory_shared.api.problems import BadRequest, NotFound, PreconditionFailed
+from territory_shared.api.problems import InvalidInput, NotFound, PreconditionFailed
 
 from assignment_service.db.records import OverrideRecord, RuleSetRecord
 from assignment_service.db.unit_of_work import UnitOfWork
 from assignment_service.domain.rule_set import Fallback, build_rule_set
 from assignment_service.use_cases.assign import load_plan, reassign_ids, sales_force_record
+from assignment_service.use_cases.ports import GeoClient
+from assignment_service.use_cases.territory_codes import require_territory
 
 
 async def save_rule_set(
     uow: UnitOfWork,
+    geo: GeoClient,
     tenant_id: str,
     sales_force: str,
     rules: list[dict[str, Any]],
     fallback: Fallback,
     expected_version: int | None,
-) -> tuple[RuleSetRecord, int]:
-    """Validate (syntax, fields, types, reachability), store, recompute the sales force's accounts."""
+) -> RuleSetRecord:
+    """Validate (syntax, fields, types, reachability, territories that exist) and store as the next version.
+
+    The accounts are recomputed afterwards, by ``apply_rule_set`` (a job): a planner is answered at once.
+    """
+    # Asked before the transaction: a slow geo-service holds no lock and no connection.
+    code_errors = await _unknown_territories(geo, tenant_id, sales_force, rules)
     async with uow:
         reps: dict[str, str] = {}
-        for raw in rules:
+        for index, raw in enumerate(rules):
             ext = raw.pop("rep_external_id", None)
             if ext is not None:
                 rep = await uow.reps.get(tenant_id, ext)
                 if rep is None or rep.deleted_at is not None:
-                    raise BadRequest(
+                    where = f"rules.{index}.rep_external_id"
+                    raise InvalidInput(
                         "The rule set is not valid; nothing was saved.",
-                        errors=[{"rule": raw.get("name"), "field": "rep_external_id", "reason": f"unknown rep {ext}"}],
+                        errors=[{"rule": raw.get("name"), "field": where, "reason": f"unknown rep {ext}"}],
                     )
                 raw["rep_id"] = reps.setdefault(ext, rep.id)
         _, problems = build_rule_set(rules, fallback)
-        if problems:
-            raise BadRequest("The rule set is not valid; nothing was saved.", errors=[p.as_dict() for p in problems])
+        if problems or code_errors:
+            raise InvalidInput(
+                "The rule set is not valid; nothing was saved.", errors=[p.as_dict() for p in problems] + code_errors
+            )
         record = await uow.assignments.rule_set(tenant_id, sales_force)
         if record is not None and expected_version is not None and record.version != expected_version:
             raise PreconditionFailed(
@@ -51,26 +62,34 @@ async def save_rule_set(
             record.version += 1
         record.rules, record.fallback, record.updated_at = rules, fallback, datetime.now(UTC)
         await uow.flush()
-        sf = await sales_force_record(uow, tenant_id, sales_force)
-        plan = await load_plan(uow, tenant_id, sf)
-        moved = await _all_accounts(uow, tenant_id, plan)
+        await sales_force_record(uow, tenant_id, sales_force)  # the sales force the job recomputes
         await uow.commit()
-        return record, moved
+        return record
 
 
-async def _all_accounts(uow: UnitOfWork, tenant_id: str, plan: Any) -> int:
-    """Rules apply to every account: recompute them all, by pages, with their stored geography."""
-    moved, after = 0, None
-    while True:
-        page = await uow.accounts.page(tenant_id, after, 5000)
-        if not page:
-            return moved
-        moved += await reassign_ids(uow, tenant_id, plan, [a.id for a in page], trigger="rule")
-        after = page[-1].id
+async def _unknown_territories(
+    geo: GeoClient, tenant_id: str, sales_force: str, rules: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """An error per rule that names a territory no alignment of the sales force has."""
+    named = [(i, r["territory_code"]) for i, r in enumerate(rules) if r.get("territory_code")]
+    if not named:
+        return []
+    codes = await geo.territory_codes(tenant_id, sales_force)
+    return [
+        {
+            "rule": rules[i].get("name"),
+            "field": f"rules.{i}.territory_code",
+            "reason": f"no alignment of sales force {sales_force!r} has a territory {code!r}; create it first "
+            "(POST /geo/v1/territories in the sales force's alignment)",
+        }
+        for i, code in named
+        if code not in codes
+    ]
 
 
 async def set_override(
     uow: UnitOfWork,
+    geo: GeoClient,
     tenant_id: str,
     sales_force: str,
     account_external_id: str,
@@ -79,7 +98,9 @@ async def set_override(
     note: str | None,
 ) -> OverrideRecord:
     if territory_code is None and rep_external_id is None:
-        raise BadRequest("give territory_code, rep_external_id or both", field="territory_code")
+        raise InvalidInput("give territory_code, rep_external_id or both", field="territory_code")
+    if territory_code is not None:
+        await require_territory(geo, tenant_id, sales_force, territory_code, "territory_code")
     async with uow:
         account = await uow.accounts.get(tenant_id, account_external_id)
         if account is None or account.deleted_at is not None:

@@ -12,12 +12,14 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
-from territory_shared.api.problems import NotFound
+from territory_shared.api.problems import InvalidInput, NotFound
 from territory_shared.events.envelope import CloudEvent
 
 from assignment_service.db.records import WebhookRecord
 from assignment_service.db.unit_of_work import UnitOfWork
 
+# The notices a webhook can be sent: asking for any other type would register a hook that never fires.
+DELIVERABLE_EVENT_TYPES = ("assignment.realignment.completed.v1", "metrics.territory.out_of_balance_detected.v1")
 DEFAULT_EVENT_TYPES = ["assignment.realignment.completed.v1"]
 SIGNATURE_HEADER = "X-Territory-Signature"
 
@@ -29,6 +31,8 @@ def sign(secret: str, body: bytes) -> str:
 async def register_webhook(
     uow: UnitOfWork, tenant_id: str, url: str, secret: str | None, event_types: list[str] | None
 ) -> WebhookRecord:
+    """Register a URL for the given event types (realignment notices when omitted); only deliverable types."""
+    _check_event_types(event_types)
     async with uow:
         hook = WebhookRecord(
             id=str(uuid.uuid4()),
@@ -42,6 +46,27 @@ async def register_webhook(
         uow.runs.add(hook)
         await uow.commit()
         return hook
+
+
+def _check_event_types(event_types: list[str] | None) -> None:
+    if event_types is None:
+        return
+    if not event_types:
+        # An empty list would otherwise mean the default: say which you want, or leave the field out.
+        raise InvalidInput(
+            "event_types is empty: name at least one, or omit it for realignment notices", field="event_types"
+        )
+    unknown = [(i, t) for i, t in enumerate(event_types) if t not in DELIVERABLE_EVENT_TYPES]
+    if unknown:
+        raise InvalidInput(
+            f"{', '.join(repr(t) for _, t in unknown)} cannot be delivered to a webhook; "
+            f"deliverable types are {', '.join(DELIVERABLE_EVENT_TYPES)}.",
+            field="event_types",
+            errors=[
+                {"field": f"event_types.{i}", "reason": f"not a deliverable event type: {t!r}"} for i, t in unknown
+            ],
+            deliverable=list(DELIVERABLE_EVENT_TYPES),
+        )
 
 
 async def deactivate_webhook(uow: UnitOfWork, tenant_id: str, webhook_id: str) -> None:

@@ -28,12 +28,14 @@ ACCESS: AccessTable = {
     ("POST", "/v1/alignments/{alignment_id}/moves"): DESIGNERS,
     ("POST", "/v1/alignments/{alignment_id}/locks"): DRAFT_WRITERS,
     ("GET", "/v1/alignments/{alignment_id}/units"): READERS,
+    ("GET", "/v1/alignments/{alignment_id}/publish-changes"): READERS,  # assignment-service's preview
     ("GET", "/v1/alignments/{alignment_id}/territories.geojson"): READERS,
     ("GET", "/v1/alignments/{alignment_id}/export.csv"): READERS,
     ("GET", "/v1/alignments/{alignment_id}/export.geojson"): READERS,
     ("PUT", "/v1/alignments/{alignment_id}/assignments.csv"): DRAFT_WRITERS,
     ("POST", "/v1/territories"): DESIGNERS,
     ("GET", "/v1/territories"): READERS,
+    ("GET", "/v1/territories/codes"): READERS,  # assignment-service checks roster and override codes
     ("GET", "/v1/territories/{territory_id}"): READERS,
     ("PATCH", "/v1/territories/{territory_id}"): DESIGNERS,
     ("DELETE", "/v1/territories/{territory_id}"): DESIGNERS,

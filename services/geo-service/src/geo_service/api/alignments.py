@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import shapely
 from fastapi import APIRouter, Query, Request, Response, status
@@ -23,6 +23,7 @@ from geo_service.use_cases.alignments import (
     delete_alignment,
     load_alignment,
     publish_alignment,
+    publish_changes,
 )
 from geo_service.use_cases.edit_units import lock_units, move_units
 from geo_service.use_cases.import_assignments import import_assignments
@@ -192,6 +193,19 @@ async def memberships(alignment_id: str, tenant: TenantId, uow: Uow) -> list[Mem
         alignment = await load_alignment(uow, tenant, alignment_id)
         rows = await uow.alignments.memberships(alignment.id)
     return [MembershipRead(unit_id=u, territory_id=t, locked=lk) for u, (t, lk) in sorted(rows.items())]
+
+
+@router.get(
+    "/{alignment_id}/publish-changes",
+    summary="The units whose territory publishing this alignment would change (against the active alignment)",
+)
+async def get_publish_changes(alignment_id: str, tenant: TenantId, uow: Uow) -> dict[str, Any]:
+    previous, changes = await publish_changes(uow, tenant, alignment_id)
+    return {
+        "alignment_id": alignment_id,
+        "active_alignment_id": previous,
+        "changes": [c.model_dump() for c in changes],
+    }
 
 
 @router.get("/{alignment_id}/territories.geojson", summary="Territory shapes (dissolved units) as GeoJSON")

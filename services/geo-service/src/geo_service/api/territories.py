@@ -63,6 +63,20 @@ async def list_territories(
     )
 
 
+@router.get(
+    "/codes",
+    summary="Every territory code of a sales force's active and draft alignments (what a roster or override may name)",
+)
+async def list_codes(
+    tenant: TenantId,
+    uow: Uow,
+    sales_force: Annotated[str, Query(min_length=1, max_length=100)],
+) -> dict[str, object]:
+    async with uow:
+        codes = await uow.territories.codes_of_sales_force(tenant, sales_force)
+    return {"sales_force": sales_force, "codes": codes}
+
+
 @router.get("/{territory_id}", response_model=TerritoryRead, name="get_territory")
 async def get(territory_id: str, tenant: TenantId, uow: Uow, response: Response) -> TerritoryRead:
     async with uow:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo_service.db.records import TerritoryRecord
+from geo_service.db.records import AlignmentRecord, TerritoryRecord
 from geo_service.domain.territory import Territory
 
 
@@ -36,6 +36,22 @@ class TerritoryRepository:
             query = query.where(TerritoryRecord.alignment_id == alignment_id)
         query = query.order_by(TerritoryRecord.code, TerritoryRecord.id).limit(limit).offset(offset)
         return [_to_domain(r) for r in (await self._session.execute(query)).scalars()]
+
+    async def codes_of_sales_force(self, tenant_id: str, sales_force: str) -> list[str]:
+        """Every territory code of the sales force's alignments that are not archived (active and drafts)."""
+        query = (
+            select(TerritoryRecord.code)
+            .join(AlignmentRecord, AlignmentRecord.id == TerritoryRecord.alignment_id)
+            .where(
+                TerritoryRecord.tenant_id == tenant_id,
+                AlignmentRecord.tenant_id == tenant_id,
+                AlignmentRecord.sales_force == sales_force,
+                AlignmentRecord.state != "archived",
+            )
+            .distinct()
+            .order_by(TerritoryRecord.code)
+        )
+        return list((await self._session.execute(query)).scalars())
 
     async def in_alignment(self, alignment_id: str) -> list[Territory]:
         query = select(TerritoryRecord).where(TerritoryRecord.alignment_id == alignment_id)

@@ -149,6 +149,17 @@ async def publish_alignment(
         return alignment
 
 
+async def publish_changes(uow: UnitOfWork, tenant_id: str, alignment_id: str) -> tuple[str | None, list[UnitChange]]:
+    """What publishing the alignment now would tell (``geo.alignment.published.v1``'s changes): the units whose
+    territory code differs from the sales force's active alignment, and that alignment's id."""
+    async with uow:
+        alignment = await load_alignment(uow, tenant_id, alignment_id)
+        previous = await uow.alignments.active(tenant_id, alignment.sales_force)
+        if previous is not None and previous.id == alignment.id:
+            return previous.id, []
+        return (previous.id if previous else None), await _changes(uow, previous, alignment)
+
+
 async def _changes(uow: UnitOfWork, previous: Alignment | None, current: Alignment) -> list[UnitChange]:
     async def codes(alignment: Alignment | None) -> dict[str, str | None]:
         if alignment is None:
