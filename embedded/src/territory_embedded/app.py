@@ -61,12 +61,14 @@ def create_embedded_app(data_dir: Path, load_demo_data: bool = False) -> FastAPI
             geo_http=httpx.AsyncClient(transport=httpx.ASGITransport(app=geo_app), base_url="http://geo", timeout=300),
         ),
     }
-    # metrics-service reads geo-service's HTTP API in-process: no socket, the same app the /geo path serves.
+    # metrics-service reads geo-service's and assignment-service's HTTP APIs in-process: no socket, the same apps
+    # the /geo and /assignment paths serve.
     services["metrics"] = create_metrics_app(
         MetricsSettings(database_url=_sqlite(data_dir, "metrics"), **common),
         bus=bus,
         run_workers_in_process=True,
         geo_transport=httpx.ASGITransport(app=services["geo"]),
+        assignment_transport=httpx.ASGITransport(app=services["assignment"]),
     )
 
     @asynccontextmanager

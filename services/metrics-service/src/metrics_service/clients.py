@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 from territory_shared.api.auth import ServiceCredentials
@@ -90,6 +91,45 @@ class HttpGeoClient:
     async def alignment_units(self, tenant_id: str, alignment_id: str) -> dict[str, str | None] | None:
         r = await self._get(tenant_id, f"/v1/alignments/{alignment_id}/units")
         return {u["unit_id"]: u["territory_id"] for u in r.json()} if r is not None else None
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class AssignmentUnavailable(Exception):
+    """assignment-service could not answer the question (down, or failing)."""
+
+
+class AssignmentRefused(Exception):
+    """assignment-service refused the question (a sales force name it does not take)."""
+
+
+class HttpAssignmentClient:
+    """assignment-service over httpx (``base_url`` distributed, an ASGI transport embedded): the truth about who
+    owns what, which the consistency check compares the projection with."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: ServiceCredentials,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout_s: float = 60.0,
+    ) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s)
+        self._credentials = credentials
+
+    async def ownership(self, tenant_id: str, sales_force: str, on: str) -> dict[str, Any]:
+        path = f"/v1/sales-forces/{quote(sales_force, safe='')}/ownership"
+        try:
+            r = await self._client.get(path, params={"on": on}, headers=self._credentials.headers(tenant_id))
+        except httpx.HTTPError as exc:
+            raise AssignmentUnavailable(f"GET {path}: {type(exc).__name__}: {exc}") from exc
+        if r.status_code >= 500:
+            raise AssignmentUnavailable(f"GET {path}: {r.status_code} {r.text[:200]}")
+        if r.status_code >= 400:
+            raise AssignmentRefused(f"{r.status_code} {r.text[:200]}")
+        return r.json()
 
     async def close(self) -> None:
         await self._client.aclose()

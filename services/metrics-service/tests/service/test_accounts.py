@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 
 import numpy as np
 import pytest
-from territory_shared.events.assignment import AccountReassignedV1, AccountUpsertedV1, RepUpsertedV1
+from territory_shared.events.assignment import (
+    AccountReassignedV1,
+    AccountUpsertedV1,
+    RepUpsertedV1,
+    RosterChangedV1,
+    RosterEntry,
+)
 from territory_shared.events.envelope import new_event
 from territory_shared.messaging.bus import OutgoingMessage
 
@@ -99,10 +106,22 @@ def setup(client, tmp_path_factory):
         "charlotte": account(client, t, CHARLOTTE, 3000.0, 30.0),
         "asheville": account(client, t, ASHEVILLE, 500.0, 5.0),
     }
-    for key, code, rep in (
-        ("raleigh", "EAST", "r-east"),
-        ("charlotte", "EAST", "r-east"),
-        ("asheville", "WEST", "r-west"),
+    for code, rep in (("EAST", "r-east"), ("WEST", "r-west")):
+        entry = RosterEntry(
+            entry_id=f"{code}-1", rep_id=rep, rep_external_id=rep, role="primary", effective_from=date(2020, 1, 1)
+        )
+        send(
+            client,
+            t,
+            "assignment.roster",
+            "assignment.roster.changed.v1",
+            f"field/{code}",
+            RosterChangedV1(sales_force="field", territory_code=code, entries=[entry]),
+        )
+    for key, code, rep, unit in (
+        ("raleigh", "EAST", "r-east", WAKE),
+        ("charlotte", "EAST", "r-east", "37119"),
+        ("asheville", "WEST", "r-west", "37021"),
     ):
         send(
             client,
@@ -120,6 +139,8 @@ def setup(client, tmp_path_factory):
                 to_rep_id=rep,
                 cause="geography",
                 trigger="realignment",
+                unit_id=unit,
+                by_geography=True,
             ),
         )
     # A stale copy of the Raleigh account (version 1 again, other numbers) changes nothing.
@@ -174,10 +195,13 @@ def test_accounts_that_unbalance_an_active_alignment_are_told_once(client, setup
     geo(client, "POST", f"/v1/alignments/{a}/publish", tenant, headers={"If-Match": f'"{version}"'})
     db = client.app.state.metrics.state.runtime.settings.database_url
 
-    def told() -> list[dict]:
+    def told_events() -> list[dict]:
         rows_ = fetch_all(db, "SELECT payload FROM outbox WHERE event_type = :t ORDER BY seq", t=OUT_OF_BALANCE)
-        data = [json.loads(bytes(r["payload"]))["data"] for r in rows_]
-        return [d for d in data if d["alignment_id"] == a and d["metric"] == "account_potential"]
+        events = [json.loads(bytes(r["payload"])) for r in rows_]
+        return [e for e in events if e["data"]["alignment_id"] == a and e["data"]["metric"] == "account_potential"]
+
+    def told() -> list[dict]:
+        return [e["data"] for e in told_events()]
 
     # At publish: EAST 4000, WEST 500 against a mean of 2250: both out of the 10 % band.
     eventually(lambda: len(told()) == 2, 30, "both territories told at publish")
@@ -188,8 +212,22 @@ def test_accounts_that_unbalance_an_active_alignment_are_told_once(client, setup
         " WHERE alignment_id = :a AND out_of_balance = :t AND metric = 'account_potential'"
     )
     eventually(lambda: fetch_all(db, flagged, a=a, t=True)[0]["n"] == 0, 30, "back in balance")
+
+    def alerts(state: str) -> list[dict]:
+        page = metrics(client, "/v1/alerts", tenant, state=state, metric="account_potential")
+        return [x for x in page["items"] if x["alignment_id"] == a]
+
+    # Listed over HTTP: the two alerts of the publish are past now, each with when it was resolved.
+    assert alerts("current") == []
+    past = alerts("past")
+    assert sorted(x["territory_code"] for x in past) == ["EAST", "WEST"] and all(x["resolved_at"] for x in past)
+    assert {x["id"] for x in past} == {e["id"] for e in told_events()[:2]}
     # ... until it drifts out again, and that is told once more.
     account(client, tenant_of(tenant), ASHEVILLE, 100.0, 5.0, version=3, account_id=setup["accounts"]["asheville"])
     eventually(lambda: len(told()) == 4, 30, "drift told again")
     assert {d["territory_code"] for d in told()[2:]} == {"EAST", "WEST"}
     assert np.isclose(told()[-1]["tolerance_pct"], 10.0)
+    current = alerts("current")
+    assert sorted(x["territory_code"] for x in current) == ["EAST", "WEST"]
+    assert all(x["current"] and x["resolved_at"] is None and x["sales_force"] == "field" for x in current)
+    assert len(alerts("all")) == 4

@@ -214,6 +214,24 @@ def test_disconnected_parts_and_what_if_equals_the_metrics_after_the_actual_move
     assert what_if["balance_after"]["gini"] == pytest.approx(balance_after["gini"])
 
 
+def test_a_what_if_that_moves_units_into_a_parent_territory_is_refused_as_geo_service_refuses_the_move(client, nc):
+    tenant, a, west = nc["tenant"], nc["alignment"], nc["regions"]["WEST"]
+    before = metrics(client, f"/v1/alignments/{a}/metrics", tenant)
+    moves = [{"unit_ids": [CHEROKEE], "territory_id": nc["leaves"]["W1"]}, {"unit_ids": [WAKE], "territory_id": west}]
+    r = client.post(f"/metrics/v1/alignments/{a}/what-if", headers=tenant, json={"moves": moves})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+    assert r.json()["field"] == "moves.territory_id" and r.json()["territory_id"] == west
+    assert [e["field"] for e in r.json()["errors"]] == ["moves.territory_id"] and "leaf" in r.json()["detail"]
+    version = geo(client, "GET", f"/v1/alignments/{a}", tenant).json()["version"]
+    real = client.post(
+        f"/geo/v1/alignments/{a}/moves",
+        json={"unit_ids": [WAKE], "territory_id": west},
+        headers={**tenant, "If-Match": f'"{version}"'},
+    )
+    assert real.status_code == 409, "geo-service refuses the same move"
+    assert metrics(client, f"/v1/alignments/{a}/metrics", tenant)["territories"] == before["territories"]
+
+
 def test_balance_figures_are_those_of_the_leaf_values(client, nc):
     body = metrics(client, f"/v1/alignments/{nc['alignment']}/balance", nc["tenant"], metric="BIR74", tolerance=0.05)[0]
     values = np.array([t["value"] for t in body["territories"]])
@@ -341,7 +359,7 @@ class ReplayClient:
 def test_errors_are_problem_details(client, nc):
     tenant, a = nc["tenant"], nc["alignment"]
     r = client.get(f"/metrics/v1/alignments/{a}/metrics", headers=tenant, params={"metric": "nope"})
-    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert "BIR74" in r.json()["metrics"]
     r = client.get("/metrics/v1/alignments/unknown/metrics", headers=tenant)
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
@@ -354,5 +372,5 @@ def test_errors_are_problem_details(client, nc):
     )
     assert r.status_code == 404 and r.json()["unit_ids"] == ["99999"]
     r = client.get(f"/metrics/v1/alignments/{a}/balance", headers=tenant, params={"target": "lots"})
-    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "target"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "target"
     assert client.get(f"/metrics/v1/alignments/{a}/metrics").status_code == 401

@@ -1,7 +1,6 @@
 """Who may call each metrics-service route (roles in territory_shared.api.roles).
 
-Reps are refused here: metrics are per territory and alignment, and which rep holds a territory is
-assignment-service's roster, which these projections do not keep.
+Reps are refused here: metrics are per territory and alignment, not per rep.
 """
 
 from __future__ import annotations
@@ -18,4 +17,6 @@ ACCESS: AccessTable = {
     ("POST", "/v1/alignments/{alignment_id}/what-if"): PREVIEWERS,  # computes, stores nothing
     ("GET", "/v1/alignments/{alignment_id}/trend"): READERS,
     ("GET", "/v1/trend"): READERS,
+    ("GET", "/v1/sales-forces/{sales_force}/consistency"): READERS,
+    ("GET", "/v1/alerts"): READERS,  # asks assignment-service, changes nothing
 }

@@ -8,12 +8,15 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from metrics_service.api.access import ACCESS
+from metrics_service.api.alerts import router as alerts_router
+from metrics_service.api.consistency import router as consistency_router
 from metrics_service.api.counts import router as counts_router
 from metrics_service.api.metrics import router as metrics_router
-from metrics_service.clients import HttpGeoClient
+from metrics_service.clients import HttpAssignmentClient, HttpGeoClient
 from metrics_service.db.records import INBOX, OUTBOX
 from metrics_service.projections import build_handlers
 from metrics_service.settings import MetricsSettings
+from metrics_service.use_cases.consistency import check_consistency
 from metrics_service.use_cases.models import ModelCache
 from metrics_service.use_cases.monitor import monitor_once
 from territory_shared.api.auth import ServiceCredentials
@@ -42,24 +45,34 @@ def create_app(
     bus: Bus | None = None,
     run_workers_in_process: bool = False,
     geo_transport: httpx.AsyncBaseTransport | None = None,
+    assignment_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """``geo_transport``: in the embedded mode, ``httpx.ASGITransport(app=geo_app)`` instead of ``METRICS_GEO_URL``."""
+    """``geo_transport`` / ``assignment_transport``: in the embedded mode, ``httpx.ASGITransport(app=...)`` of the
+    service in the same process instead of ``METRICS_GEO_URL`` / ``METRICS_ASSIGNMENT_URL``."""
     app = service_app(
         lambda: build_runtime(settings, bus, geo_transport),
         title="metrics-service",
         description="Balance, workload, market gap and scenario comparison, kept current from events.",
         access=ACCESS,
         run_workers_in_process=run_workers_in_process,
-        on_start=_start,
+        on_start=lambda app, runtime: _start(app, runtime, assignment_transport),
     )
     app.include_router(counts_router)
     app.include_router(metrics_router)
+    app.include_router(consistency_router)
+    app.include_router(alerts_router)
     return app
 
 
-async def _start(app: FastAPI, runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
+async def _start(  # type: ignore[no-untyped-def]
+    app: FastAPI, runtime: ServiceRuntime, assignment_transport: httpx.AsyncBaseTransport | None
+):
     app.state.models = ModelCache()
     settings: MetricsSettings = runtime.settings  # type: ignore[assignment]
+    credentials = ServiceCredentials(settings.auth, settings.service_name)
+    app.state.assignment = HttpAssignmentClient(
+        settings.assignment_url, credentials, transport=assignment_transport, timeout_s=settings.http_timeout_s
+    )
     stop = asyncio.Event()
 
     async def monitor() -> None:
@@ -70,6 +83,7 @@ async def _start(app: FastAPI, runtime: ServiceRuntime):  # type: ignore[no-unty
                 )
                 if sent:
                     runtime.outbox_written()
+                await check_consistency(runtime.sessions, app.state.models, app.state.assignment)
             except Exception:  # noqa: BLE001 - monitoring retries at its next tick
                 log.warning("metrics monitor failed; it will retry", exc_info=True)
             with contextlib.suppress(TimeoutError):
@@ -81,5 +95,6 @@ async def _start(app: FastAPI, runtime: ServiceRuntime):  # type: ignore[no-unty
         stop.set()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(task, 10)
+        await app.state.assignment.close()
 
     return cleanup

@@ -32,9 +32,9 @@ from metrics_service.domain.analysis import (
 from metrics_service.domain.statistics import balance
 from metrics_service.use_cases.models import ModelCache
 from metrics_service.use_cases.monitor import territory_read, totals_of
-from metrics_service.use_cases.what_if import UnknownTerritory, what_if
+from metrics_service.use_cases.what_if import ParentTerritory, UnknownTerritory, what_if
 from sqlalchemy import select
-from territory_shared.api.problems import BadRequest, NotFound
+from territory_shared.api.problems import BadRequest, InvalidInput, NotFound
 from territory_shared.api.tenancy import TenantId
 
 router = APIRouter(prefix="/v1", tags=["metrics"])
@@ -159,7 +159,7 @@ async def alignment_metrics(
         totals=totals_of(model),
         white_space={
             "unit_count": int(len(white)),
-            "values": {m: float(model.layer.values[white, j].sum()) for m, j in model.layer.column.items()},
+            "values": dict(zip(model.layer.metrics, model.white_space_values().tolist(), strict=True)),
         },
         balance=_balance_read(report) if report else None,
         territories=_reads(rows, report),
@@ -247,6 +247,8 @@ async def post_what_if(request: Request, alignment_id: str, body: WhatIf, tenant
         )
     except UnknownTerritory as exc:
         raise NotFound(str(exc), field="moves.territory_id") from None
+    except ParentTerritory as exc:
+        raise InvalidInput(str(exc), field="moves.territory_id", territory_id=exc.territory_id) from None
     except UnknownUnits as exc:
         raise NotFound(str(exc), field="moves.unit_ids", unit_ids=exc.unit_ids[:100]) from None
     return WhatIfRead(

@@ -47,6 +47,7 @@ class TerritoryMetricsRead(BaseModel):
     polsby_popper: float = Field(description="4 pi area / perimeter^2 of the dissolved territory (1 = a disc)")
     parts: int = Field(description="Polygons of the dissolved territory: 1 = contiguous")
     reps: int
+    primary_rep_id: str | None = Field(default=None, description="The rep holding the territory as primary today")
     capacity_hours: float | None
     utilization: float | None = Field(description="workload_hours / capacity_hours of the roster")
     travel_mean_km: float | None = Field(description="Potential-weighted mean distance from the nearest rep home")

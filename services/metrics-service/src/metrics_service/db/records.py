@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from territory_shared.messaging.tables import inbox_table, outbox_pending_index, outbox_table
 
@@ -94,6 +94,28 @@ class BalanceFlagRecord(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class BalanceAlertRecord(Base):
+    """A territory told out of balance (``metrics.territory.out_of_balance_detected.v1``, same id), open until it
+    comes back within tolerance: the alerts listed over HTTP, current and past."""
+
+    __tablename__ = "balance_alert"
+    __table_args__ = (Index("ix_balance_alert_tenant", "tenant_id", "detected_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    alignment_id: Mapped[str] = mapped_column(String(36), index=True)
+    sales_force: Mapped[str] = mapped_column(String(100))
+    territory_id: Mapped[str] = mapped_column(String(36))
+    territory_code: Mapped[str] = mapped_column(String(64))
+    metric: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float] = mapped_column(Float)
+    target: Mapped[float] = mapped_column(Float)
+    deviation_pct: Mapped[float] = mapped_column(Float)
+    tolerance_pct: Mapped[float] = mapped_column(Float)
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class SnapshotRecord(Base):
     __tablename__ = "metric_snapshot"
     __table_args__ = (UniqueConstraint("alignment_id", "reason", "day", name="uq_snapshot_per_day"),)
@@ -135,25 +157,48 @@ class RepProjectionRecord(Base):
     home_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     capacity_hours: Mapped[float] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, server_default="0")
+    active: Mapped[bool] = mapped_column(Boolean, server_default="1")
 
 
-class RosterRecord(Base):
-    """Which reps serve a territory (by code, in a sales force): the owners of its accounts.
+class OwnershipRecord(Base):
+    """An account's owner in one sales force, from ``assignment.account.reassigned.v1``.
 
-    Built from ``assignment.account.reassigned.v1``: a rep is on the roster while it owns accounts there.
+    ``by_geography``: the territory follows the unit ``unit_id`` (of the sales force's active layer), so another
+    alignment of the sales force places the account where it puts that unit; otherwise the account stays pinned to
+    ``territory_code`` (null: unassigned whatever the map says).
     """
 
-    __tablename__ = "roster_projection"
+    __tablename__ = "ownership_projection"
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sales_force: Mapped[str] = mapped_column(String(100), primary_key=True)
-    territory_code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    rep_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    accounts: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    territory_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rep_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    unit_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    by_geography: Mapped[bool] = mapped_column(Boolean)
+    cause: Mapped[str] = mapped_column(String(20))
+
+
+class RosterEntryProjectionRecord(Base):
+    """A rep on a territory's roster (by code, in a sales force), from ``assignment.roster.changed.v1``."""
+
+    __tablename__ = "roster_entry_projection"
+    __table_args__ = (Index("ix_roster_entry_territory", "tenant_id", "sales_force", "territory_code"),)
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sales_force: Mapped[str] = mapped_column(String(100))
+    territory_code: Mapped[str] = mapped_column(String(64))
+    rep_id: Mapped[str] = mapped_column(String(64))
+    rep_external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    role: Mapped[str] = mapped_column(String(20))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class TenantRevisionRecord(Base):
-    """Bumped when accounts or rosters change, so cached models of the tenant know to reload them."""
+    """Bumped when accounts, their owners or rosters change, so cached models of the tenant know to reload them."""
 
     __tablename__ = "tenant_revision"
 

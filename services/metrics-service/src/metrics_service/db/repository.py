@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import shapely
@@ -11,17 +13,18 @@ from metrics_service.db.records import (
     AlignmentProjectionRecord,
     LayerProjectionRecord,
     MembershipRecord,
+    OwnershipRecord,
     RepProjectionRecord,
-    RosterRecord,
+    RosterEntryProjectionRecord,
     TenantRevisionRecord,
     TerritoryProjectionRecord,
     UnitProjectionRecord,
 )
-from metrics_service.domain.accounts import account_sums
+from metrics_service.domain.accounts import LOCATE, OwnedSums, owned_sums
 from metrics_service.domain.alignment import TerritoryNode
 from metrics_service.domain.layer import LayerData
 from metrics_service.domain.travel import Rep
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -90,41 +93,106 @@ async def tenant_revision(session: AsyncSession, tenant_id: str) -> tuple[int, i
     return (row.accounts, row.rosters) if row is not None else (0, 0)
 
 
-async def with_accounts(session: AsyncSession, tenant_id: str, layer: LayerData) -> LayerData:
-    """The layer with its per-unit account sums, when the tenant has accounts."""
-    rows = (
+async def active_layer(session: AsyncSession, tenant_id: str, sales_force: str) -> str | None:
+    """The layer of the sales force's active alignment: the one its owners' ``unit_id`` belong to."""
+    row = (
         await session.execute(
-            select(AccountProjectionRecord.lon, AccountProjectionRecord.lat, AccountProjectionRecord.values).where(
-                AccountProjectionRecord.tenant_id == tenant_id,
-                AccountProjectionRecord.deleted.is_(False),
-                AccountProjectionRecord.lon.is_not(None),
-                AccountProjectionRecord.lat.is_not(None),
+            select(AlignmentProjectionRecord.layer_id).where(
+                AlignmentProjectionRecord.tenant_id == tenant_id,
+                AlignmentProjectionRecord.sales_force == sales_force,
+                AlignmentProjectionRecord.state == "active",
+                AlignmentProjectionRecord.deleted.is_(False),
             )
         )
+    ).first()
+    return row[0] if row is not None else None
+
+
+async def owned_accounts(
+    session: AsyncSession, tenant_id: str, sales_force: str, layer: LayerData, units_from_layer: str | None
+) -> OwnedSums | None:
+    """The tenant's live accounts summed by owner in the sales force, over ``layer``; None without accounts.
+
+    An account whose territory follows its unit is counted in the unit its owner's service located it in, when
+    those units are ``layer``'s (``units_from_layer``), else in the unit of ``layer`` that holds its location; an
+    account pinned to a territory counts in that territory's code. An account no owner was told for yet (a new
+    sales force) follows geography.
+    """
+    accounts = (
+        await session.execute(
+            select(
+                AccountProjectionRecord.account_id,
+                AccountProjectionRecord.lon,
+                AccountProjectionRecord.lat,
+                AccountProjectionRecord.values,
+            ).where(AccountProjectionRecord.tenant_id == tenant_id, AccountProjectionRecord.deleted.is_(False))
+        )
     ).all()
-    if not rows:
-        return layer
-    fields = sorted({k for r in rows for k in r.values})
-    values = {f: np.array([float(r.values.get(f) or 0.0) for r in rows]) for f in fields}
-    names, sums, _ = account_sums(layer, np.array([r.lon for r in rows]), np.array([r.lat for r in rows]), values)
-    return layer.with_sums(names, sums)
+    if not accounts:
+        return None
+    owners = {
+        r.account_id: r
+        for r in await session.execute(
+            select(
+                OwnershipRecord.account_id,
+                OwnershipRecord.territory_code,
+                OwnershipRecord.unit_id,
+                OwnershipRecord.by_geography,
+            ).where(OwnershipRecord.tenant_id == tenant_id, OwnershipRecord.sales_force == sales_force)
+        )
+    }
+    same_units = units_from_layer == layer.layer_id
+    unit = np.full(len(accounts), LOCATE, dtype=np.int64)
+    follows = np.ones(len(accounts), dtype=bool)
+    pinned: list[str | None] = [None] * len(accounts)
+    for i, a in enumerate(accounts):
+        owner = owners.get(a.account_id)
+        if owner is None:
+            continue
+        if not owner.by_geography:
+            follows[i], pinned[i] = False, owner.territory_code
+        elif same_units and owner.unit_id is not None:
+            unit[i] = layer.index.get(owner.unit_id, LOCATE)
+    fields = sorted({k for a in accounts for k in a.values})
+    values = {f: np.array([float(a.values.get(f) or 0.0) for a in accounts]) for f in fields}
+    lon = np.array([a.lon if a.lon is not None else np.nan for a in accounts], dtype=float)
+    lat = np.array([a.lat if a.lat is not None else np.nan for a in accounts], dtype=float)
+    return owned_sums(layer, lon, lat, values, unit, pinned, follows)
 
 
-async def rosters(session: AsyncSession, tenant_id: str, sales_force: str) -> dict[str, list[Rep]]:
-    """Territory code -> its reps (the owners of its accounts)."""
+@dataclass
+class Rosters:
+    reps: dict[str, list[Rep]]  # territory code -> its reps on the day
+    primary: dict[str, str]  # territory code -> its primary rep on the day
+
+
+async def rosters(session: AsyncSession, tenant_id: str, sales_force: str, on: date) -> Rosters:
+    """The roster entries in effect on ``on`` whose rep is active: each territory's reps and primary rep (the
+    latest start wins, then the smallest rep external id: as assignment-service picks)."""
+    E = RosterEntryProjectionRecord
     rows = (
         await session.execute(
-            select(RosterRecord.territory_code, RepProjectionRecord)
-            .join(RepProjectionRecord, RepProjectionRecord.rep_id == RosterRecord.rep_id)
+            select(E, RepProjectionRecord)
+            .join(RepProjectionRecord, RepProjectionRecord.rep_id == E.rep_id)
             .where(
-                RosterRecord.tenant_id == tenant_id,
+                E.tenant_id == tenant_id,
+                E.sales_force == sales_force,
+                E.effective_from <= on,
+                or_(E.effective_to.is_(None), E.effective_to > on),
                 RepProjectionRecord.tenant_id == tenant_id,
-                RosterRecord.sales_force == sales_force,
-                RosterRecord.accounts > 0,
+                RepProjectionRecord.active.is_(True),
             )
         )
     ).all()
-    out: dict[str, list[Rep]] = {}
-    for code, rep in rows:
-        out.setdefault(code, []).append(Rep(rep.rep_id, rep.home_lon, rep.home_lat, rep.capacity_hours))
+    out = Rosters({}, {})
+    seen: set[tuple[str, str]] = set()
+    for entry, rep in sorted(
+        rows, key=lambda r: (r[0].territory_code, -r[0].effective_from.toordinal(), r[0].rep_external_id or "")
+    ):
+        code = entry.territory_code
+        if entry.role == "primary":
+            out.primary.setdefault(code, rep.rep_id)
+        if (code, rep.rep_id) not in seen:
+            seen.add((code, rep.rep_id))
+            out.reps.setdefault(code, []).append(Rep(rep.rep_id, rep.home_lon, rep.home_lat, rep.capacity_hours))
     return out

@@ -44,6 +44,7 @@ class TerritoryMetrics:
     values: dict[str, float]
     shape: ShapeMetrics
     reps: int = 0
+    primary_rep_id: str | None = None
     capacity_hours: float | None = None
     utilization: float | None = None
     travel_mean_km: float | None = None
@@ -67,6 +68,12 @@ class AlignmentModel:
     counts: np.ndarray  # (slots,) units per slot
     revision: int = 0
     rosters: dict[str, list[Rep]] = field(default_factory=dict)  # territory code -> reps
+    primary_reps: dict[str, str] = field(default_factory=dict)  # territory code -> its primary rep's id
+    # Accounts a rule or an override holds in a territory whatever the map says: territory code -> values over
+    # ``layer.metrics`` (zero for unit attributes). They count where their code is, not where their unit is.
+    pinned: dict[str, np.ndarray] = field(default_factory=dict)
+    # Accounts no territory holds: pinned to none, without a location, outside every unit (over ``layer.metrics``).
+    unplaced: np.ndarray | None = None
     _shapes: dict[str, ShapeMetrics] = field(default_factory=dict)
     # Dissolved geometry of each territory: a parent dissolves its children's, not all its units again.
     _geoms: dict[str, Any] = field(default_factory=dict)
@@ -242,10 +249,38 @@ class AlignmentModel:
                 self._geoms[node_id] = dissolve([g for g in [own_union, *kids] if g is not None])
         return self._geoms[node_id]
 
+    def _pinned_of(self, slots: Iterable[int]) -> np.ndarray:
+        out = np.zeros(len(self.layer.metrics))
+        if self.pinned:
+            for s in slots:
+                held = self.pinned.get(self._code(self.slots[s]))
+                if held is not None:
+                    out += held
+        return out
+
+    def white_space_values(self) -> np.ndarray:
+        """What no territory holds: the units in none, the accounts pinned to none or to a code the alignment
+        lacks, and the accounts no unit holds."""
+        out = self.layer.values[self.labels == WHITE_SPACE].sum(axis=0)
+        if self.unplaced is not None:
+            out = out + self.unplaced
+        codes = {t.code for t in self.territories.values()}
+        for code, held in self.pinned.items():
+            if code not in codes:
+                out = out + held
+        return out
+
+    def totals(self) -> np.ndarray:
+        """Sums over every territory: the units they hold and the accounts pinned to them."""
+        return self.layer.values[self.labels >= 0].sum(axis=0) + self._pinned_of(
+            self._slot_index[t] for t in self.territories if t in self._slot_index
+        )
+
     def _metrics_of(
         self, node: TerritoryNode, depth: int, children: dict[str | None, list[str]], subtree: list[int]
     ) -> TerritoryMetrics:
         sums = self.sums[subtree].sum(axis=0) if subtree else np.zeros(len(self.layer.metrics))
+        sums = sums + self._pinned_of(subtree)
         shape = self._shapes.get(node.id)
         if shape is None:
             shape = self._shapes[node.id] = measure(self._geometry(node.id, children))
@@ -261,8 +296,14 @@ class AlignmentModel:
             values=values,
             shape=shape,
         )
+        if self.primary_reps:
+            metrics.primary_rep_id = self.primary_reps.get(node.code)
         reps = (
-            [r for t in self._subtree_ids(node.id) for r in self.rosters.get(self._code(t), [])] if self.rosters else []
+            list(
+                {r.rep_id: r for t in self._subtree_ids(node.id) for r in self.rosters.get(self._code(t), [])}.values()
+            )
+            if self.rosters
+            else []
         )
         if reps:
             metrics.reps = len(reps)

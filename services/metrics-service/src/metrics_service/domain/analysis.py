@@ -124,7 +124,7 @@ def market_gap(
         "white_space": {
             "unit_count": int(len(white)),
             "unit_ids": layer.unit_ids[white].tolist()[:1000],
-            "values": {m: float(layer.values[white, j].sum()) for m, j in layer.column.items()},
+            "values": dict(zip(layer.metrics, model.white_space_values().tolist(), strict=True)),
         },
     }
 
@@ -165,8 +165,8 @@ def compare(a: AlignmentModel, b: AlignmentModel) -> dict[str, Any]:
                 "leaf": (ra or rb).leaf,  # type: ignore[union-attr]
             }
         )
-    totals_a = {m: float(a.layer.values[:, j][a.labels >= 0].sum()) for m, j in a.layer.column.items()}
-    totals_b = {m: float(b.layer.values[:, j][b.labels >= 0].sum()) for m, j in b.layer.column.items()}
+    totals_a = dict(zip(a.layer.metrics, a.totals().tolist(), strict=True))
+    totals_b = dict(zip(b.layer.metrics, b.totals().tolist(), strict=True))
     totals = {
         m: {"a": totals_a.get(m, 0.0), "b": totals_b.get(m, 0.0), "delta": totals_b.get(m, 0.0) - totals_a.get(m, 0.0)}
         for m in sorted(set(totals_a) | set(totals_b))
@@ -206,7 +206,8 @@ def disruption(a: AlignmentModel, b: AlignmentModel) -> dict[str, Any]:
         if key in out or metric not in a.layer.column:
             continue
         w = a.layer.values[ia, a.layer.column[metric]]
-        total = float(w.sum())
+        # Accounts pinned to a territory stay where they are: they count in the total, never as changed.
+        total = float(w.sum()) + sum(float(v[a.layer.column[metric]]) for v in a.pinned.values())
         out[key] = float(w[changed].sum() / total) if total > 0 else 0.0
         out[f"{name}_basis"] = metric
         if rep_changed is not None:

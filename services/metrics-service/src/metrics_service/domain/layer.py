@@ -28,9 +28,12 @@ class LayerData:
     geometries: np.ndarray  # equal-area (metres)
     centroids: np.ndarray  # (units, 2) lon/lat
     crs: Any = None  # the equal-area CRS of ``geometries``
+    lonlat: np.ndarray | None = None  # the geometries as imported (EPSG:4326), where points are located
     index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._tree: Any = None
+        self._rank: np.ndarray = np.zeros(0, dtype=np.int64)
         self.index = {u: i for i, u in enumerate(self.unit_ids.tolist())}
         self.column = {m: j for j, m in enumerate(self.metrics)}
 
@@ -53,17 +56,31 @@ class LayerData:
         geoms = np.asarray(lonlat_geometries, dtype=object)
         projected, crs = to_equal_area(geoms) if len(geoms) else (geoms, None)
         centroids = shapely.get_coordinates(shapely.centroid(geoms)) if len(geoms) else np.zeros((0, 2))
-        return cls(layer_id, np.asarray(list(unit_ids), dtype=object), names, values, projected, centroids, crs)
+        return cls(layer_id, np.asarray(list(unit_ids), dtype=object), names, values, projected, centroids, crs, geoms)
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Index of the unit that holds each point, or -1."""
+        """Index of the unit that holds each point, or -1.
+
+        As geo-service locates: in lon/lat (an equal-area projection bends straight lon/lat edges, moving
+        points that lie near a border into the neighbour), and a point that two units hold (on a shared border)
+        goes to the unit with the smallest id.
+        """
         out = np.full(len(lon), -1, dtype=np.int64)
         if len(lon) == 0 or len(self) == 0:
             return out
-        x, y = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(lon, lat)
-        tree = shapely.STRtree(self.geometries)
-        points, units = tree.query(shapely.points(x, y), predicate="intersects")
-        out[points[::-1]] = units[::-1]  # a point on a shared border goes to the first unit
+        if self._tree is None:
+            geoms = self.lonlat if self.lonlat is not None else self.geometries
+            self._tree = shapely.STRtree(geoms)
+            self._rank = np.argsort(np.argsort(self.unit_ids.astype(str)))
+        if self.lonlat is None:  # a layer built without its lon/lat shapes: query in its projection
+            lon, lat = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(lon, lat)
+        points, units = self._tree.query(shapely.points(lon, lat), predicate="intersects")
+        # Per point, the holder with the smallest id: sorted by point then id, the first row of each point.
+        order = np.lexsort((self._rank[units], points))
+        points, units = points[order], units[order]
+        first = np.ones(len(points), dtype=bool)
+        first[1:] = points[1:] != points[:-1]
+        out[points[first]] = units[first]
         return out
 
     def with_sums(self, names: Sequence[str], sums: np.ndarray) -> LayerData:
@@ -75,5 +92,12 @@ class LayerData:
         for k, n in enumerate(names):
             values[:, cols[n]] = sums[:, k]
         return LayerData(
-            self.layer_id, self.unit_ids, [*self.metrics, *extra], values, self.geometries, self.centroids, self.crs
+            self.layer_id,
+            self.unit_ids,
+            [*self.metrics, *extra],
+            values,
+            self.geometries,
+            self.centroids,
+            self.crs,
+            self.lonlat,
         )

@@ -51,6 +51,7 @@ def build_handlers(settings: MetricsSettings, geo: GeoClient, cache: ModelCache)
         "assignment.account.deleted.v1": Batched(accounts.on_accounts_deleted),
         "assignment.account.reassigned.v1": Batched(accounts.on_accounts_reassigned),
         "assignment.rep.upserted.v1": Batched(accounts.on_reps_upserted),
+        "assignment.roster.changed.v1": Batched(accounts.on_rosters_changed),
     }
     # assignment-service's contracts are being written: consume only the types the registry knows.
     return {t: h for t, h in handlers.items() if t in CONTRACTS}

@@ -1,9 +1,10 @@
-"""Accounts, reps and rosters, fed by ``assignment.*`` events.
+"""Accounts, their owners, reps and rosters, fed by ``assignment.*`` events.
 
-An account counts in the unit that holds its location (found when metrics are computed), so the
-projection keeps only where it is and its numbers. A territory's roster is the set of reps that own its
-accounts (from ``assignment.account.reassigned.v1``), by sales force and territory code, so it applies to
-every alignment of that sales force, drafts included.
+An account's owner in each sales force comes from ``assignment.account.reassigned.v1`` (every change is told,
+the first assignment included), with the unit it lies in and whether its territory follows that unit: metrics
+count accounts by owner, and say what another alignment of the sales force would do to them. A territory's
+roster is what ``assignment.roster.changed.v1`` last told (dated entries; a reader picks the day), by sales
+force and territory code, so it applies to every alignment of that sales force, drafts included.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import and_, delete, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from territory_shared.events.envelope import CloudEvent
 
 from metrics_service.db.records import (
     AccountProjectionRecord,
+    OwnershipRecord,
     RepProjectionRecord,
-    RosterRecord,
+    RosterEntryProjectionRecord,
     TenantRevisionRecord,
 )
 
@@ -147,39 +149,69 @@ class AccountProjections:
             row.version = data.version
             row.home_lon, row.home_lat = data.home_lon, data.home_lat
             row.capacity_hours = float(data.capacity_hours or 0.0) if data.active else 0.0
+            row.active = data.active
             applied[event.tenantid] += 1
         await _bump(session, applied, "rosters")
 
     async def on_accounts_reassigned(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        """Each account's newest owner per sales force. An account's events share its key, so they arrive in
+        order; a redelivered one is stopped by the inbox."""
         from territory_shared.events.assignment import AccountReassignedV1
 
         datas = [AccountReassignedV1.model_validate(e.data) for e in events]
-        accounts = await _by_id(session, AccountProjectionRecord, {d.account_id for d in datas})
-        rosters: dict[tuple[str, str, str, str], RosterRecord] = {}
-        for tenant_id in {e.tenantid for e in events}:
-            forces = {d.sales_force for e, d in zip(events, datas, strict=True) if e.tenantid == tenant_id}
-            q = select(RosterRecord).where(RosterRecord.tenant_id == tenant_id, RosterRecord.sales_force.in_(forces))
+        keys = {(e.tenantid, d.sales_force, d.account_id) for e, d in zip(events, datas, strict=True)}
+        rows: dict[tuple[str, str, str], OwnershipRecord] = {}
+        key_list = sorted(keys)
+        for start in range(0, len(key_list), 1000):
+            chunk = key_list[start : start + 1000]
+            q = select(OwnershipRecord).where(
+                tuple_(OwnershipRecord.tenant_id, OwnershipRecord.sales_force, OwnershipRecord.account_id).in_(chunk)
+            )
             for r in (await session.execute(q)).scalars():
-                rosters[(r.tenant_id, r.sales_force, r.territory_code, r.rep_id)] = r
+                rows[(r.tenant_id, r.sales_force, r.account_id)] = r
         applied: Counter[str] = Counter()
         for event, data in zip(events, datas, strict=True):
-            for code, rep, step in (
-                (data.from_territory_code, data.from_rep_id, -1),
-                (data.to_territory_code, data.to_rep_id, +1),
-            ):
-                if code is None or rep is None:
-                    continue
-                key = (event.tenantid, data.sales_force, code, rep)
-                row = rosters.get(key)
-                if row is None:
-                    row = RosterRecord(
-                        tenant_id=key[0], sales_force=key[1], territory_code=key[2], rep_id=key[3], accounts=0
-                    )
-                    session.add(row)
-                    rosters[key] = row
-                row.accounts = max(row.accounts + step, 0)
-            account = accounts.get(data.account_id)
-            if account is not None:
-                account.territory_id, account.rep_id = data.to_territory_code, data.to_rep_id
+            key = (event.tenantid, data.sales_force, data.account_id)
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = OwnershipRecord(tenant_id=key[0], sales_force=key[1], account_id=key[2])
+                session.add(row)
+            row.territory_code, row.rep_id = data.to_territory_code, data.to_rep_id
+            row.unit_id, row.by_geography, row.cause = data.unit_id, data.by_geography, data.cause
             applied[event.tenantid] += 1
+        # Owners decide which territory an account counts in: the tenant's account sums are rebuilt.
+        await _bump(session, applied, "accounts")
+
+    async def on_rosters_changed(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        """The newest roster of each territory replaces what was there (events of one territory share its key)."""
+        from territory_shared.events.assignment import RosterChangedV1
+
+        latest: dict[tuple[str, str, str], RosterChangedV1] = {}
+        applied: Counter[str] = Counter()
+        for event in events:
+            data = RosterChangedV1.model_validate(event.data)
+            latest[(event.tenantid, data.sales_force, data.territory_code)] = data
+            applied[event.tenantid] += 1
+        T = RosterEntryProjectionRecord
+        await session.execute(
+            delete(T).where(
+                or_(*(and_(T.tenant_id == t, T.sales_force == sf, T.territory_code == c) for t, sf, c in latest))
+            )
+        )
+        await session.flush()
+        for (tenant_id, sales_force, code), data in latest.items():
+            for e in data.entries:
+                session.add(
+                    T(
+                        tenant_id=tenant_id,
+                        entry_id=e.entry_id,
+                        sales_force=sales_force,
+                        territory_code=code,
+                        rep_id=e.rep_id,
+                        rep_external_id=e.rep_external_id,
+                        role=e.role,
+                        effective_from=e.effective_from,
+                        effective_to=e.effective_to,
+                    )
+                )
         await _bump(session, applied, "rosters")

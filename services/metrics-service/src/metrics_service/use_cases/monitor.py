@@ -8,13 +8,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from territory_shared.events.envelope import new_event
 from territory_shared.events.metrics import TerritoryOutOfBalanceV1
 from territory_shared.messaging.outbox import add_to_outbox
 
-from metrics_service.db.records import OUTBOX, AlignmentProjectionRecord, BalanceFlagRecord, SnapshotRecord
+from metrics_service.db.records import (
+    OUTBOX,
+    AlignmentProjectionRecord,
+    BalanceAlertRecord,
+    BalanceFlagRecord,
+    SnapshotRecord,
+)
 from metrics_service.domain.alignment import AlignmentModel, TerritoryMetrics
 from metrics_service.domain.analysis import balance_report, level_rows
 
@@ -60,25 +66,40 @@ async def check_balance(
                 )
                 session.add(flag)
             if out and not flag.out_of_balance:
-                events.append(
-                    new_event(
-                        source=SOURCE,
-                        type="metrics.territory.out_of_balance_detected.v1",
-                        subject=t["territory_id"],
-                        tenant_id=alignment.tenant_id,
-                        correlation_id=correlation_id,
-                        data=TerritoryOutOfBalanceV1(
-                            alignment_id=alignment.alignment_id,
-                            sales_force=alignment.sales_force,
-                            territory_id=t["territory_id"],
-                            territory_code=t["code"],
-                            metric=metric,
-                            value=t["value"],
-                            target=report.target,
-                            deviation_pct=t["deviation_pct"] or 0.0,
-                            tolerance_pct=tolerance * 100,
-                        ),
+                data = TerritoryOutOfBalanceV1(
+                    alignment_id=alignment.alignment_id,
+                    sales_force=alignment.sales_force,
+                    territory_id=t["territory_id"],
+                    territory_code=t["code"],
+                    metric=metric,
+                    value=t["value"],
+                    target=report.target,
+                    deviation_pct=t["deviation_pct"] or 0.0,
+                    tolerance_pct=tolerance * 100,
+                )
+                event = new_event(
+                    source=SOURCE,
+                    type="metrics.territory.out_of_balance_detected.v1",
+                    subject=t["territory_id"],
+                    tenant_id=alignment.tenant_id,
+                    correlation_id=correlation_id,
+                    data=data,
+                )
+                events.append(event)
+                # The alert as listed over HTTP, open until the territory comes back within tolerance.
+                session.add(
+                    BalanceAlertRecord(id=event.id, tenant_id=alignment.tenant_id, detected_at=now, **data.model_dump())
+                )
+            elif not out and flag.out_of_balance:
+                await session.execute(
+                    update(BalanceAlertRecord)
+                    .where(
+                        BalanceAlertRecord.alignment_id == alignment.alignment_id,
+                        BalanceAlertRecord.territory_id == t["territory_id"],
+                        BalanceAlertRecord.metric == metric,
+                        BalanceAlertRecord.resolved_at.is_(None),
                     )
+                    .values(resolved_at=now)
                 )
             if out != flag.out_of_balance:
                 flag.out_of_balance, flag.changed_at = out, now
@@ -101,6 +122,7 @@ def territory_read(row: TerritoryMetrics) -> dict[str, Any]:
         "polsby_popper": row.shape.polsby_popper,
         "parts": row.shape.parts,
         "reps": row.reps,
+        "primary_rep_id": row.primary_rep_id,
         "capacity_hours": row.capacity_hours,
         "utilization": row.utilization,
         "travel_mean_km": row.travel_mean_km,
@@ -109,8 +131,7 @@ def territory_read(row: TerritoryMetrics) -> dict[str, Any]:
 
 
 def totals_of(model: AlignmentModel) -> dict[str, float]:
-    assigned = model.labels >= 0
-    return {m: float(model.layer.values[assigned, j].sum()) for m, j in model.layer.column.items()}
+    return {m: float(v) for m, v in zip(model.layer.metrics, model.totals().tolist(), strict=True)}
 
 
 async def take_snapshot(
