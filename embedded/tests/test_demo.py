@@ -23,6 +23,15 @@ def wait_loaded(client: TestClient, deadline_s: float = 120) -> dict:
     raise AssertionError(f"the demo did not load within {deadline_s} s")
 
 
+def eventually(check, deadline_s: float, message: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"not true after {deadline_s} s: {message}")
+
+
 def test_the_demo_shows_real_counties_in_a_published_alignment_and_loads_once(tmp_path):
     with TestClient(create_embedded_app(tmp_path / "data", load_demo_data=True)) as client:
         demo = wait_loaded(client)
@@ -49,6 +58,24 @@ def test_the_demo_shows_real_counties_in_a_published_alignment_and_loads_once(tm
         owner = client.get("/assignment/v1/sales-forces/field/owner?account=ACC-0000002", headers=DEMO).json()
         assert owner["cause"] == "geography" and owner["territory_code"] and owner["rep_external_id"]
         assert len(client.get("/assignment/v1/reps?limit=500", headers=DEMO).json()) == 100
+        # Once metrics-service has applied the events: it agrees with assignment-service on every territory, and
+        # every territory with a roster entry shows its rep and utilization.
+        consistency = eventually(
+            lambda: (c := client.get("/metrics/v1/sales-forces/field/consistency", headers=DEMO).json())["consistent"]
+            and c,
+            240,
+            "metrics-service agrees with assignment-service",
+        )
+        assert consistency["alignment_id"] == demo["alignment_id"] and consistency["territories_checked"] >= 100
+        entries = client.get("/assignment/v1/roster-entries?sales_force=field", headers=DEMO).json()
+        primary = {e["territory_code"]: e for e in entries if e["role"] == "primary"}
+        assert len(primary) == 100
+        body = client.get(f"/metrics/v1/alignments/{demo['alignment_id']}/metrics", headers=DEMO).json()
+        leaves = {t["code"]: t for t in body["territories"] if t["leaf"]}
+        for code, entry in primary.items():
+            t = leaves[code]
+            assert t["reps"] >= 1 and t["primary_rep_id"] == entry["rep_id"], code
+            assert t["utilization"] is not None and t["utilization"] > 0, code
 
     with TestClient(create_embedded_app(tmp_path / "data", load_demo_data=True)) as client:
         again = client.get("/v1/demo", headers=DEMO).json()

@@ -53,19 +53,21 @@ def client(databases: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
     bus = InProcessBus(bus_path)
     common = {"bus_kind": "inprocess", "inprocess_bus_path": str(bus_path), "relay_idle_wait_s": 0.02}
     geo = create_geo_app(GeoSettings(database_url=databases["geo"], **common), bus=bus, run_workers_in_process=True)
+    assignment = create_assignment_app(
+        AssignmentSettings(database_url=databases["assignment"], webhook_backoff_s=0.2, **common),
+        bus=bus,
+        run_workers_in_process=True,
+        geo_http=httpx.AsyncClient(transport=httpx.ASGITransport(app=geo), base_url="http://geo", timeout=120),
+    )
     apps = {
         "geo": geo,
-        "assignment": create_assignment_app(
-            AssignmentSettings(database_url=databases["assignment"], webhook_backoff_s=0.2, **common),
-            bus=bus,
-            run_workers_in_process=True,
-            geo_http=httpx.AsyncClient(transport=httpx.ASGITransport(app=geo), base_url="http://geo", timeout=120),
-        ),
+        "assignment": assignment,
         "metrics": create_metrics_app(
             MetricsSettings(database_url=databases["metrics"], **common),
             bus=bus,
             run_workers_in_process=True,
             geo_transport=httpx.ASGITransport(app=geo),
+            assignment_transport=httpx.ASGITransport(app=assignment),
         ),
     }
 
@@ -172,7 +174,7 @@ def tenant_a(client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> Te
         lambda: ok(client.get("/assignment/v1/accounts/ACC-A1/assignments", headers=h))[0]["rep_id"],
         message="ACC-A1 assigned to its rep",
     )
-    ok(client.put("/assignment/v1/sales-forces/field/rule-set", json={"rules": []}, headers=h))
+    ok(client.put("/assignment/v1/sales-forces/field/rule-set", json={"rules": []}, headers=h), 202)
     override = {"territory_code": "T2", "note": f"pinned {a.marker}"}
     ok(client.put("/assignment/v1/sales-forces/field/overrides/ACC-A2", json=override, headers=h))
     hook = {"url": "http://127.0.0.1:9/hook", "secret": f"s-{a.marker}-0123456789"}

@@ -87,6 +87,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/territories"): lambda ids: {"code": "TB", "name": "b", "alignment_id": ids["alignment_id"]},
     ("PATCH", "/v1/territories/{territory_id}"): {"name": "renamed by another tenant"},
     ("POST", "/v1/accounts/bulk"): [{"external_id": "ACC-A1", "name": "another tenant's", "lon": -78.6, "lat": 35.8}],
+    ("POST", "/v1/accounts/bulk-delete"): {"external_ids": ["ACC-A1", "ACC-A2"]},
     ("PUT", "/v1/reps/{external_id}"): {"name": "another tenant's rep"},
     ("POST", "/v1/roster-entries"): {"sales_force": "field", "territory_code": "T1", "rep_external_id": "REP-A"},
     ("PUT", "/v1/sales-forces/{sales_force}/rule-set"): {"rules": []},

@@ -97,6 +97,8 @@ POLICY = [
     ("rep", "assignment", "GET", "/v1/accounts", True),
     ("rep", "assignment", "POST", "/v1/accounts/bulk", False),
     ("integration", "assignment", "POST", "/v1/accounts/bulk", True),
+    ("rep", "assignment", "POST", "/v1/accounts/bulk-delete", False),
+    ("integration", "assignment", "POST", "/v1/accounts/bulk-delete", True),
     ("integration", "assignment", "PUT", "/v1/reps/{external_id}", True),
     ("integration", "assignment", "GET", "/v1/realignments", True),
     ("integration", "assignment", "PUT", "/v1/sales-forces/{sales_force}/rule-set", False),

@@ -72,12 +72,13 @@ def new_tenant(p: DistributedAssignmentPlatform, folder: Path, label: str) -> Te
         httpx.Client(base_url=p.assignment_url, headers=headers, timeout=120) as assignment,
     ):
         layer = import_nc(geo, folder)
+        first, _ = plans()
+        alignment = draft(geo, layer, first)  # its territories first: a roster names one that exists
         for rep, code in (("ana", "WEST"), ("bob", "EAST")):
             assert assignment.put(f"/v1/reps/{rep}", json={"name": rep}).status_code == 201
             entry = {"sales_force": "field", "territory_code": code, "rep_external_id": rep}
             assert assignment.post("/v1/roster-entries", json=entry).status_code == 201
-        first, _ = plans()
-        publish(geo, assignment, draft(geo, layer, first))
+        publish(geo, assignment, alignment)
     return Tenant(name, headers, layer)
 
 
@@ -112,32 +113,62 @@ def runs(p: DistributedAssignmentPlatform, tenant: Tenant) -> list[dict[str, obj
 
 
 def metrics(p: DistributedAssignmentPlatform, tenant: Tenant) -> dict[str, object]:
-    """metrics-service's projections of the tenant's accounts; counters of applied events included, so an
-    event applied twice shows."""
+    """metrics-service's projections of the tenant's accounts and their owners in ``field``; counters of applied
+    events included, so an event applied twice shows."""
     # One snapshot: the consumer applies events meanwhile, and counters read after the rows would count
     # changes the rows do not show yet.
-    accounts, rosters, revision = fetch_snapshot(
+    accounts, owners, revision = fetch_snapshot(
         p.metrics_db,
         [
-            "SELECT external_id, version, deleted, territory_id, values FROM account_projection WHERE tenant_id = :t",
-            "SELECT territory_code, sum(accounts) AS n FROM roster_projection WHERE tenant_id = :t "
-            "GROUP BY territory_code",
+            "SELECT account_id, external_id, version, deleted, values FROM account_projection WHERE tenant_id = :t",
+            "SELECT account_id, territory_code FROM ownership_projection "
+            "WHERE tenant_id = :t AND sales_force = 'field'",
             "SELECT accounts, rosters FROM tenant_revision WHERE tenant_id = :t",
         ],
         t=tenant.name,
     )
+    owner = {str(o["account_id"]): o["territory_code"] for o in owners}
+    per_territory: dict[str, int] = {}
+    for a in accounts:
+        code = owner.get(str(a["account_id"]))
+        if not a["deleted"] and code is not None:
+            per_territory[str(code)] = per_territory.get(str(code), 0) + 1
     return {
         "accounts": {
             # A deleted account's last figures do not count anywhere (and a tombstone has none).
-            str(a["external_id"]): (a["version"], a["deleted"], a["territory_id"], None)
+            str(a["external_id"]): (a["version"], a["deleted"], None, None)
             if a["deleted"]
-            else (a["version"], a["deleted"], a["territory_id"], _values(a["values"]))
+            else (a["version"], a["deleted"], owner.get(str(a["account_id"])), _values(a["values"]))
             for a in accounts
         },
-        # A rep that lost its last account there keeps a row at 0: no roster.
-        "rosters": {str(r["territory_code"]): int(r["n"]) for r in rosters if r["n"]},  # type: ignore[call-overload]
+        # Live accounts per owning territory, as metrics-service counts them.
+        "owners": per_territory,
         "events_applied": (revision[0]["accounts"], revision[0]["rosters"]) if revision else (0, 0),
     }
+
+
+def owners_per_territory(owners: dict[str, tuple[str | None, str | None]]) -> dict[str, int]:
+    """Accounts per territory code from assignment-service's assignments (``assignments``)."""
+    out: dict[str, int] = {}
+    for code, _ in owners.values():
+        if code is not None:
+            out[code] = out.get(code, 0) + 1
+    return out
+
+
+def told_in_a_chain(events: list[dict]) -> bool:
+    """Each account's reassignments, in the order told, pick up where the previous one left off, from no owner:
+    none lost, none told twice."""
+    last: dict[str, tuple[str | None, str | None]] = {}
+    for e in events:
+        if e["type"] != "assignment.account.reassigned.v1":
+            continue
+        d = e["data"]
+        before = last.get(d["account_id"], (None, None))
+        if (d["from_territory_code"], d["from_rep_id"]) != before:
+            return False
+        last[d["account_id"]] = (d["to_territory_code"], d["to_rep_id"])
+    return True
 
 
 def _values(v: object) -> dict[str, float]:

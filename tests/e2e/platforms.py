@@ -45,7 +45,12 @@ class DistributedPlatform:
             }
         self.geo_port, self.metrics_port, self.assignment_port = free_port(), free_port(), free_port()
         self.geo_url = f"http://127.0.0.1:{self.geo_port}"
-        env |= {"METRICS_GEO_URL": self.geo_url, "ASSIGNMENT_GEO_URL": self.geo_url}
+        self.assignment_url = f"http://127.0.0.1:{self.assignment_port}"
+        env |= {
+            "METRICS_GEO_URL": self.geo_url,
+            "ASSIGNMENT_GEO_URL": self.geo_url,
+            "METRICS_ASSIGNMENT_URL": self.assignment_url,
+        }
         self.metrics_url = f"http://127.0.0.1:{self.metrics_port}"
         self.geo_db = async_url(self.databases["geo"], pg_server)
         self.metrics_db = async_url(self.databases["metrics"], pg_server)

@@ -32,11 +32,13 @@ from tests.e2e.faults import (
     metrics,
     ndjson,
     new_tenant,
+    owners_per_territory,
     pending,
     plans,
     published,
     reassignments,
     runs,
+    told_in_a_chain,
     topic,
     upsert,
 )
@@ -77,20 +79,21 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyPlatfor
             broker.close()
 
 
-REPS = 2  # each tenant's two reps: an event each, counted with the reassignments by metrics-service
-
-
-def settled(p: FaultyPlatform, tenant: Tenant, events: tuple[int, int]) -> dict:
-    """Wait until every event of the tenant left the outboxes and metrics-service applied as many as expected:
-    ``events`` = (account upserts and deletions, reassignments)."""
-    expected_events = (events[0], events[1] + REPS)
+def settled(p: FaultyPlatform, tenant: Tenant) -> dict:
+    """Wait until every event of the tenant left the outboxes and metrics-service applied each one once: its
+    counters equal the distinct events on the topics (accounts and owners; reps and rosters)."""
+    eventually(
+        lambda: pending(p.assignment_db) == 0 and pending(p.geo_db) == 0,
+        deadline_s=600,
+        interval_s=0.5,
+        message=f"{tenant.name}: outboxes drained",
+    )
+    expected_events = (
+        len(topic(p, "assignment.account", tenant)),
+        len(topic(p, "assignment.rep", tenant)) + len(topic(p, "assignment.roster", tenant)),
+    )
     return eventually(
-        lambda: (
-            pending(p.assignment_db) == 0
-            and pending(p.geo_db) == 0
-            and (m := metrics(p, tenant))["events_applied"] == expected_events
-            and m
-        ),
+        lambda: (m := metrics(p, tenant))["events_applied"] == expected_events and m,
         deadline_s=600,
         interval_s=0.5,
         message=f"{tenant.name}: metrics applied {expected_events} events",
@@ -371,14 +374,14 @@ def test_a_database_restart_is_reported_refused_cleanly_and_caught_up(platform, 
         interval_s=0.5,
         message="metrics caught up with every stored account",
     )
-    assert got["events_applied"][0] == len(stored)
+    assert got["events_applied"][0] == len(topic(p, "assignment.account", tenant))
 
 
 def test_a_relay_killed_mid_batch_loses_and_duplicates_nothing(platform, tmp_path):
     p = platform
     tenant = new_tenant(p, tmp_path, "relay-kill")
-    first = upsert(p, tenant, accounts(n=2_000, seed=23))
-    settled(p, tenant, (2_000, first["reassigned"]))
+    assert upsert(p, tenant, accounts(n=2_000, seed=23))["created"] == 2_000
+    settled(p, tenant)
     # The same accounts elsewhere: 2,000 changes, and the accounts that change territory reassigned.
     moved = accounts(n=2_000, seed=24, potential_of=5)
     try:
@@ -389,17 +392,19 @@ def test_a_relay_killed_mid_batch_loses_and_duplicates_nothing(platform, tmp_pat
         p.assignment_relay.start()
     assert left > 0, "the relay had sent everything before it was killed"
     assert second["updated"] == 2_000 and second["reassigned"] > 500
-    got = settled(p, tenant, (4_000, first["reassigned"] + second["reassigned"]))
+    got = settled(p, tenant)
     assert {k: (v[0], v[3]["potential"]) for k, v in got["accounts"].items()} == {
         r["external_id"]: (2, r["potential"]) for r in moved
     }
     events = topic(p, "assignment.account", tenant)
-    assert len(events) == 4_000 + first["reassigned"] + second["reassigned"]
+    assert sum(e["type"] == "assignment.account.upserted.v1" for e in events) == 4_000
+    assert told_in_a_chain(events)
     owners = assignments(p, tenant)
+    assert got["owners"] == owners_per_territory(owners)
     moved_to = {
         e["data"]["external_id"]: e["data"]["to_territory_code"] for e in events if e["type"].endswith("reassigned.v1")
     }
-    assert all(owners[k][0] == code for k, code in moved_to.items())  # each account was reassigned at most once
+    assert all(owners[k][0] == code for k, code in moved_to.items())  # each account's last word is its owner
 
 
 def test_a_realignment_published_while_the_broker_is_down_does_what_its_preview_said(platform, tmp_path):
@@ -408,7 +413,7 @@ def test_a_realignment_published_while_the_broker_is_down_does_what_its_preview_
     _, second = plans()
     tenant = new_tenant(p, tmp_path, "realign")
     assert upsert(p, tenant, rows)["created"] == 3_000
-    settled(p, tenant, (3_000, 0))
+    settled(p, tenant)
     before = assignments(p, tenant)
     with (
         httpx.Client(base_url=p.geo_url, headers=tenant.headers, timeout=120) as geo,
@@ -438,18 +443,14 @@ def test_a_realignment_published_while_the_broker_is_down_does_what_its_preview_
     expected = dict(before) | {c["external_id"]: (c["to_territory_code"], c["to_rep_external_id"]) for c in changes}
     assert assignments(p, tenant) == expected
 
-    got = settled(p, tenant, (3_000, len(changes)))
-    rosters: dict[str, int] = {}
-    for c in changes:
-        if c["to_territory_code"] is not None and c["to_rep_external_id"] is not None:
-            rosters[c["to_territory_code"]] = rosters.get(c["to_territory_code"], 0) + 1
-    assert got["rosters"] == rosters
-    moved_to = {c["external_id"]: c["to_territory_code"] for c in changes}
+    got = settled(p, tenant)
+    assert got["owners"] == owners_per_territory(expected)
     projected = {k: v[2] for k, v in got["accounts"].items()}
-    wanted = {r["external_id"]: moved_to.get(r["external_id"]) for r in rows}
+    wanted = {r["external_id"]: expected[r["external_id"]][0] for r in rows}
 
     account_events = topic(p, "assignment.account", tenant)
-    assert reassignments(account_events) == sorted(
+    assert told_in_a_chain(account_events)
+    assert [r for r in reassignments(account_events) if r[4] == "realignment"] == sorted(
         (c["external_id"], c["from_territory_code"], c["to_territory_code"], c["to_rep_external_id"], "realignment")
         for c in changes
     )
@@ -482,9 +483,14 @@ def test_a_10000_account_upsert_relayed_across_a_broker_outage_loses_and_duplica
     expected = located(p, tenant, rows)
     assert assignments(p, tenant) == expected
     assert len({code for code, _ in expected.values()}) == 3  # WEST, EAST and outside both
-    got = settled(p, tenant, (10_000, 0))
-    assert got["accounts"] == {r["external_id"]: (1, False, None, {"potential": r["potential"]}) for r in rows}
-    assert got["rosters"] == {}
+    got = settled(p, tenant)
+    assert got["accounts"] == {
+        r["external_id"]: (1, False, expected[r["external_id"]][0], {"potential": r["potential"]}) for r in rows
+    }
+    assert got["owners"] == owners_per_territory(expected)
     events = topic(p, "assignment.account", tenant)
-    assert sorted(e["data"]["external_id"] for e in events) == sorted(r["external_id"] for r in rows)
-    assert {e["type"] for e in events} == {"assignment.account.upserted.v1"}
+    # Each account told twice, once each: upserted, and its first owner.
+    for kind in ("assignment.account.upserted.v1", "assignment.account.reassigned.v1"):
+        told = sorted(e["data"]["external_id"] for e in events if e["type"] == kind)
+        assert told == sorted(r["external_id"] for r in rows), kind
+    assert told_in_a_chain(events)
