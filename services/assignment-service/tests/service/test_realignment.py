@@ -243,3 +243,30 @@ def test_a_first_publish_previews_every_account_it_assigns_and_every_owner_is_to
         "WEST": (1, 30.0, None),
         None: (2, 25.0, None),
     }
+
+
+def test_announcing_ownership_again_tells_every_live_owner_and_roster_once_as_a_job(client, nc):
+    tenant, layer = nc
+    publish(client, tenant, draft(client, tenant, layer, {"EAST": [WAKE, DURHAM], "WEST": [MECKLENBURG]}))
+    ana = rep(client, tenant, "ana", "EAST")
+    assert upsert(client, tenant, accounts()).status_code == 200
+    assert client.delete("/v1/accounts/atlantic", headers=tenant).status_code == 204
+
+    def told(kind: str) -> list[dict]:
+        return [e["data"] for e in outbox_events(client, kind) if e["tenantid"] == tenant_of(tenant)]
+
+    before = len(told("assignment.account.reassigned.v1"))
+    r = client.post("/v1/sales-forces/field/ownership/announce", headers=tenant)
+    assert r.status_code == 202, r.text
+    job = wait_for_job(client, tenant, "", r.json()["job_id"])
+    assert job["status"] == "succeeded" and job["result"]["accounts_told"] == 5 and job["result"]["rosters_told"] == 1
+    announced = told("assignment.account.reassigned.v1")[before:]
+    assert sorted(a["external_id"] for a in announced) == sorted(a["external_id"] for a in accounts()[:5])
+    now = owners(client, tenant)
+    for a in announced:  # the owner as it is, from itself to itself: a projection's chain stays unbroken
+        assert a["trigger"] == "announce" and a["from_territory_code"] == a["to_territory_code"]
+        assert (a["to_territory_code"], a["to_rep_id"]) == now[a["external_id"]][:2]
+    assert told("assignment.roster.changed.v1")[-1]["entries"][0]["rep_id"] == ana
+    # Only an admin may: it sends an event per account.
+    planner = auth_headers(tenant_of(tenant), role="planner")
+    assert client.post("/v1/sales-forces/field/ownership/announce", headers=planner).status_code == 403

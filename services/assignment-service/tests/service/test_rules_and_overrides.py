@@ -147,7 +147,12 @@ def test_a_rule_set_with_unknown_fields_bad_types_or_unreachable_rules_is_refuse
                 "condition": "industry = healthcare and size = XL",
                 "territory_code": "HC-KEY",
             },
-            {"name": "never", "precedence": 3, "condition": "potential > 10 and potential < 5", "territory_code": "KEY"},
+            {
+                "name": "never",
+                "precedence": 3,
+                "condition": "potential > 10 and potential < 5",
+                "territory_code": "KEY",
+            },
         ]
     }
     r = client.put("/v1/sales-forces/field/rule-set", json=unreachable, headers=tenant)
