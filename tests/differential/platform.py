@@ -123,6 +123,7 @@ class KafkaPlatform:
         self.client = _Routes(
             {"geo": self.p.geo_url, "assignment": self.p.assignment_url, "metrics": self.p.metrics_url}
         )
+        self.injected = {"consumer killed": 0, "broker stopped": 0}  # so a run can show its faults happened
 
     def __enter__(self) -> KafkaPlatform:
         self.p.start()
@@ -151,10 +152,12 @@ class KafkaPlatform:
         process = self.p.consumer if service == "metrics" else self.p.assignment_consumer
         process.kill()
         process.start()
+        self.injected["consumer killed"] += 1
 
     def stop_broker(self, meanwhile: Callable[[], None]) -> None:
         """Stop the broker, do ``meanwhile`` (writes land in the outboxes), start it again."""
         self.broker.stop()
+        self.injected["broker stopped"] += 1
         try:
             meanwhile()
         finally:
@@ -247,16 +250,18 @@ class Tenant:
             headers={"If-Match": f'"{version}"'},
         )
 
-    def publish(self, alignment_id: str) -> dict[str, Any]:
+    def publish(self, alignment_id: str, after_publishing: Callable[[], None] | None = None) -> dict[str, Any]:
         """Publish, then wait for assignment-service's realignment run of it; return the run."""
         version = self.alignment(alignment_id)["version"]
         self.call("POST", f"/geo/v1/alignments/{alignment_id}/publish", headers={"If-Match": f'"{version}"'})
+        if after_publishing is not None:
+            after_publishing()
 
         def completed() -> dict[str, Any] | None:
             runs = self.get("/assignment/v1/realignments", params={"limit": 500})
             return next((r for r in runs if r["alignment_id"] == alignment_id and r["status"] == "completed"), None)
 
-        return eventually(completed, 120, f"the realignment of {alignment_id} completed")
+        return eventually(completed, 300, f"the realignment of {alignment_id} completed")
 
     def active_alignment(self, sales_force: str) -> str | None:
         rows = self.get("/geo/v1/alignments", params={"sales_force": sales_force, "state": "active"})
