@@ -66,8 +66,9 @@ BUDGET = (
         max_examples=6,
         stateful_step_count=10,
         derandomize=True,
+        database=None,  # no examples saved by an earlier run: the same sequences on every machine
         deadline=None,
-        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        phases=[Phase.explicit, Phase.generate],
     )
 )
 
@@ -81,8 +82,9 @@ KAFKA_BUDGET = (
         max_examples=3,
         stateful_step_count=12,
         derandomize=True,
+        database=None,  # no examples saved by an earlier run: the same sequences on every machine
         deadline=None,
-        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        phases=[Phase.explicit, Phase.generate],
     )
 )
 
@@ -493,16 +495,18 @@ class OwnershipMachine(RuleBasedStateMachine):
 
 
 def assert_covered(
-    essential: tuple[str, ...] = (
-        "upsert_accounts",
-        "save_rule_set",
-        "set_override",
-        "add_roster_entry",
-        "preview_and_publish_draft",
+    essential: tuple[tuple[str, ...], ...] = (
+        ("upsert_accounts",),
+        ("save_rule_set",),
+        ("set_override", "override_to_a_territory_only_the_draft_has"),
+        ("add_roster_entry",),
+        ("preview_and_publish_draft",),
     ),
 ) -> None:
+    """Each group of rules was taken at least once: a run that never upserted or published would prove nothing."""
     print(f"rules taken: {dict(sorted(RAN.items()))}")  # noqa: T201 - the run's coverage, in the test's output
-    assert all(RAN[r] for r in essential), f"the run never took {[r for r in essential if not RAN[r]]}: {dict(RAN)}"
+    missed = [group for group in essential if not any(RAN[r] for r in group)]
+    assert not missed, f"the run never took {missed}: {dict(RAN)}"
 
 
 @pytest.mark.timeout(3600)
@@ -532,4 +536,4 @@ def test_on_kafka_processes_with_consumers_killed_and_the_broker_stopped_nothing
         )
         assert all(platform.injected.values()), f"faults injected: {platform.injected}"
     # Fewer, slower steps: the run is about faults; the embedded run covers every kind of operation.
-    assert_covered(("upsert_accounts", "preview_and_publish_draft"))
+    assert_covered((("upsert_accounts",), ("preview_and_publish_draft",)))

@@ -206,7 +206,8 @@ def topic(p: DistributedAssignmentPlatform, name: str, tenant: Tenant) -> list[d
 
 
 def reassignments(events: list[dict]) -> list[tuple]:
-    return sorted(
+    """(external id, from, to, to rep, trigger) of each reassignment, sorted (None before any value)."""
+    told = [
         (
             e["data"]["external_id"],
             e["data"]["from_territory_code"],
@@ -216,7 +217,8 @@ def reassignments(events: list[dict]) -> list[tuple]:
         )
         for e in events
         if e["type"] == "assignment.account.reassigned.v1"
-    )
+    ]
+    return sorted(told, key=lambda t: tuple((x is not None, x or "") for x in t))
 
 
 def execute(database_url: str, sql: str, **params: object) -> None:
