@@ -40,9 +40,9 @@ class GeoClient(Protocol):
     async def alignment_units(self, tenant_id: str, alignment_id: str) -> dict[str, str | None] | None: ...
 
 
-class HttpGeoClient:
-    """geo-service over httpx: ``base_url`` in the distributed mode, an ASGI transport when embedded; each call
-    carries a short-lived service token for the tenant of the event being applied."""
+class _HttpClient:
+    """Another service's API over httpx: ``base_url`` in the distributed mode, an ASGI transport when embedded;
+    each call carries a short-lived service token for the tenant it asks about."""
 
     def __init__(
         self,
@@ -54,6 +54,14 @@ class HttpGeoClient:
     ) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s)
         self._credentials = credentials
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class HttpGeoClient(_HttpClient):
+    """geo-service over httpx: ``base_url`` in the distributed mode, an ASGI transport when embedded; each call
+    carries a short-lived service token for the tenant of the event being applied."""
 
     async def _get(self, tenant_id: str, path: str, params: Mapping[str, Any] | None = None) -> httpx.Response | None:
         try:
@@ -92,9 +100,6 @@ class HttpGeoClient:
         r = await self._get(tenant_id, f"/v1/alignments/{alignment_id}/units")
         return {u["unit_id"]: u["territory_id"] for u in r.json()} if r is not None else None
 
-    async def close(self) -> None:
-        await self._client.aclose()
-
 
 class AssignmentUnavailable(Exception):
     """assignment-service could not answer the question (down, or failing)."""
@@ -104,20 +109,9 @@ class AssignmentRefused(Exception):
     """assignment-service refused the question (a sales force name it does not take)."""
 
 
-class HttpAssignmentClient:
+class HttpAssignmentClient(_HttpClient):
     """assignment-service over httpx (``base_url`` distributed, an ASGI transport embedded): the truth about who
     owns what, which the consistency check compares the projection with."""
-
-    def __init__(
-        self,
-        base_url: str,
-        credentials: ServiceCredentials,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        timeout_s: float = 60.0,
-    ) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s)
-        self._credentials = credentials
 
     async def ownership(self, tenant_id: str, sales_force: str, on: str) -> dict[str, Any]:
         path = f"/v1/sales-forces/{quote(sales_force, safe='')}/ownership"
@@ -130,6 +124,3 @@ class HttpAssignmentClient:
         if r.status_code >= 400:
             raise AssignmentRefused(f"{r.status_code} {r.text[:200]}")
         return r.json()
-
-    async def close(self) -> None:
-        await self._client.aclose()

@@ -146,50 +146,10 @@ async def reassign(
         else:
             continue
         moved = before is None or (before.territory_code, before.rep_id) != (decision.territory_code, decision.rep_id)
-        if not moved:
-            if (before.geo_unit_id, before.by_geography) != (row["geo_unit_id"], decision.by_geography):
-                subjects.append(account.id)
-                events.append(
-                    reassigned_data(
-                        Move(
-                            account.id,
-                            account.external_id,
-                            before.territory_code,
-                            decision.territory_code,
-                            before.rep_id,
-                            decision.rep_id,
-                            float(account.potential or 0.0),
-                        ),
-                        sf,
-                        decision.cause,
-                        trigger,
-                        run_id=run_id,
-                        alignment_id=row["alignment_id"],
-                        plan=plan,
-                        unit_id=row["geo_unit_id"],
-                        by_geography=decision.by_geography,
-                    )
-                )
+        # The same owner on another unit, or now pinned (or no longer): told, for what other alignments would do.
+        told = moved or (before.geo_unit_id, before.by_geography) != (row["geo_unit_id"], decision.by_geography)
+        if not told:
             continue
-        history.append(
-            {
-                "tenant_id": tenant_id,
-                "sales_force": sf,
-                "account_id": account.id,
-                "external_id": account.external_id,
-                "from_territory_code": before.territory_code if before else None,
-                "to_territory_code": decision.territory_code,
-                "from_rep_id": before.rep_id if before else None,
-                "to_rep_id": decision.rep_id,
-                "cause": decision.cause,
-                "reason": decision.reason,
-                "trigger": trigger,
-                "run_id": run_id,
-                "alignment_id": row["alignment_id"],
-                "potential": account.potential,
-                "changed_at": now,
-            }
-        )
         move = Move(
             account.id,
             account.external_id,
@@ -199,8 +159,28 @@ async def reassign(
             decision.rep_id,
             float(account.potential or 0.0),
         )
-        if before is not None:
-            moves.append(move)  # a first assignment moved nothing: it is told, not counted as a move
+        if moved:
+            history.append(
+                {
+                    "tenant_id": tenant_id,
+                    "sales_force": sf,
+                    "account_id": account.id,
+                    "external_id": account.external_id,
+                    "from_territory_code": move.from_territory,
+                    "to_territory_code": move.to_territory,
+                    "from_rep_id": move.from_rep,
+                    "to_rep_id": move.to_rep,
+                    "cause": decision.cause,
+                    "reason": decision.reason,
+                    "trigger": trigger,
+                    "run_id": run_id,
+                    "alignment_id": row["alignment_id"],
+                    "potential": account.potential,
+                    "changed_at": now,
+                }
+            )
+            if before is not None:
+                moves.append(move)  # a first assignment moved nothing: it is told, not counted as a move
         subjects.append(account.id)
         events.append(
             reassigned_data(
