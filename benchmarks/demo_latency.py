@@ -198,6 +198,12 @@ def main() -> None:
         try:
             client = demo.start()
             active_id = client.get("/v1/demo").json()["alignment_id"]
+            # The rule sets name HC-KEY and KEY: account-based territories (no units), created first in a draft.
+            body = {"name": "key accounts", "sales_force": "field", "copy_from": active_id}
+            key_draft = ok(client.post("/geo/v1/alignments", json=body), 201).json()["id"]
+            for code in ("HC-KEY", "KEY"):
+                territory = {"code": code, "name": f"{code} accounts", "alignment_id": key_draft}
+                ok(client.post("/geo/v1/territories", json=territory), 201)
             answered, done = rule_set_saves(client, args.rule_set_repeat)
             rows.append(("rule-set save: answer (202)", answered, ""))
             rows.append(("rule-set save: job done", done, "50,000 accounts recomputed"))

@@ -80,7 +80,7 @@ async def _unknown_territories(
             "rule": rules[i].get("name"),
             "field": f"rules.{i}.territory_code",
             "reason": f"no alignment of sales force {sales_force!r} has a territory {code!r}; create it first "
-            "(POST /geo/v1/territories in the sales force's alignment)",
+            "in a draft of the sales force (POST /geo/v1/territories)",
         }
         for i, code in named
         if code not in codes

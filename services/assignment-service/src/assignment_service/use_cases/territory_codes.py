@@ -1,8 +1,9 @@
-"""A roster entry or an override names a territory by code: one that exists in the sales force's alignments.
+"""A rule, a roster entry or an override names a territory by code: one of the sales force's alignments has it.
 
-An account-based territory (a key-account team, an overlay) is created first, like any territory, in the
-sales force's alignment (``POST /geo/v1/territories`` with the alignment id and no units); then rosters and
-overrides may name it. A code that exists nowhere would silently own accounts that no map or metric shows.
+An account-based territory (a key-account team, an overlay) is created first, like any territory, in a draft
+of the sales force (``POST /geo/v1/territories`` with the draft's id and no units); then rules, rosters and
+overrides may name it, and once the draft is published the accounts they pin count in it. A code that exists
+nowhere would silently own accounts that no map or metric shows.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ async def require_territory(geo: GeoClient, tenant_id: str, sales_force: str, co
     codes = await geo.territory_codes(tenant_id, sales_force)
     if code not in codes:
         raise InvalidInput(
-            f"No alignment of sales force {sales_force!r} has a territory {code!r}; create it first "
-            "(POST /geo/v1/territories in the sales force's alignment), then name it here.",
+            f"No alignment of sales force {sales_force!r} has a territory {code!r}; create it first in a draft "
+            "of the sales force (POST /geo/v1/territories), then name it here.",
             field=field,
         )
