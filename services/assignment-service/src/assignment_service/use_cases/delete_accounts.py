@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from assignment_service.db.records import IdempotencyRecord
 from assignment_service.db.unit_of_work import UnitOfWork
 from assignment_service.domain.accounts import AccountFilter
 from assignment_service.use_cases.delete_account import retire_accounts
@@ -73,15 +72,6 @@ async def delete_accounts(
             report.assignments_ended += await retire_accounts(uow, tenant_id, rows[start : start + BATCH], now)
         report.deleted = len(rows)
         if idempotency is not None:
-            uow.runs.add(
-                IdempotencyRecord(
-                    tenant_id=tenant_id,
-                    key=idempotency.key,
-                    request_sha256=idempotency.request_sha256(),
-                    status_code=200,
-                    response=report.as_dict(),
-                    created_at=now,
-                )
-            )
+            idempotency.record(uow, tenant_id, report.as_dict(), now)
         await uow.commit()
     return report

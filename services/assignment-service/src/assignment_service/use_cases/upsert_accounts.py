@@ -59,6 +59,19 @@ class Idempotency:
     key: str
     request_sha256: Callable[[], str]  # known once the body has been read
 
+    def record(self, uow: UnitOfWork, tenant_id: str, response: dict[str, Any], now: datetime) -> None:
+        """Keep the answer in the request's own transaction: a retry is answered from it, changing nothing twice."""
+        uow.runs.add(
+            IdempotencyRecord(
+                tenant_id=tenant_id,
+                key=self.key,
+                request_sha256=self.request_sha256(),
+                status_code=200,
+                response=response,
+                created_at=now,
+            )
+        )
+
 
 _FIELDS = (
     "name",
@@ -122,16 +135,7 @@ async def upsert_accounts(
             return report  # leaving the unit of work rolls back what earlier batches wrote
         await _apply(uow, geo, tenant_id, plans, batch, report)
         if idempotency is not None:
-            uow.runs.add(
-                IdempotencyRecord(
-                    tenant_id=tenant_id,
-                    key=idempotency.key,
-                    request_sha256=idempotency.request_sha256(),
-                    status_code=200,
-                    response=report.as_dict(),
-                    created_at=datetime.now(UTC),
-                )
-            )
+            idempotency.record(uow, tenant_id, report.as_dict(), datetime.now(UTC))
         await uow.commit()
     return report
 
