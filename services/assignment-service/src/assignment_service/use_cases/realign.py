@@ -248,10 +248,6 @@ class Flow:
     potential: float
 
 
-def flows(moves: Iterable[Move]) -> list[Flow]:
-    return [Flow(m.from_territory, m.to_territory, m.from_rep, m.to_rep, 1, m.potential) for m in moves]
-
-
 def summarise_reps(moves: Iterable[Flow], rep_ext: dict[str, str]) -> list[RepChange]:
     acc: dict[str | None, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
     for m in moves:
