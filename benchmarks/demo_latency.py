@@ -179,7 +179,7 @@ def previews(client: httpx.Client, draft_id: str, repeat: int) -> tuple[list[flo
 
 def live_ids(client: httpx.Client, wanted: int) -> list[str]:
     ids: list[str] = []
-    url: str | None = "/assignment/v1/accounts?limit=10000"
+    url: str | None = "/assignment/v1/accounts?limit=1000"
     while url and len(ids) < wanted:
         page = ok(client.get(url)).json()
         ids += [a["external_id"] for a in page["items"]]

@@ -61,8 +61,9 @@ def test_the_demo_shows_real_counties_in_a_published_alignment_and_loads_once(tm
         # Once metrics-service has applied the events: it agrees with assignment-service on every territory, and
         # every territory with a roster entry shows its rep and utilization.
         consistency = eventually(
-            lambda: (c := client.get("/metrics/v1/sales-forces/field/consistency", headers=DEMO).json())["consistent"]
-            and c,
+            lambda: (
+                (c := client.get("/metrics/v1/sales-forces/field/consistency", headers=DEMO).json())["consistent"] and c
+            ),
             240,
             "metrics-service agrees with assignment-service",
         )

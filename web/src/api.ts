@@ -177,8 +177,10 @@ export class Api {
     );
   }
 
-  publish(alignmentId: string, version: number): Promise<Alignment> {
-    return this.request<Alignment>("POST", `/geo/v1/alignments/${alignmentId}/publish`, undefined, {
+  /** Publish a draft; `overrideApproval` (admins only) publishes without the approval its sales force requires. */
+  publish(alignmentId: string, version: number, overrideApproval = false): Promise<Alignment> {
+    const q = overrideApproval ? "?override_approval=true" : "";
+    return this.request<Alignment>("POST", `/geo/v1/alignments/${alignmentId}/publish${q}`, undefined, {
       "If-Match": `"${version}"`,
     });
   }

@@ -6,6 +6,7 @@ import "leaflet.markercluster/dist/MarkerCluster.css";
 import "./style.css";
 import type * as L from "leaflet";
 import { Alignment, Api, ApiError, Feature, FeatureCollection, Layer, Territory } from "./api";
+import { ApprovalPanel } from "./approval";
 import { changedUnits } from "./compare";
 import { colourTerritories, territoryAdjacency, WHITE_SPACE } from "./colouring";
 import { MapView, ShapeSelector } from "./map";
@@ -16,9 +17,11 @@ import {
 import { $, errorText, fillSelect, legendNote } from "./dom";
 import { robustBounds } from "./framing";
 import { OptimizePanel } from "./optimize";
+import { QuotaPanel } from "./quotas";
 import { completedRun, renderRunSummary } from "./realignment";
+import { SchedulePanel } from "./schedule";
 import { Assignment, BalanceReport, Metrics } from "./services";
-import { askForToken, takeToken, tenantOf } from "./signin";
+import { askForToken, signedIn, takeToken, tenantOf } from "./signin";
 import { exposeTestHook } from "./testhook";
 
 interface Move {
@@ -66,6 +69,9 @@ export class App {
   busy = 0;
   ready = false;
   optimizer: OptimizePanel | null = null;
+  approval: ApprovalPanel;
+  schedule: SchedulePanel;
+  quotas: QuotaPanel;
 
   constructor() {
     this.token = takeToken();
@@ -75,6 +81,29 @@ export class App {
     this.assignment = new Assignment(this.api);
     this.view = new MapView($("map"), (id, additive) => this.clickUnit(id, additive));
     this.selector = new ShapeSelector(this.view, (ring, additive) => this.selectInside(ring, additive));
+    this.approval = new ApprovalPanel({
+      api: this.api,
+      user: signedIn(this.token),
+      current: () => this.current,
+      zone: () => this.schedule.zone(),
+      say: (text, error) => this.say(text, error),
+      changed: () => this.renderEditState(),
+      publishOverridingApproval: () => this.publish(true),
+    });
+    this.schedule = new SchedulePanel({
+      api: this.api,
+      current: () => this.current,
+      alignments: () => this.alignments,
+      say: (text, error) => this.say(text, error),
+      zoneChanged: () => this.approval.render(),
+      published: (s) => this.guard(() => this.chooseSalesForce(s.sales_force, this.current?.id ?? null)),
+    });
+    this.quotas = new QuotaPanel({
+      api: this.api,
+      current: () => this.current,
+      activeAlignment: () => this.alignments.find((a) => a.state === "active" && a.sales_force === this.current?.sales_force) ?? null,
+      changed: () => this.renderPanel(),
+    });
     this.wire();
   }
 
@@ -156,6 +185,8 @@ export class App {
     this.renderAll();
     history.replaceState(null, "", `?alignment=${id}`);
     void this.refreshBalance();
+    void this.approval.refresh();
+    void this.schedule.refresh();
     if (this.compared) await this.compareWith(this.compared.alignment.id);
   }
 
@@ -215,6 +246,7 @@ export class App {
         }
         await new Promise((r) => setTimeout(r, 200));
       }
+      if (this.current === alignment) void this.quotas.refresh();
       const report = await this.metrics.balance(alignment.id, this.balanceMetric);
       if (this.current !== alignment) return;
       this.balance = report;
@@ -382,6 +414,7 @@ export class App {
       colour: this.colours.get(t.id) ?? WHITE_SPACE,
       unitCount: counts.get(t.id) ?? 0,
       balance: this.balance?.territories.get(t.id),
+      quota: this.quotas.byCode.get(t.code),
     }));
     renderTerritoryPanel($("territory-list"), rows, this.focusTerritory, (id) => this.focus(id));
     void this.metrics.available().then(
@@ -415,6 +448,8 @@ export class App {
       ? "Click a unit to select it, shift-click to add or remove, or drag a box or lasso in a selection mode."
       : "This alignment is not a draft: create a draft from it to edit.";
     for (const id of ["move", "lock", "unlock", "publish", "preview"]) $<HTMLButtonElement>(id).disabled = !draft;
+    this.approval.gate(draft);
+    this.schedule.gate(draft, this.approval.allowsPublish());
     $<HTMLButtonElement>("undo").disabled = !draft || this.undoStack.length === 0;
     $<HTMLButtonElement>("redo").disabled = !draft || this.redoStack.length === 0;
     const n = this.selection.size;
@@ -534,6 +569,7 @@ export class App {
 
   afterEdit(unitIds: string[]): void {
     this.recolour();
+    void this.approval.refresh(); // an edit makes an approval stale
     void this.guard(async () => {
       await this.loadShapes();
       this.renderAll();
@@ -674,9 +710,9 @@ export class App {
     });
   }
 
-  async publish(): Promise<void> {
+  async publish(overrideApproval = false): Promise<void> {
     const ok = await this.edit(async (alignment) => {
-      this.current = await this.api.publish(alignment.id, alignment.version);
+      this.current = await this.api.publish(alignment.id, alignment.version, overrideApproval);
       this.say(`Published “${alignment.name}”: it is now the active alignment of ${alignment.sales_force}.`);
     });
     if (ok && this.current) {

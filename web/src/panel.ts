@@ -1,6 +1,8 @@
 // The territory panel (metrics and a balance bar per territory against the target band) and the choropleth legend.
 
 import type { Territory } from "./api";
+import { formatAmount, formatChange, formatPercent } from "./format";
+import type { QuotaFigure } from "./quotas";
 import type { BalanceReport, TerritoryBalance } from "./services";
 
 export interface PanelRow {
@@ -10,6 +12,7 @@ export interface PanelRow {
   colour: string;
   unitCount: number;
   balance: TerritoryBalance | undefined;
+  quota?: QuotaFigure;
 }
 
 const SCALE_MAX_PCT = 200;
@@ -58,6 +61,7 @@ export function renderTerritoryPanel(
           facts.append(m);
         }
       }
+      if (row.quota) facts.append(quotaFact(row.quota));
       li.append(button, facts);
       if (row.balance && row.isLeaf) li.append(balanceBar(row.balance));
       if (status === "under" || status === "over") {
@@ -69,6 +73,23 @@ export function renderTerritoryPanel(
       return li;
     }),
   );
+}
+
+/** "quota 3.1 M (+50 k, +1.6%)": the quota, and for a draft its change against the active alignment. */
+function quotaFact(q: QuotaFigure): HTMLElement {
+  const span = document.createElement("span");
+  span.className = "quota";
+  span.dataset.quota = String(q.quota);
+  span.textContent = `quota ${formatAmount(q.quota)}`;
+  if (q.change !== null) {
+    span.dataset.change = String(q.change);
+    const change = document.createElement("span");
+    change.className = `quota-change ${q.change > 0 ? "up" : q.change < 0 ? "down" : "same"}`;
+    const pct = q.before ? ` ${formatPercent(q.change / q.before, true)}` : "";
+    change.textContent = q.change === 0 ? " (no change)" : ` (${formatChange(q.change)}${pct ? `,${pct}` : ""})`;
+    span.append(change);
+  }
+  return span;
 }
 
 function balanceBar(b: TerritoryBalance): HTMLElement {

@@ -38,7 +38,7 @@ export interface PublishPreview {
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 /** The paths and methods a service's OpenAPI document lists (empty when the service or document is absent). */
-class OpenApiPaths {
+export class OpenApiPaths {
   private paths: Promise<Record<string, Record<string, unknown>>> | null = null;
 
   constructor(
@@ -46,12 +46,21 @@ class OpenApiPaths {
     private readonly service: string,
   ) {}
 
-  async has(path: string, method: "get" | "post"): Promise<boolean> {
+  private load(): Promise<Record<string, Record<string, unknown>>> {
     this.paths ??= this.api
       .get<{ paths?: Record<string, Record<string, unknown>> }>(`/${this.service}/openapi.json`)
       .then((doc) => doc.paths ?? {})
       .catch(() => ({}));
-    return method in ((await this.paths)[path] ?? {});
+    return this.paths;
+  }
+
+  async has(path: string, method: "get" | "post"): Promise<boolean> {
+    return method in ((await this.load())[path] ?? {});
+  }
+
+  /** Whether a path ending in `suffix` (whatever its parameters are named) answers `method`. */
+  async hasSuffix(suffix: string, method: "get" | "post" | "put"): Promise<boolean> {
+    return Object.entries(await this.load()).some(([path, methods]) => path.endsWith(suffix) && method in methods);
   }
 }
 
@@ -132,7 +141,7 @@ export class Assignment {
   /** Accounts as points: needs a listing with coordinates (`GET /assignment/v1/accounts`), absent so far. */
   async accounts(): Promise<Point[] | null> {
     if (!(await this.paths.has("/v1/accounts", "get"))) return null;
-    return this.points("/assignment/v1/accounts?limit=10000", (row) => [num(row.lon), num(row.lat), num(row.potential)]);
+    return this.points("/assignment/v1/accounts?limit=1000", (row) => [num(row.lon), num(row.lat), num(row.potential)]);
   }
 
   async reps(): Promise<Point[] | null> {

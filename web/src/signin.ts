@@ -18,13 +18,30 @@ export function takeToken(): string | null {
 
 /** The tenant a JWT names (its `tenant` claim); empty for an API key or a token that cannot be read. */
 export function tenantOf(token: string): string {
+  const tenant = claimsOf(token).tenant;
+  return typeof tenant === "string" ? tenant : "";
+}
+
+/** Who the token speaks for: its subject and roles (null subject: an API key or a token that cannot be read). */
+export interface SignedIn {
+  subject: string | null;
+  roles: string[];
+}
+
+export function signedIn(token: string | null): SignedIn {
+  const claims = token ? claimsOf(token) : {};
+  const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === "string") : [];
+  return { subject: typeof claims.sub === "string" ? claims.sub : null, roles };
+}
+
+function claimsOf(token: string): Record<string, unknown> {
   try {
     const payload = token.split(".")[1] ?? "";
     const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
-    const tenant = (JSON.parse(json) as { tenant?: unknown }).tenant;
-    return typeof tenant === "string" ? tenant : "";
+    const claims: unknown = JSON.parse(json);
+    return claims && typeof claims === "object" ? (claims as Record<string, unknown>) : {};
   } catch {
-    return "";
+    return {};
   }
 }
 

@@ -34,6 +34,9 @@ export function exposeTestHook(app: App): void {
     renderedPoints: () => app.view.renderedPoints(),
     optimizeProgress: () => [...(app.optimizer?.seen ?? [])],
     optimizeResult: () => app.optimizer?.lastResult ?? null,
+    approval: () => app.approval.approval,
+    pendingSchedules: () => app.schedule.pending.map((s) => s.id),
+    quotas: () => Object.fromEntries(app.quotas.byCode),
     map: app.view.map,
   };
 }

@@ -1,6 +1,7 @@
 """``assignment-service api|relay|consumer|migrate``: the processes of assignment-service in the distributed mode.
 
-The relay process also runs the webhook delivery worker (both drain what the API and consumer committed).
+The relay process also runs the webhook delivery worker (both drain what the API and consumer committed) and
+the roster-dates worker (roster entries take effect on their dates).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from territory_shared.cli import service_main
 from territory_shared.logs import configure_logging
 from territory_shared.workers import migrate_when_reachable, run_relay
 
-from assignment_service.api.app import build_runtime, create_app, webhook_deliverer
+from assignment_service.api.app import build_runtime, create_app, roster_dates_worker, webhook_deliverer
 from assignment_service.settings import AssignmentSettings
 
 
@@ -24,12 +25,12 @@ async def _relay_and_webhooks(settings: AssignmentSettings) -> None:
     if settings.run_migrations_on_start and not await migrate_when_reachable(runtime, stop):
         return
     deliverer = webhook_deliverer(runtime)
-    task = asyncio.create_task(deliverer.run(stop))
+    tasks = [asyncio.create_task(deliverer.run(stop)), asyncio.create_task(roster_dates_worker(runtime).run(stop))]
     try:
         await run_relay(runtime)
     finally:
         stop.set()
-        await task
+        await asyncio.gather(*tasks)
         await deliverer.close()
 
 

@@ -16,3 +16,6 @@ class AssignmentSettings(ServiceSettings):
     geo_timeout_s: float = Field(default=300, gt=0)
     webhook_backoff_s: float = Field(default=1.0, gt=0, description="First retry delay; doubles up to the maximum")
     webhook_max_backoff_s: float = Field(default=300.0, gt=0)
+    roster_dates_interval_s: float = Field(
+        default=60, gt=0, description="How often roster entries whose first day or end has come are applied"
+    )

@@ -20,7 +20,7 @@ def test_migrations_run_before_serving_and_health_answers(database_url, tmp_path
         assert client.get("/readyz").status_code == 200
         assert "/healthz" in client.get("/openapi.json").json()["paths"]
     assert fetch_all(database_url, "SELECT count(*) AS n FROM outbox")[0]["n"] == 0
-    assert fetch_all(database_url, "SELECT version_num FROM alembic_version") == [{"version_num": "0005"}]
+    assert fetch_all(database_url, "SELECT version_num FROM alembic_version") == [{"version_num": "0007"}]
 
 
 def test_readiness_reports_geo_service_down_as_degraded(database_url, tmp_path):  # noqa: F811

@@ -16,3 +16,9 @@ class GeoSettings(ServiceSettings):
         default=100_000, ge=4, description="Most vertices one unit's geometry may have (an import may ask for fewer)"
     )
     max_features: int = Field(default=1_000_000, ge=1, description="Most features (units) one layer import may hold")
+    schedule_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often the schedule worker looks for drafts due to be published"
+    )
+    schedule_max_attempts: int = Field(
+        default=5, ge=1, description="Tries of a due scheduled publish that fails for a passing reason before it fails"
+    )

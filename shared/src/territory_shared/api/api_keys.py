@@ -53,7 +53,8 @@ async def principal_for_key(sessions: async_sessionmaker[AsyncSession], key: str
         row = (await session.execute(select(API_KEYS).where(API_KEYS.c.key_hash == hash_key(key)))).mappings().first()
     if row is None or row["revoked_at"] is not None:
         raise Unauthorized("The API key is unknown or revoked.")
-    return Principal(row["tenant_id"], frozenset({row["role"]}), f"api-key:{row['id']}", via="api-key")
+    # The key's name is who acts (what the audit log and histories show); the id stays in the key's own records.
+    return Principal(row["tenant_id"], frozenset({row["role"]}), f"api-key:{row['name']}", via="api-key")
 
 
 class ApiKeyCreate(BaseModel):

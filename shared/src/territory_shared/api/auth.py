@@ -20,8 +20,9 @@ import jwt
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from territory_shared.actor import SYSTEM, current_actor, set_actor
 from territory_shared.api.problems import Forbidden, Unauthorized
-from territory_shared.api.roles import ROLES, AccessTable
+from territory_shared.api.roles import ROLES, SERVICE, AccessTable
 from territory_shared.settings import AuthSettings
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/prometheus"})
@@ -171,8 +172,12 @@ class ServiceCredentials:
         if expires - time.time() < min(60, ttl / 2):
             token = mint_token(self._settings, tenant, ["service"], subject=self._subject, ttl_s=ttl)
             self._tokens[tenant] = (time.time() + ttl, token)
-        return {"Authorization": f"Bearer {token}"}
+        # The user the call is made for: the callee records them, not the service, as who made the change.
+        return {"Authorization": f"Bearer {token}", ON_BEHALF_OF: current_actor()}
 
+
+# Sent by ServiceCredentials; trusted only from the role ``service``.
+ON_BEHALF_OF = "X-On-Behalf-Of"
 
 bearer_scheme = HTTPBearer(auto_error=False, description="A JWT, or an API key, as `Authorization: Bearer ...`")
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (CRM integrations)")
@@ -215,7 +220,17 @@ async def authorize(
             f"the credentials carry {', '.join(sorted(principal.roles))}."
         )
     request.state.principal = principal
+    set_actor(_actor(request, principal))  # every change this request makes is theirs
+
     return principal
+
+
+def _actor(request: Request, principal: Principal) -> str:
+    """Who the request acts for: the caller, or for another service of the platform the user it calls for."""
+    on_behalf_of = request.headers.get(ON_BEHALF_OF)
+    if SERVICE in principal.roles and on_behalf_of and on_behalf_of != SYSTEM:
+        return on_behalf_of[:200]
+    return principal.subject or f"{principal.via}:anonymous"
 
 
 async def current_principal(principal: Annotated[Principal | None, Depends(authorize)]) -> Principal:

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from territory_shared.api.api_keys import router as api_keys_router
+from territory_shared.api.audit import router as audit_router
 from territory_shared.api.auth import OPEN_PATHS, TokenVerifier, authorize
 from territory_shared.api.failures import InternalErrorMiddleware, install_failure_handlers
 from territory_shared.api.health import router as health_router
@@ -82,6 +83,7 @@ def service_app(
     install_failure_handlers(app)
     app.include_router(health_router)
     app.include_router(api_keys_router)
+    app.include_router(audit_router)
     _open_routes_need_no_credentials_in_openapi(app)
     instrument(app, title)  # /prometheus and the request latency histogram
     return app

@@ -3,7 +3,8 @@
 - ``admin``: everything, including API keys.
 - ``planner``: designs (layers, alignments, territories, rules, overrides, rosters, the optimizer), publishes;
   reads everything.
-- ``manager``: reads everything; previews (realignment previews, what-if) but changes nothing.
+- ``manager``: reads everything; previews (realignment previews, what-if); approves or rejects drafts where the
+  sales force's approval policy names them; changes nothing else.
 - ``integration``: a CRM: upserts and deletes accounts and reps; reads assignments, owners, realignments, webhooks.
 - ``rep``: reads only their own rep record and the accounts assigned to them (assignment-service only).
 - ``service``: another service of the platform acting for a tenant (reads, lookups, design jobs' drafts); never
@@ -34,4 +35,5 @@ SHARED_ACCESS: AccessTable = {
     ("POST", "/v1/api-keys"): ADMINS,
     ("GET", "/v1/api-keys"): ADMINS,
     ("DELETE", "/v1/api-keys/{key_id}"): ADMINS,
+    ("GET", "/v1/audit"): PREVIEWERS,
 }

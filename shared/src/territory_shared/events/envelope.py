@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from territory_shared.actor import current_actor
+
 CONTENT_TYPE = "application/cloudevents+json"
 
 
@@ -31,6 +33,7 @@ class CloudEvent(BaseModel):
     datacontenttype: str = "application/json"
     tenantid: str = Field(min_length=1)
     correlationid: str | None = None
+    actor: str | None = Field(default=None, description="Who made the change (extension attribute)")
     data: dict[str, Any]
 
     def to_bytes(self) -> bytes:
@@ -49,6 +52,7 @@ def new_event(
     tenant_id: str,
     data: BaseModel,
     correlation_id: str | None = None,
+    actor: str | None = None,
 ) -> CloudEvent:
     return CloudEvent(
         id=str(uuid.uuid4()),
@@ -58,6 +62,7 @@ def new_event(
         time=datetime.now(UTC),
         tenantid=tenant_id,
         correlationid=correlation_id,
+        actor=actor or current_actor(),
         data=data.model_dump(mode="json"),
     )
 
@@ -72,6 +77,7 @@ def encode_event(
     tenant_id: str,
     data: dict[str, Any],
     correlation_id: str | None = None,
+    actor: str | None = None,
 ) -> bytes:
     """The bytes ``new_event(...).to_bytes()`` gives, for events written by the hundred thousand.
 
@@ -91,6 +97,7 @@ def encode_event(
     }
     if correlation_id is not None:
         envelope["correlationid"] = correlation_id
+    envelope["actor"] = actor or current_actor()
     envelope["data"] = data
     return _COMPACT.encode(envelope).encode()
 

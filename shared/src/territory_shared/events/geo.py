@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import Field
 
 from territory_shared.events.base import EventContract, EventData
@@ -46,6 +49,13 @@ class LayerImportedV1(EventData):
     kind: str = Field(description="polygon or point")
     unit_count: int
     attributes: list[str]
+
+
+class LayerDeletedV1(EventData):
+    """A unit layer that no alignment used was deleted with its units and adjacency."""
+
+    layer_id: str
+    name: str
 
 
 class AlignmentCreatedV1(EventData):
@@ -109,14 +119,96 @@ class AlignmentDeletedV1(EventData):
     alignment_id: str
 
 
+class AlignmentSubmittedV1(EventData):
+    """A draft was submitted for approval under its sales force's policy; a new round of approval starts."""
+
+    alignment_id: str
+    sales_force: str
+    version: int = Field(ge=1, description="The alignment version submitted: an approval holds for it alone")
+    levels: int = Field(ge=1, description="How many levels must approve, in order")
+    by: str = Field(description="Who submitted it")
+    comment: str | None = None
+
+
+class AlignmentApprovedV1(EventData):
+    """One level of a draft's approval policy approved it; ``final`` when it was the last level."""
+
+    alignment_id: str
+    sales_force: str
+    version: int = Field(ge=1, description="The alignment version approved")
+    level: int = Field(ge=1, description="The level that approved (1-based)")
+    level_name: str
+    final: bool = Field(description="Every level has approved: the draft may be published")
+    by: str
+    comment: str | None = None
+
+
+class AlignmentRejectedV1(EventData):
+    """A level of a draft's approval policy rejected it, with a comment; the round ends."""
+
+    alignment_id: str
+    sales_force: str
+    version: int = Field(ge=1)
+    level: int = Field(ge=1, description="The level that rejected (1-based)")
+    level_name: str
+    by: str
+    comment: str
+
+
+class AlignmentApprovalOverriddenV1(EventData):
+    """An admin published a draft its sales force's policy had not approved (``override_approval``)."""
+
+    alignment_id: str
+    sales_force: str
+    version: int = Field(ge=1, description="The alignment version published without approval")
+    approval_state: str = Field(
+        description="The approval state that was overridden: not_submitted, pending or rejected"
+    )
+    by: str
+
+
+class AlignmentPublishScheduledV1(EventData):
+    """A draft is to be published at ``effective_at`` (UTC) by geo-service itself."""
+
+    schedule_id: str
+    alignment_id: str
+    sales_force: str
+    effective_at: datetime = Field(description="When, in UTC")
+    time_zone: str = Field(description="The IANA time zone the time was given in")
+    local_time: str = Field(description="The same instant as wall-clock time in time_zone (ISO 8601, no offset)")
+    by: str
+
+
+class AlignmentPublishCancelledV1(EventData):
+    """A scheduled publish will not happen: cancelled (by someone, or by publishing the draft by hand), or failed
+    when due for a reason that retrying cannot cure (the alignment is no longer a draft, its approval lapsed...)."""
+
+    schedule_id: str
+    alignment_id: str
+    sales_force: str
+    effective_at: datetime
+    state: Literal["cancelled", "failed"]
+    reason: str
+    by: str
+
+
 GEO_CONTRACTS = [
     EventContract("geo.territory.created.v1", "geo.territory", TerritoryCreatedV1, "geo-service"),
     EventContract("geo.territory.renamed.v1", "geo.territory", TerritoryRenamedV1, "geo-service"),
     EventContract("geo.territory.deleted.v1", "geo.territory", TerritoryDeletedV1, "geo-service"),
     EventContract("geo.layer.imported.v1", "geo.layer", LayerImportedV1, "geo-service"),
+    EventContract("geo.layer.deleted.v1", "geo.layer", LayerDeletedV1, "geo-service"),
     EventContract("geo.alignment.created.v1", "geo.alignment", AlignmentCreatedV1, "geo-service"),
     EventContract("geo.alignment.edited.v1", "geo.alignment", AlignmentEditedV1, "geo-service"),
     EventContract("geo.alignment.published.v1", "geo.alignment", AlignmentPublishedV1, "geo-service"),
     EventContract("geo.alignment.archived.v1", "geo.alignment", AlignmentArchivedV1, "geo-service"),
     EventContract("geo.alignment.deleted.v1", "geo.alignment", AlignmentDeletedV1, "geo-service"),
+    EventContract("geo.alignment.submitted.v1", "geo.alignment", AlignmentSubmittedV1, "geo-service"),
+    EventContract("geo.alignment.approved.v1", "geo.alignment", AlignmentApprovedV1, "geo-service"),
+    EventContract("geo.alignment.rejected.v1", "geo.alignment", AlignmentRejectedV1, "geo-service"),
+    EventContract(
+        "geo.alignment.approval_overridden.v1", "geo.alignment", AlignmentApprovalOverriddenV1, "geo-service"
+    ),
+    EventContract("geo.alignment.publish_scheduled.v1", "geo.alignment", AlignmentPublishScheduledV1, "geo-service"),
+    EventContract("geo.alignment.publish_cancelled.v1", "geo.alignment", AlignmentPublishCancelledV1, "geo-service"),
 ]

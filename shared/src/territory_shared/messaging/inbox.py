@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from territory_shared.actor import acting_as
 from territory_shared.db.errors import is_passing
 from territory_shared.events.contracts import contract_for
 from territory_shared.events.envelope import CloudEvent
@@ -175,7 +176,9 @@ class InboxConsumer:
         assert isinstance(handler, Batched)
         token = correlation_id.set(events[0].correlationid or events[0].id)
         try:
-            await handler.apply(session, events)
+            # A batch is one event type from one partition; its first event's actor stands for the batch.
+            with acting_as(events[0].actor):
+                await handler.apply(session, events)
         finally:
             correlation_id.reset(token)
 
@@ -184,7 +187,8 @@ class InboxConsumer:
         try:
             handler = self._handlers.get(event.type)
             if handler is not None:  # types this service does not use are recorded and passed over
-                await handler(session, event)
+                with acting_as(event.actor):  # what the handler changes was caused by whoever made the event
+                    await handler(session, event)
         finally:
             correlation_id.reset(token)
 

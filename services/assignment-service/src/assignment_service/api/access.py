@@ -36,7 +36,10 @@ ACCESS: AccessTable = {
     ("GET", "/v1/sales-forces/{sales_force}/rule-set"): CRM_READERS,
     ("PUT", "/v1/sales-forces/{sales_force}/overrides/{account_external_id}"): DESIGNERS,
     ("DELETE", "/v1/sales-forces/{sales_force}/overrides/{account_external_id}"): DESIGNERS,
+    ("GET", "/v1/sales-forces/{sales_force}/overrides"): CRM_READERS,
     ("GET", "/v1/sales-forces/{sales_force}/assignments"): OWN_READERS,
+    ("GET", "/v1/sales-forces/{sales_force}/assignments.csv"): OWN_READERS,
+    ("GET", "/v1/sales-forces/{sales_force}/assignments.xlsx"): OWN_READERS,
     ("GET", "/v1/sales-forces/{sales_force}/owner"): CRM_READERS,
     ("GET", "/v1/sales-forces/{sales_force}/ownership"): CRM_READERS,  # metrics-service's consistency check
     ("POST", "/v1/sales-forces/{sales_force}/ownership/announce"): ADMINS,  # rebuilds projections: an operator's

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 from territory_shared.api.etags import etag_of
 from territory_shared.api.limits import UPLOAD_BODY
 from territory_shared.api.problems import PROBLEM_JSON, Conflict, NotFound
-from territory_shared.api.tenancy import TenantId
+from territory_shared.api.tenancy import RepScope, TenantId
 
+from assignment_service.api.account_filters import Filters, resolve
 from assignment_service.api.bodies import HashingStream, rows_for
 from assignment_service.api.deps import Geo, Uow, Zips
 from assignment_service.api.rep_scope import OwnRep, check_account_is_theirs
@@ -65,6 +66,7 @@ class HistoryRead(BaseModel):
     run_id: str | None
     alignment_id: str | None
     changed_at: datetime
+    changed_by: str | None = Field(description="Who made the change (a token's subject, api-key:<name>, system)")
 
 
 def account_read(row: Any) -> AccountRead:
@@ -145,22 +147,48 @@ async def bulk_upsert(
 class AccountPage(BaseModel):
     items: list[AccountRead]
     next: str | None = Field(description="URL of the next page (keyset on the account id), or null on the last page")
+    next_cursor: str | None = Field(
+        description="The `after` of the next page (the last id of this one), or null on the last page"
+    )
 
 
-@router.get("", response_model=AccountPage, summary="Live accounts, page by page")
+MAX_PAGE = 1000
+
+
+@router.get(
+    "",
+    response_model=AccountPage,
+    summary="Search live accounts, page by page",
+    description=(
+        "Every filter given must hold: `name` (a part of it, ignoring case), `external_id`, `industry` (ignoring "
+        "case), `potential_min` / `potential_max` (inclusive), and the owner filters `territory_code`, `rep` (external "
+        "id or id) and `unassigned`, which look in `sales_force` (`rep` without it: assigned in any sales force). "
+        "Pages follow the account id: pass `next_cursor` as `after`, or follow `next`; paging through gives each "
+        "account once. A rep's credentials list the accounts assigned to them only. A filter that cannot hold "
+        "(`potential_min` above `potential_max`, an unknown `sales_force` or `rep`, an owner filter without "
+        "`sales_force`) or a `limit` above 1,000 is a 422 naming the parameter."
+    ),
+)
 async def list_accounts(
     request: Request,
     tenant: TenantId,
     uow: Uow,
     rep: OwnRep,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    after: Annotated[str | None, Query(description="The last id of the previous page")] = None,
+    rep_external_id: RepScope,
+    filters: Filters,
+    sales_force: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Where territory_code, rep and unassigned look")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    after: Annotated[str | None, Query(max_length=36, description="The next_cursor of the previous page")] = None,
 ) -> AccountPage:
     async with uow:
-        rows = await uow.accounts.page(tenant, after, limit + 1, assigned_to_rep=rep)
+        where = await resolve(uow, tenant, filters, sales_force, rep, rep_external_id)
+        rows = await uow.accounts.search(tenant, where, after, limit + 1)
     items = [account_read(r) for r in rows[:limit]]
-    next_url = str(request.url.include_query_params(after=items[-1].id)) if len(rows) > limit else None
-    return AccountPage(items=items, next=next_url)
+    cursor = items[-1].id if len(rows) > limit else None
+    next_url = str(request.url.include_query_params(after=cursor)) if cursor else None
+    return AccountPage(items=items, next=next_url, next_cursor=cursor)
 
 
 @router.get("/{external_id}", response_model=AccountRead, name="get_account")

@@ -18,6 +18,7 @@ from assignment_service.api.accounts import router as accounts_router
 from assignment_service.api.assignments import router as assignments_router
 from assignment_service.api.deps import ZipTable
 from assignment_service.api.design_jobs import router as design_jobs_router
+from assignment_service.api.exports import router as exports_router
 from assignment_service.api.ownership import router as ownership_router
 from assignment_service.api.realignments import router as realignments_router
 from assignment_service.api.reps import router as reps_router
@@ -27,6 +28,7 @@ from assignment_service.clients.geo import HttpGeoClient
 from assignment_service.db.records import INBOX, JOBS, OUTBOX
 from assignment_service.settings import AssignmentSettings
 from assignment_service.use_cases.handlers import make_handlers
+from assignment_service.workers.roster_dates import RosterDates
 from assignment_service.workers.webhooks import WebhookDeliverer
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -55,6 +57,11 @@ def webhook_deliverer(runtime: ServiceRuntime) -> WebhookDeliverer:
     )
 
 
+def roster_dates_worker(runtime: ServiceRuntime) -> RosterDates:
+    settings: AssignmentSettings = runtime.settings  # type: ignore[assignment]
+    return RosterDates(runtime.sessions, runtime.outbox_written, interval_s=settings.roster_dates_interval_s)
+
+
 def create_app(
     settings: AssignmentSettings,
     *,
@@ -74,12 +81,17 @@ def create_app(
         stop = asyncio.Event()
         deliverer = webhook_deliverer(runtime)
         app.state.webhooks = deliverer
-        task = asyncio.create_task(deliverer.run(stop)) if run_workers_in_process else None
+        app.state.roster_dates = roster_dates = roster_dates_worker(runtime)
+        tasks = (
+            [asyncio.create_task(deliverer.run(stop)), asyncio.create_task(roster_dates.run(stop))]
+            if run_workers_in_process
+            else []
+        )
 
         async def cleanup() -> None:
             stop.set()
             await jobs.cancel_all()
-            if task is not None:
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, 10)
             await deliverer.close()
@@ -103,6 +115,7 @@ def create_app(
         reps_router,
         rules_router,
         assignments_router,
+        exports_router,
         ownership_router,
         realignments_router,
         webhooks_router,

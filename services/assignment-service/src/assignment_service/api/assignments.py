@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from territory_shared.api.limits import MAX_OFFSET
-from territory_shared.api.problems import BadRequest, NotFound
+from territory_shared.api.problems import BadRequest, InvalidInput, NotFound
 from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
 
@@ -45,6 +45,10 @@ class OwnerRead(BaseModel):
     unit_id: str | None
     location_precision: str | None
     account_external_id: str | None = None
+    on: datetime | None = Field(default=None, description="With `on`: the moment asked about (UTC)")
+    since: datetime | None = Field(default=None, description="With `on`: when this owner took the account")
+    trigger: str | None = Field(default=None, description="With `on`: what made that change (e.g. realignment)")
+    changed_by: str | None = Field(default=None, description="With `on`: who made that change")
 
 
 @router.get(
@@ -93,9 +97,12 @@ async def list_assignments(
 @router.get(
     "/v1/sales-forces/{sales_force}/owner",
     response_model=OwnerRead,
-    summary="Who owns an account (account=), a location (lat=, lon=) or a ZIP code (zip=)",
+    summary="Who owns an account (account=), a location (lat=, lon=) or a ZIP code (zip=); who owned an account "
+    "at a past moment (account= and on=)",
     description="A location or ZIP is owned by geography: its territory in the active alignment and that "
-    "territory's primary rep. An account's owner also reflects rules and overrides.",
+    "territory's primary rep. An account's owner also reflects rules and overrides. With `on`, the account's "
+    "owner then, from its history: the territory, rep and cause of the last change made by that moment, when "
+    "it was made, by what and by whom.",
 )
 async def owner(
     sales_force: str,
@@ -107,7 +114,19 @@ async def owner(
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     zip: str | None = None,
+    on: Annotated[
+        str | None,
+        Query(
+            description="A past moment: a day (its end, UTC) or a date and time (UTC unless an offset is given); "
+            "with account= only",
+            examples=["2026-05-01", "2026-05-01T09:30:00-05:00"],
+        ),
+    ] = None,
 ) -> OwnerRead:
+    if on is not None:
+        if account is None:
+            raise InvalidInput("on= asks who owned an account: give account= with it", field="on")
+        return await _owner_on(uow, tenant, sales_force, account, _moment(on, datetime.now(UTC)))
     async with uow:
         rep_ext = await uow.reps.external_ids(tenant)
         if account is not None:
@@ -167,3 +186,49 @@ async def recompute(
     job_id = await jobs.submit(tenant, "recompute", work)
     response.headers["Location"] = job_location(request, job_id)
     return {"job_id": job_id}
+
+
+def _moment(on: str, now: datetime) -> datetime:
+    """``on`` as a UTC moment: a day stands for its end (the owner the day ended with), today's for now."""
+    try:
+        if len(on) == len("2026-05-01"):
+            day = date.fromisoformat(on)
+            at = datetime.combine(day + timedelta(days=1), time.min, UTC) - timedelta(microseconds=1)
+            if day == now.date():
+                at = now
+        else:
+            at = datetime.fromisoformat(on)
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except ValueError:
+        raise InvalidInput(
+            f"on must be a date (2026-05-01) or a date and time (2026-05-01T09:30:00Z); got {on!r}", field="on"
+        ) from None
+    if at > now:
+        raise InvalidInput(f"on must not be in the future ({on} is after now, {now.isoformat()})", field="on")
+    return at
+
+
+async def _owner_on(uow: Uow, tenant: str, sales_force: str, account: str, at: datetime) -> OwnerRead:
+    async with uow:
+        row = await uow.accounts.get(tenant, account)
+        if row is None:
+            raise NotFound(f"Account {account} does not exist.", field="account")
+        change = await uow.assignments.owner_at(tenant, sales_force, row.id, at)
+        if change is None:
+            raise NotFound(f"Account {account} had no owner in sales force {sales_force!r} at {at.isoformat()}.")
+        rep = await uow.reps.get_by_id(tenant, change.to_rep_id) if change.to_rep_id else None
+    return OwnerRead(
+        sales_force=sales_force,
+        territory_code=change.to_territory_code,
+        rep_id=change.to_rep_id,
+        rep_external_id=rep.external_id if rep else None,
+        cause=change.cause,
+        reason=change.reason,
+        unit_id=None,  # the history keeps owners, not units
+        location_precision=None,
+        account_external_id=account,
+        on=at,
+        since=change.changed_at,
+        trigger=change.trigger,
+        changed_by=change.changed_by,
+    )

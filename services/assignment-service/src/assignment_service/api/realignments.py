@@ -29,6 +29,7 @@ class RunRead(BaseModel):
     summary: dict[str, Any] | None
     started_at: datetime
     completed_at: datetime | None
+    started_by: str | None = Field(description="Who published the alignment the run applies")
 
 
 class ChangeRead(BaseModel):

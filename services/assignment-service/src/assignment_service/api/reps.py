@@ -67,6 +67,8 @@ class RosterEntryRead(BaseModel):
     effective_from: date
     effective_to: date | None
     ended_at: datetime | None
+    created_by: str | None = Field(description="Who added the entry")
+    ended_by: str | None = Field(description="Who ended it")
 
 
 def _rep(r: RepRecord, response: Response | None = None) -> RepRead:

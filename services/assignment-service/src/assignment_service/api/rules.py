@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from territory_shared.api.etags import etag_of
 from territory_shared.api.problems import NotFound
@@ -11,6 +11,7 @@ from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
 
 from assignment_service.api.deps import ExpectedVersion, Geo, Jobs, Uow, job_location, unit_of_work
+from assignment_service.db.overrides import overrides_page
 from assignment_service.use_cases.apply_rule_set import apply_rule_set
 from assignment_service.use_cases.rules import remove_override, save_rule_set, set_override
 
@@ -67,6 +68,7 @@ class RuleSetRead(BaseModel):
     fallback: str
     rules: list[dict[str, object]]
     updated_at: datetime
+    updated_by: str | None = Field(description="Who saved this version")
 
 
 class RuleSetJob(BaseModel):
@@ -95,6 +97,7 @@ class OverrideRead(BaseModel):
     rep_id: str | None
     note: str | None
     created_at: datetime
+    created_by: str | None = Field(description="Who set the override")
 
 
 @router.put(
@@ -134,6 +137,7 @@ async def put_rule_set(
         fallback=record.fallback,
         rules=record.rules,
         updated_at=record.updated_at,
+        updated_by=record.updated_by,
         job=RuleSetJob(id=job_id, status="queued", location=location),
     )
 
@@ -151,6 +155,7 @@ async def get_rule_set(sales_force: str, tenant: TenantId, uow: Uow, response: R
         fallback=record.fallback,
         rules=record.rules,
         updated_at=record.updated_at,
+        updated_by=record.updated_by,
     )
 
 
@@ -173,6 +178,7 @@ async def put_override(
         rep_id=record.rep_id,
         note=record.note,
         created_at=record.created_at,
+        created_by=record.created_by,
     )
 
 
@@ -184,3 +190,37 @@ async def put_override(
 async def delete_override(sales_force: str, account_external_id: str, tenant: TenantId, uow: Uow) -> Response:
     await remove_override(uow, tenant, sales_force, account_external_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class OverrideListed(OverrideRead):
+    rep_external_id: str | None
+
+
+class OverridePage(BaseModel):
+    items: list[OverrideListed]
+    next: str | None = Field(description="URL of the next page, or null on the last page")
+    next_cursor: str | None = Field(description="The `after` of the next page (its last account), or null")
+
+
+@router.get(
+    "/v1/sales-forces/{sales_force}/overrides",
+    response_model=OverridePage,
+    summary="The overrides in force in a sales force, by account external id, page by page",
+    description="Lift one with `DELETE /v1/sales-forces/{sales_force}/overrides/{account_external_id}`.",
+)
+async def list_overrides(
+    sales_force: str,
+    request: Request,
+    tenant: TenantId,
+    uow: Uow,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[str | None, Query(max_length=100, description="The next_cursor of the previous page")] = None,
+) -> OverridePage:
+    async with uow:
+        if await uow.assignments.sales_force(tenant, sales_force) is None:
+            raise NotFound(f"Sales force {sales_force!r} does not exist.", field="sales_force")
+        rows = await overrides_page(uow.session, tenant, sales_force, after, limit + 1)
+    items = [OverrideListed(**{k: getattr(r, k) for k in OverrideListed.model_fields}) for r in rows[:limit]]
+    cursor = items[-1].account_external_id if len(rows) > limit else None
+    next_url = str(request.url.include_query_params(after=cursor)) if cursor else None
+    return OverridePage(items=items, next=next_url, next_cursor=cursor)

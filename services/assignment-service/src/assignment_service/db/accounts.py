@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import Row, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assignment_service.db.account_search import AccountSearch, assignment_rows, search_conditions
 from assignment_service.db.bulk import copy_update_rows, insert_rows, use_copy
 from assignment_service.db.lists import LOOKUP_CHUNK, among
-from assignment_service.db.records import AccountRecord, AssignmentRecord
+from assignment_service.db.records import AccountRecord
 from assignment_service.domain.accounts import AccountFilter
 
 A = AccountRecord.__table__
-S = AssignmentRecord.__table__
 
 
 class AccountRepository:
@@ -55,21 +55,31 @@ class AccountRepository:
         after_id: str | None,
         limit: int,
         *,
-        assigned_to_rep: str | None = None,
         with_custom: bool = True,
     ) -> list[Row[Any]]:
         """Live accounts in id order after ``after_id``: a keyset page that stays fast at any depth.
 
-        ``assigned_to_rep`` (a rep's internal id) keeps the accounts assigned to that rep in any sales force;
-        ``with_custom=False``: see ``account_columns``.
+        ``with_custom=False``: see ``account_columns``. ``search`` is the same with filters.
         """
         q = select(*account_columns(with_custom)).where(A.c.tenant_id == tenant_id, A.c.deleted_at.is_(None))
-        if assigned_to_rep is not None:
-            theirs = select(S.c.account_id).where(S.c.tenant_id == tenant_id, S.c.rep_id == assigned_to_rep)
-            q = q.where(A.c.id.in_(theirs))
         if after_id is not None:
             q = q.where(A.c.id > after_id)
         return (await self._s.execute(q.order_by(A.c.id).limit(limit))).all()
+
+    async def search(self, tenant_id: str, where: AccountSearch, after_id: str | None, limit: int) -> list[Row[Any]]:
+        """Live accounts that meet ``where``, in id order after ``after_id`` (a keyset page, see account_search)."""
+        conditions = search_conditions(tenant_id, where, self._s.bind.dialect.name)
+        q = select(*account_columns(True)).where(*conditions)
+        if after_id is not None:
+            q = q.where(A.c.id > after_id)
+        return (await self._s.execute(q.order_by(A.c.id).limit(limit))).all()
+
+    async def assignments_page(
+        self, tenant_id: str, sales_force: str, where: AccountSearch, after_id: str | None, limit: int
+    ) -> list[Row[Any]]:
+        """A sales force's assignments of the accounts that meet ``where``, with account and rep names, in account
+        id order after ``after_id`` (what the exports write)."""
+        return (await self._s.execute(assignment_rows(tenant_id, sales_force, where, after_id, limit))).all()
 
     async def matching(self, tenant_id: str, where: AccountFilter) -> list[Row[Any]]:
         """Live accounts that meet every condition of ``where``, in id order (only what deleting them needs)."""

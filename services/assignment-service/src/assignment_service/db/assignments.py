@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from territory_shared.audit import current_actor
 
 from assignment_service.db.bulk import copy_update_rows, insert_rows, use_copy
 from assignment_service.db.lists import LOOKUP_CHUNK, among
@@ -196,7 +198,30 @@ class AssignmentRepository:
 
     # history
     async def add_history(self, rows: list[dict[str, Any]]) -> None:
+        """Insert history rows; a row that does not say who made the change is the current actor's."""
+        if rows and "changed_by" not in rows[0]:
+            actor = current_actor()
+            for row in rows:
+                row["changed_by"] = actor
         await insert_rows(self._s, H, rows)
+
+    async def owner_at(self, tenant_id: str, sales_force: str, account_id: str, at: datetime) -> Row[Any] | None:
+        """The history row that made the account's owner in the sales force at ``at`` (None: it had none yet).
+
+        Every change of territory or rep is a history row, so the last one written by then names the owner.
+        """
+        q = (
+            select(H)
+            .where(
+                H.c.tenant_id == tenant_id,
+                H.c.account_id == account_id,
+                H.c.sales_force == sales_force,
+                H.c.changed_at <= at.astimezone(UTC),
+            )
+            .order_by(H.c.seq.desc())
+            .limit(1)
+        )
+        return (await self._s.execute(q)).first()
 
     async def history_of(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
         q = select(H).where(H.c.tenant_id == tenant_id, H.c.account_id == account_id).order_by(H.c.seq)

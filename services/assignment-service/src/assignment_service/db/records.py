@@ -92,6 +92,12 @@ class RosterEntryRecord(Base):
     effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # When the owners of the territory were recomputed for the entry's first day and for its end: at once when
+    # the day had come already, else by the roster-dates worker when it comes (workers/roster_dates.py).
+    start_applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class SalesForceRecord(Base):
@@ -116,6 +122,7 @@ class RuleSetRecord(Base):
     rules: Mapped[list[dict[str, object]]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
@@ -135,6 +142,8 @@ class OverrideRecord(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    removed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class AssignmentRecord(Base):
@@ -189,6 +198,7 @@ class HistoryRecord(Base):
     alignment_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     potential: Mapped[float | None] = mapped_column(Float, nullable=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)  # territory_shared.audit's actor
 
 
 class RealignmentRunRecord(Base):
@@ -209,6 +219,7 @@ class RealignmentRunRecord(Base):
     summary: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_by: Mapped[str | None] = mapped_column(String(200), nullable=True)  # who published the alignment
 
 
 class IdempotencyRecord(Base):

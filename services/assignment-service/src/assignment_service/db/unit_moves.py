@@ -73,7 +73,7 @@ class UnitMoves:
         return list((await self._s.execute(q, {"t": self._tenant, "sf": self._sf})).scalars())
 
     async def move(
-        self, unit_ids: Sequence[str], *, alignment_id: str, run_id: str, trigger: str, now: datetime
+        self, unit_ids: Sequence[str], *, alignment_id: str, run_id: str, trigger: str, now: datetime, actor: str
     ) -> list[Row[Any]]:
         """Reassign the accounts of ``unit_ids`` (not the leftovers), write the history of those whose territory
         or rep changed, and return these: account_id, external_id, geo_unit_id, from/to territory and rep, cause,
@@ -119,10 +119,11 @@ class UnitMoves:
             history AS (
                 INSERT INTO assignment_history (
                     tenant_id, sales_force, account_id, external_id, from_territory_code, to_territory_code,
-                    from_rep_id, to_rep_id, cause, reason, trigger, run_id, alignment_id, potential, changed_at
+                    from_rep_id, to_rep_id, cause, reason, trigger, run_id, alignment_id, potential, changed_at,
+                    changed_by
                 )
                 SELECT :t, :sf, account_id, external_id, from_territory, to_territory, from_rep, to_rep, cause,
-                       reason, :trigger, :run, :alignment, potential, :now
+                       reason, :trigger, :run, :alignment, potential, :now, :actor
                 FROM moved
                 ORDER BY account_id
             )
@@ -139,6 +140,7 @@ class UnitMoves:
             "run": run_id,
             "trigger": trigger,
             "now": now,
+            "actor": actor,
         }
         return (await self._s.execute(q, params)).all()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from territory_shared.api.problems import Conflict, PreconditionFailed
+from territory_shared.audit import add_to_audit, current_actor
 from territory_shared.events.contracts import CONTRACTS, EventData
 from territory_shared.events.envelope import CloudEvent, encode_event, new_event
 from territory_shared.logs import correlation_id
@@ -44,6 +46,7 @@ class UnitOfWork:
         self._sessions = sessions
         self._on_commit = on_commit
         self._events: list[CloudEvent | dict[str, object]] = []  # events, or outbox rows already encoded
+        self._bulk_audit: Counter[tuple[str, str, str]] = Counter()  # the encoded ones, for the audit log
         self._external: AsyncSession | None = None
 
     @classmethod
@@ -60,6 +63,7 @@ class UnitOfWork:
         self.assignments = AssignmentRepository(self.session)
         self.runs = RunRepository(self.session)
         self._events = []
+        self._bulk_audit = Counter()
         self._wrote_events = False
         return self
 
@@ -112,7 +116,8 @@ class UnitOfWork:
         if datas and list(datas[0]) != list(model.model_fields):
             raise ValueError(f"{model.__name__} data must hold exactly its fields, in order: {list(datas[0])}")
         event_type, topic = _TYPE_BY_MODEL[model], CONTRACTS[_TYPE_BY_MODEL[model]].topic
-        now, cid = datetime.now(UTC), correlation_id.get()
+        now, cid, actor = datetime.now(UTC), correlation_id.get(), current_actor()
+        self._bulk_audit[(tenant_id, actor, event_type)] += len(subjects)
         for subject, data in zip(subjects, datas, strict=True):
             event_id = str(uuid.uuid4())
             payload = encode_event(
@@ -124,6 +129,7 @@ class UnitOfWork:
                 tenant_id=tenant_id,
                 data=data,
                 correlation_id=cid,
+                actor=actor,
             )
             self._events.append(
                 {
@@ -150,6 +156,8 @@ class UnitOfWork:
         await self.flush()
         rows = [e if isinstance(e, dict) else outbox_rows([e])[0] for e in self._events]
         await insert_rows(self.session, OUTBOX, rows)
+        await add_to_audit(self.session, [e for e in self._events if not isinstance(e, dict)], self._bulk_audit)
+        self._bulk_audit = Counter()
         self._wrote_events = self._wrote_events or bool(self._events)
         self._events = []
 

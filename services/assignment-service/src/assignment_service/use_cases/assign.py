@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from territory_shared.audit import current_actor
 from territory_shared.events.assignment import AccountReassignedV1
 
 from assignment_service.db.records import SalesForceRecord
@@ -100,7 +101,7 @@ async def reassign(
     overrides = {
         o.account_id: Override(o.territory_code, o.rep_id) for o in await uow.assignments.overrides(tenant_id, sf, ids)
     }
-    now = datetime.now(UTC)
+    now, actor = datetime.now(UTC), current_actor()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
@@ -177,6 +178,7 @@ async def reassign(
                     "alignment_id": row["alignment_id"],
                     "potential": account.potential,
                     "changed_at": now,
+                    "changed_by": actor,
                 }
             )
             if before is not None:

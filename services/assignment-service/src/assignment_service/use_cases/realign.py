@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from territory_shared.audit import current_actor
 from territory_shared.events.assignment import (
     AccountReassignedV1,
     RealignmentCompletedV1,
@@ -86,6 +87,7 @@ async def apply_published_alignment(
                 status="running",
                 accounts_moved=0,
                 started_at=datetime.now(UTC),
+                started_by=current_actor(),  # the publisher: the consumer acts for whoever the event says
             )
             uow.runs.add(run)
             sf.alignment_id, sf.alignment_version, sf.layer_id = data.alignment_id, data.version, layer_id
@@ -133,10 +135,12 @@ async def _move_units(
     units = UnitMoves(uow.session, tenant_id, sf)
     await units.stage(new_code, plan.plan.primary_rep)
     leftovers = await units.leftovers()
-    moved = 0
+    moved, actor = 0, current_actor()
     for unit_ids in chunks_of_units(await units.accounts_per_unit(), PAGE):
         now = datetime.now(UTC)
-        rows = await units.move(unit_ids, alignment_id=alignment_id, run_id=run_id, trigger="realignment", now=now)
+        rows = await units.move(
+            unit_ids, alignment_id=alignment_id, run_id=run_id, trigger="realignment", now=now, actor=actor
+        )
         events = [
             reassigned_data(
                 Move(r.account_id, r.external_id, r.from_territory, r.to_territory, r.from_rep, r.to_rep, 0.0),

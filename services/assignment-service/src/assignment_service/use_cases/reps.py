@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from territory_shared.api.problems import BadRequest, InvalidInput, NotFound
+from territory_shared.audit import current_actor
 from territory_shared.events.assignment import RepUpsertedV1, RosterChangedV1, RosterEntry
 
 from assignment_service.db.records import RepRecord, RosterEntryRecord
@@ -29,14 +30,17 @@ class RepInput:
     active: bool
 
 
-async def _reassign_territories(uow: UnitOfWork, tenant_id: str, pairs: list[tuple[str, str]], trigger: str) -> int:
+async def reassign_territories(
+    uow: UnitOfWork, tenant_id: str, pairs: list[tuple[str, str]], trigger: str, today: date | None = None
+) -> int:
+    """Recompute the accounts of (sales force, territory code) pairs with the roster in effect on ``today``."""
     moved = 0
     by_sf: dict[str, list[str]] = {}
     for sf, code in pairs:
         by_sf.setdefault(sf, []).append(code)
     for sf_name, codes in by_sf.items():
         sf = await sales_force_record(uow, tenant_id, sf_name)
-        plan = await load_plan(uow, tenant_id, sf)
+        plan = await load_plan(uow, tenant_id, sf, today)
         ids = await uow.assignments.account_ids_in_territories(tenant_id, sf_name, codes)
         moved += await reassign_ids(uow, tenant_id, plan, ids, trigger=trigger)
     return moved
@@ -59,7 +63,7 @@ async def upsert_rep(uow: UnitOfWork, tenant_id: str, external_id: str, data: Re
         await uow.flush()
         _emit(uow, tenant_id, rep)
         if was_active is not None and was_active != rep.active:
-            await _reassign_territories(uow, tenant_id, await uow.reps.territories_of_rep(tenant_id, rep.id), "rep")
+            await reassign_territories(uow, tenant_id, await uow.reps.territories_of_rep(tenant_id, rep.id), "rep")
         await uow.commit()
         return rep, created
 
@@ -92,7 +96,7 @@ async def delete_rep(uow: UnitOfWork, tenant_id: str, external_id: str) -> None:
         rep.version += 1
         await uow.flush()
         _emit(uow, tenant_id, rep)
-        await _reassign_territories(uow, tenant_id, await uow.reps.territories_of_rep(tenant_id, rep.id), "rep")
+        await reassign_territories(uow, tenant_id, await uow.reps.territories_of_rep(tenant_id, rep.id), "rep")
         await uow.commit()
 
 
@@ -138,7 +142,8 @@ async def add_roster_entry(
         rep = await uow.reps.get(tenant_id, rep_external_id)
         if rep is None or rep.deleted_at is not None:
             raise NotFound(f"Rep {rep_external_id} does not exist.", field="rep_external_id")
-        start = effective_from or datetime.now(UTC).date()
+        now = datetime.now(UTC)
+        start = effective_from or now.date()
         if effective_to is not None and effective_to <= start:
             raise BadRequest("effective_to must be after effective_from", field="effective_to")
         if role == "primary":
@@ -152,12 +157,17 @@ async def add_roster_entry(
             role=role,
             effective_from=start,
             effective_to=effective_to,
-            created_at=datetime.now(UTC),
+            created_at=now,
+            created_by=current_actor(),
+            # A date that has come is applied now, by the recompute below; a later one by the roster-dates
+            # worker when it comes (use_cases/roster_dates.py).
+            start_applied_at=now if start <= now.date() else None,
+            end_applied_at=now if effective_to is not None and effective_to <= now.date() else None,
         )
         uow.reps.add_entry(entry)
         await uow.flush()
         await emit_roster(uow, tenant_id, sales_force, territory_code)
-        await _reassign_territories(uow, tenant_id, [(sales_force, territory_code)], "roster")
+        await reassign_territories(uow, tenant_id, [(sales_force, territory_code)], "roster")
         await uow.commit()
         return entry
 
@@ -185,11 +195,13 @@ async def end_roster_entry(uow: UnitOfWork, tenant_id: str, entry_id: str, on: d
         entry = await uow.reps.entry(tenant_id, entry_id)
         if entry is None:
             raise NotFound(f"Roster entry {entry_id} does not exist.")
-        end = on or datetime.now(UTC).date()
-        entry.effective_to = max(end, entry.effective_from)
-        entry.ended_at = datetime.now(UTC)
+        now = datetime.now(UTC)
+        entry.effective_to = max(on or now.date(), entry.effective_from)
+        entry.ended_at, entry.ended_by = now, current_actor()
+        # An end moved to a later day (an entry ended twice) is applied again when that day comes.
+        entry.end_applied_at = now if entry.effective_to <= now.date() else None
         await uow.flush()
         await emit_roster(uow, tenant_id, entry.sales_force, entry.territory_code)
-        await _reassign_territories(uow, tenant_id, [(entry.sales_force, entry.territory_code)], "roster")
+        await reassign_territories(uow, tenant_id, [(entry.sales_force, entry.territory_code)], "roster")
         await uow.commit()
         return entry

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from territory_shared.api.problems import InvalidInput, NotFound, PreconditionFailed
+from territory_shared.audit import current_actor
 
 from assignment_service.db.records import OverrideRecord, RuleSetRecord
 from assignment_service.db.unit_of_work import UnitOfWork
@@ -61,6 +62,7 @@ async def save_rule_set(
         else:
             record.version += 1
         record.rules, record.fallback, record.updated_at = rules, fallback, datetime.now(UTC)
+        record.updated_by = current_actor()
         await uow.flush()
         await sales_force_record(uow, tenant_id, sales_force)  # the sales force the job recomputes
         await uow.commit()
@@ -111,10 +113,10 @@ async def set_override(
             if rep is None or rep.deleted_at is not None:
                 raise NotFound(f"Rep {rep_external_id} does not exist.", field="rep_external_id")
             rep_id = rep.id
-        now = datetime.now(UTC)
+        now, actor = datetime.now(UTC), current_actor()
         previous = await uow.assignments.override(tenant_id, sales_force, account.id)
         if previous is not None:
-            previous.removed_at = now
+            previous.removed_at, previous.removed_by = now, actor
         record = OverrideRecord(
             id=str(uuid.uuid4()),
             tenant_id=tenant_id,
@@ -124,6 +126,7 @@ async def set_override(
             rep_id=rep_id,
             note=note,
             created_at=now,
+            created_by=actor,
         )
         uow.assignments.add(record)
         await uow.flush()
@@ -139,7 +142,7 @@ async def remove_override(uow: UnitOfWork, tenant_id: str, sales_force: str, acc
         current = await uow.assignments.override(tenant_id, sales_force, account.id) if account else None
         if account is None or current is None:
             raise NotFound(f"Account {account_external_id} has no override in sales force {sales_force!r}.")
-        current.removed_at = datetime.now(UTC)
+        current.removed_at, current.removed_by = datetime.now(UTC), current_actor()
         await uow.flush()
         sf = await sales_force_record(uow, tenant_id, sales_force)
         await reassign_ids(uow, tenant_id, await load_plan(uow, tenant_id, sf), [account.id], trigger="override")

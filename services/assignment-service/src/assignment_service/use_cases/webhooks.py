@@ -19,7 +19,20 @@ from assignment_service.db.records import WebhookRecord
 from assignment_service.db.unit_of_work import UnitOfWork
 
 # The notices a webhook can be sent: asking for any other type would register a hook that never fires.
-DELIVERABLE_EVENT_TYPES = ("assignment.realignment.completed.v1", "metrics.territory.out_of_balance_detected.v1")
+# geo-service's approval and schedule notices are for people too (an approver to act, a planner to know).
+APPROVAL_EVENT_TYPES = (
+    "geo.alignment.submitted.v1",
+    "geo.alignment.approved.v1",
+    "geo.alignment.rejected.v1",
+    "geo.alignment.approval_overridden.v1",
+    "geo.alignment.publish_scheduled.v1",
+    "geo.alignment.publish_cancelled.v1",
+)
+DELIVERABLE_EVENT_TYPES = (
+    "assignment.realignment.completed.v1",
+    "metrics.territory.out_of_balance_detected.v1",
+    *APPROVAL_EVENT_TYPES,
+)
 DEFAULT_EVENT_TYPES = ["assignment.realignment.completed.v1"]
 SIGNATURE_HEADER = "X-Territory-Signature"
 

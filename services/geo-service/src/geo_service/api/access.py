@@ -6,7 +6,16 @@ roster), so it cannot cheaply narrow a layer or an alignment to one rep's territ
 
 from __future__ import annotations
 
-from territory_shared.api.roles import DESIGNERS, INTEGRATION, JOB_READERS, READERS, SERVICE, AccessTable
+from territory_shared.api.roles import (
+    ADMINS,
+    DESIGNERS,
+    INTEGRATION,
+    JOB_READERS,
+    PREVIEWERS,
+    READERS,
+    SERVICE,
+    AccessTable,
+)
 
 # assignment-service's design jobs write their plan as a draft: checked there against the planner who started the
 # job, then done here with its service token.
@@ -16,6 +25,7 @@ ACCESS: AccessTable = {
     ("POST", "/v1/layers"): DESIGNERS,
     ("GET", "/v1/layers"): READERS,
     ("GET", "/v1/layers/{layer_id}"): READERS,
+    ("DELETE", "/v1/layers/{layer_id}"): DESIGNERS,
     ("GET", "/v1/layers/{layer_id}/units"): READERS,
     ("GET", "/v1/layers/{layer_id}/units.geojson"): READERS,
     ("GET", "/v1/layers/{layer_id}/adjacency"): READERS,
@@ -33,6 +43,21 @@ ACCESS: AccessTable = {
     ("GET", "/v1/alignments/{alignment_id}/export.csv"): READERS,
     ("GET", "/v1/alignments/{alignment_id}/export.geojson"): READERS,
     ("PUT", "/v1/alignments/{alignment_id}/assignments.csv"): DRAFT_WRITERS,
+    ("GET", "/v1/alignments/{alignment_id}/territories.csv"): READERS,
+    ("PUT", "/v1/alignments/{alignment_id}/territories.csv"): DESIGNERS,
+    # Approvals: admins set a sales force's policy; planners submit; whoever a level names decides (the use case
+    # checks the level's roles and users), so every role a level may name can call approve and reject.
+    ("PUT", "/v1/sales-forces/{sales_force}/approval-policy"): ADMINS,
+    ("GET", "/v1/sales-forces/{sales_force}/approval-policy"): READERS,
+    ("DELETE", "/v1/sales-forces/{sales_force}/approval-policy"): ADMINS,
+    ("GET", "/v1/alignments/{alignment_id}/approval"): READERS,
+    ("POST", "/v1/alignments/{alignment_id}/submit"): DESIGNERS,
+    ("POST", "/v1/alignments/{alignment_id}/approve"): PREVIEWERS,
+    ("POST", "/v1/alignments/{alignment_id}/reject"): PREVIEWERS,
+    ("POST", "/v1/alignments/{alignment_id}/schedule"): DESIGNERS,
+    ("GET", "/v1/schedules"): READERS,
+    ("GET", "/v1/schedules/{schedule_id}"): READERS,
+    ("POST", "/v1/schedules/{schedule_id}/cancel"): DESIGNERS,
     ("POST", "/v1/territories"): DESIGNERS,
     ("GET", "/v1/territories"): READERS,
     ("GET", "/v1/territories/codes"): READERS,  # assignment-service checks roster and override codes

@@ -8,9 +8,11 @@ from typing import Annotated, Any, Literal
 import shapely
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from territory_shared.api.auth import Caller
 from territory_shared.api.etags import etag_of
 from territory_shared.api.limits import UPLOAD_BODY
-from territory_shared.api.problems import BadRequest
+from territory_shared.api.problems import BadRequest, Forbidden
+from territory_shared.api.roles import ADMIN
 from territory_shared.api.tenancy import TenantId
 
 from geo_service.api.deps import Cache, ExpectedVersion, Uow
@@ -27,6 +29,7 @@ from geo_service.use_cases.alignments import (
 )
 from geo_service.use_cases.edit_units import lock_units, move_units
 from geo_service.use_cases.import_assignments import import_assignments
+from geo_service.use_cases.territories_csv import import_territories, territories_csv
 
 router = APIRouter(prefix="/v1/alignments", tags=["alignments"])
 
@@ -138,11 +141,25 @@ async def get(alignment_id: str, tenant: TenantId, uow: Uow, response: Response)
     "/{alignment_id}/publish",
     response_model=AlignmentRead,
     summary="Make this draft the only active alignment of its sales force",
+    description="When the sales force has an approval policy, the draft must be approved at its current version "
+    "(409 otherwise); an admin may publish anyway with override_approval=true, recorded as an overridden step.",
 )
 async def publish(
-    alignment_id: str, tenant: TenantId, uow: Uow, version: ExpectedVersion, response: Response
+    alignment_id: str,
+    tenant: TenantId,
+    uow: Uow,
+    caller: Caller,
+    version: ExpectedVersion,
+    response: Response,
+    override_approval: Annotated[
+        bool, Query(description="Publish without the approval its policy asks for (admins only)")
+    ] = False,
 ) -> AlignmentRead:
-    return _read(await publish_alignment(uow, tenant, alignment_id, version), response)
+    if override_approval and ADMIN not in caller.roles:
+        raise Forbidden("override_approval=true is for admins: have the draft approved instead.")
+    return _read(
+        await publish_alignment(uow, tenant, alignment_id, version, override_approval=override_approval), response
+    )
 
 
 @router.post("/{alignment_id}/archive", response_model=AlignmentRead)
@@ -297,5 +314,47 @@ async def import_csv(
         raise BadRequest("the CSV needs a header with unit_id and territory_code", field="body")
     rows = [(r["unit_id"].strip(), (r["territory_code"] or "").strip() or None) for r in reader]
     result = await import_assignments(uow, cache, tenant, alignment_id, rows, version)
+    response.headers["ETag"] = etag_of(result["version"])
+    return result
+
+
+@router.get(
+    "/{alignment_id}/territories.csv",
+    summary="The territory hierarchy as code,name,parent_code,colour CSV (re-importable)",
+)
+async def export_territories_csv(alignment_id: str, tenant: TenantId, uow: Uow) -> Response:
+    async with uow:
+        alignment = await load_alignment(uow, tenant, alignment_id)
+        territories = await uow.territories.in_alignment(alignment.id)
+    return Response(
+        territories_csv(territories),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="territories-{alignment.id}.csv"'},
+    )
+
+
+@router.put(
+    "/{alignment_id}/territories.csv",
+    openapi_extra=UPLOAD_BODY,
+    summary="Create and update a draft's territories from code,name,parent_code,colour CSV (all or nothing)",
+    description=(
+        "Creates the territories whose code is new; updates the name, colour and parent of those that exist. "
+        "Parents are applied before children whatever the row order. An empty parent_code is the top level, an "
+        "empty colour none; a file without the parent_code or colour column leaves those as they are. Any problem "
+        "(a bad value, a duplicate code, an unknown parent code, a cycle, a parent that owns units) is a 422 whose "
+        "`errors` name each row (the header is row 1) and column, and nothing changes. Assign units afterwards with "
+        "`PUT .../assignments.csv`."
+    ),
+)
+async def import_territories_csv(
+    alignment_id: str,
+    request: Request,
+    tenant: TenantId,
+    uow: Uow,
+    cache: Cache,
+    version: ExpectedVersion,
+    response: Response,
+) -> dict[str, int]:
+    result = await import_territories(uow, cache, tenant, alignment_id, await request.body(), version)
     response.headers["ETag"] = etag_of(result["version"])
     return result

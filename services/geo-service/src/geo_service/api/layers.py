@@ -15,13 +15,14 @@ from territory_shared.api.problems import BadRequest, NotFound
 from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
 
-from geo_service.api.deps import Jobs, Uow
+from geo_service.api.deps import Cache, Jobs, Uow
 from geo_service.api.geojson import collection, feature, parse_bbox
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.features import ValidationOptions
 from geo_service.domain.shapes import tolerance_for_zoom
 from geo_service.readers import CsvGeometry, check_columns, count_features, detect_format
 from geo_service.settings import GeoSettings
+from geo_service.use_cases.delete_layer import delete_layer
 from geo_service.use_cases.import_layer import LayerImport, import_layer
 
 router = APIRouter(prefix="/v1/layers", tags=["layers"])
@@ -149,6 +150,17 @@ async def list_layers(tenant: TenantId, uow: Uow) -> list[LayerRead]:
 async def get_layer(layer_id: str, tenant: TenantId, uow: Uow) -> LayerRead:
     async with uow:
         return _read(await _layer(uow, tenant, layer_id))
+
+
+@router.delete(
+    "/{layer_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a layer with its units and adjacency, when no alignment (in any state) uses it",
+    responses={409: {"description": "Alignments use the layer; the problem lists them in `alignments`"}},
+)
+async def delete(layer_id: str, tenant: TenantId, uow: Uow, cache: Cache) -> Response:
+    await delete_layer(uow, cache, tenant, layer_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{layer_id}/units", response_model=UnitPage, summary="Units with their attributes (no geometry)")

@@ -27,6 +27,10 @@ class TerritoryUpdate(BaseModel):
     code: Code | None = None
     name: Name | None = None
     colour: Colour | None = None
+    parent_id: str | None = Field(
+        default=None,
+        description="Move it under this territory of the same draft alignment; null: the top level; omit to keep",
+    )
 
 
 class TerritoryRead(BaseModel):

@@ -8,9 +8,9 @@ from territory_shared.api.limits import MAX_OFFSET
 from territory_shared.api.problems import NotFound
 from territory_shared.api.tenancy import TenantId
 
-from geo_service.api.deps import ExpectedVersion, Uow
+from geo_service.api.deps import Cache, ExpectedVersion, Uow
 from geo_service.api.schemas import TerritoryCreate, TerritoryPage, TerritoryRead, TerritoryUpdate
-from geo_service.domain.territory import Territory
+from geo_service.domain.territory import UNCHANGED, Territory
 from geo_service.use_cases.create_territory import create_territory
 from geo_service.use_cases.delete_territory import delete_territory
 from geo_service.use_cases.rename_territory import rename_territory
@@ -86,17 +86,31 @@ async def get(territory_id: str, tenant: TenantId, uow: Uow, response: Response)
     return _read(territory, response)
 
 
-@router.patch("/{territory_id}", response_model=TerritoryRead)
+@router.patch(
+    "/{territory_id}",
+    response_model=TerritoryRead,
+    summary="Rename, recolour or move a territory under another parent (parent_id null: the top level)",
+)
 async def update(
     territory_id: str,
     body: TerritoryUpdate,
     tenant: TenantId,
     uow: Uow,
+    cache: Cache,
     response: Response,
     version: ExpectedVersion,
 ) -> TerritoryRead:
     territory = await rename_territory(
-        uow, tenant, territory_id, name=body.name, code=body.code, colour=body.colour, expected_version=version
+        uow,
+        tenant,
+        territory_id,
+        name=body.name,
+        code=body.code,
+        colour=UNCHANGED if body.colour is None else body.colour,
+        # Absent keeps the parent; null moves the territory to the top level.
+        parent_id=body.parent_id if "parent_id" in body.model_fields_set else UNCHANGED,
+        expected_version=version,
+        cache=cache,
     )
     return _read(territory, response)
 

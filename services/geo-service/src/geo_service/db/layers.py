@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo_service.db.records import AdjacencyRecord, LayerRecord, UnitRecord
+from geo_service.db.records import AdjacencyRecord, AlignmentRecord, LayerRecord, UnitRecord
 
 INSERT_BATCH = 2_000
 
@@ -59,3 +59,20 @@ class LayerRepository:
     async def count_units(self, layer_id: str) -> int:
         query = select(func.count()).select_from(UnitRecord).where(UnitRecord.layer_id == layer_id)
         return int((await self._session.execute(query)).scalar_one())
+
+    async def alignments_using(self, layer_id: str) -> list[AlignmentRecord]:
+        """Every alignment on the layer, whatever its state (each one keeps the layer from being deleted)."""
+        query = select(AlignmentRecord).where(AlignmentRecord.layer_id == layer_id)
+        return list((await self._session.execute(query.order_by(AlignmentRecord.created_at))).scalars())
+
+    async def remove(self, layer: LayerRecord) -> None:
+        """Delete the layer with its units and adjacency (the foreign keys cascade too; this does not rely on it)."""
+        await self._session.execute(
+            delete(AdjacencyRecord)
+            .where(AdjacencyRecord.layer_id == layer.id)
+            .execution_options(synchronize_session=False)
+        )
+        await self._session.execute(
+            delete(UnitRecord).where(UnitRecord.layer_id == layer.id).execution_options(synchronize_session=False)
+        )
+        await self._session.delete(layer)

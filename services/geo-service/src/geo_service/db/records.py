@@ -145,6 +145,73 @@ class TerritoryShapeRecord(Base):
     unit_count: Mapped[int] = mapped_column(Integer)
 
 
+class ApprovalPolicyRecord(Base):
+    """A sales force's approval policy: the levels a draft passes before it may be published."""
+
+    __tablename__ = "approval_policies"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sales_force: Mapped[str] = mapped_column(String(100), primary_key=True)
+    levels: Mapped[list[dict[str, object]]] = mapped_column(JSON)  # [{"name", "roles", "users"}]
+    allow_self_approval: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class ApprovalStepRecord(Base):
+    """One step of a draft's approval: submitted, approved or rejected at a level, or overridden at publish."""
+
+    __tablename__ = "approval_steps"
+    # Two decisions made at once both take the next seq: the second one fails instead of both counting.
+    __table_args__ = (UniqueConstraint("alignment_id", "seq", name="uq_approval_steps_seq"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    alignment_id: Mapped[str] = mapped_column(ForeignKey("alignments.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decision: Mapped[str] = mapped_column(String(20))  # submitted | approved | rejected | overridden
+    by: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer)  # the alignment version the step is about
+
+
+class PublishScheduleRecord(Base):
+    """A draft to publish at ``effective_at`` (UTC). No foreign key: the record outlives a deleted draft."""
+
+    __tablename__ = "publish_schedules"
+    __table_args__ = (
+        Index("ix_publish_schedules_due", "state", "effective_at"),
+        Index("ix_publish_schedules_tenant", "tenant_id", "sales_force"),
+        # One pending schedule per alignment, enforced by the database itself.
+        Index(
+            "uq_publish_schedules_one_pending",
+            "alignment_id",
+            unique=True,
+            postgresql_where=text("state = 'scheduled'"),
+            sqlite_where=text("state = 'scheduled'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    alignment_id: Mapped[str] = mapped_column(String(36))
+    sales_force: Mapped[str] = mapped_column(String(100))
+    effective_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20))  # scheduled | done | cancelled | failed
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    done_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 OUTBOX = outbox_table(Base.metadata)
 outbox_pending_index(OUTBOX)
 INBOX = inbox_table(Base.metadata)

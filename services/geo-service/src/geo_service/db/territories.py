@@ -79,6 +79,7 @@ class TerritoryRepository:
         record = await self._session.get(TerritoryRecord, territory.id)
         assert record is not None
         record.code, record.name, record.colour = territory.code, territory.name, territory.colour
+        record.parent_id = territory.parent_id
         record.version = territory.version
 
     async def remove(self, territory: Territory) -> None:

@@ -9,14 +9,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from territory_shared.api.problems import Conflict, PreconditionFailed
+from territory_shared.audit import add_to_audit
 from territory_shared.events.contracts import CONTRACTS, EventData
 from territory_shared.events.envelope import CloudEvent, new_event
 from territory_shared.logs import correlation_id
 from territory_shared.messaging.outbox import add_to_outbox
 
 from geo_service.db.alignments import AlignmentRepository
+from geo_service.db.approvals import ApprovalRepository
 from geo_service.db.layers import LayerRepository
 from geo_service.db.records import OUTBOX
+from geo_service.db.schedules import ScheduleRepository
 from geo_service.db.territories import TerritoryRepository
 
 SOURCE = "/geo-service"
@@ -41,6 +44,7 @@ class UnitOfWork:
         self.territories = TerritoryRepository(self._session)
         self.layers = LayerRepository(self._session)
         self.alignments = AlignmentRepository(self._session)
+        self.approvals, self.schedules = ApprovalRepository(self._session), ScheduleRepository(self._session)
         self._events = []
         return self
 
@@ -78,6 +82,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.flush()
         await add_to_outbox(self._session, OUTBOX, self._events)
+        await add_to_audit(self._session, self._events)
         await self._session.commit()
         if self._events:
             self._on_commit()

@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import Enum
 
 from territory_shared.events.contracts import EventData
 from territory_shared.events.geo import TerritoryCreatedV1, TerritoryDeletedV1, TerritoryRenamedV1
+
+
+class Unchanged(Enum):
+    """A field a change leaves as it is, where None is a value (no colour, the top level)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
 
 
 @dataclass
@@ -57,17 +67,24 @@ class Territory:
         )
 
     def rename(
-        self, *, name: str | None = None, code: str | None = None, colour: str | None = None
+        self,
+        *,
+        name: str | None = None,
+        code: str | None = None,
+        colour: str | None | Unchanged = UNCHANGED,
+        parent_id: str | None | Unchanged = UNCHANGED,
     ) -> EventData | None:
-        """Apply a new name, code and/or colour; None when nothing changes (no version bump, no event)."""
+        """Apply a new name, code, colour and/or parent (None: the top level); None when nothing changes (no
+        version bump, no event). Whether the parent may be set is the caller's check (see ``hierarchy``)."""
         new = (
             self.name if name is None else name,
             self.code if code is None else code,
-            self.colour if colour is None else colour,
+            self.colour if isinstance(colour, Unchanged) else colour,
+            self.parent_id if isinstance(parent_id, Unchanged) else parent_id,
         )
-        if new == (self.name, self.code, self.colour):
+        if new == (self.name, self.code, self.colour, self.parent_id):
             return None
-        self.name, self.code, self.colour = new
+        self.name, self.code, self.colour, self.parent_id = new
         self.version += 1
         return TerritoryRenamedV1(
             territory_id=self.id,

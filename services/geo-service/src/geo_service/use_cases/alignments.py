@@ -14,6 +14,7 @@ from territory_shared.events.geo import (
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.alignment import Alignment
 from geo_service.domain.territory import Territory
+from geo_service.use_cases.publish_gate import cancel_pending_schedule, require_approval
 
 # Keeps a published event well under Kafka's default 1 MB message size.
 CHANGES_PER_EVENT = 5_000
@@ -110,43 +111,59 @@ def _depth(territory: Territory, all_: list[Territory]) -> int:
 
 
 async def publish_alignment(
-    uow: UnitOfWork, tenant_id: str, alignment_id: str, expected_version: int | None
+    uow: UnitOfWork,
+    tenant_id: str,
+    alignment_id: str,
+    expected_version: int | None,
+    *,
+    override_approval: bool = False,
 ) -> Alignment:
     """Make a draft the only active alignment of its sales force, in one transaction.
 
     Emits ``geo.alignment.published.v1`` with the units whose territory (by code) changed from the
-    previous active alignment (every assigned unit when there was none).
+    previous active alignment (every assigned unit when there was none). When the sales force has an approval
+    policy the draft must be approved at its current version (409 otherwise), unless ``override_approval`` (an
+    admin's, checked by the caller) records the override instead. A pending schedule of the draft is cancelled.
     """
     async with uow:
         alignment = await load_alignment(uow, tenant_id, alignment_id, expected_version)
         alignment.require_draft("published")
-        previous = await uow.alignments.active(tenant_id, alignment.sales_force)
-        changes = await _changes(uow, previous, alignment)
-        if previous is not None:
-            previous.archive()
-            await uow.alignments.save(previous)
-            await uow.flush()  # the partial unique index allows one active: archive first
-            uow.emit(tenant_id, previous.id, AlignmentArchivedV1(alignment_id=previous.id, version=previous.version))
-        alignment.publish()
-        await uow.alignments.save(alignment)
-        await uow.flush()
-        parts = max(1, -(-len(changes) // CHANGES_PER_EVENT))
-        for part in range(parts):
-            uow.emit(
-                tenant_id,
-                alignment.id,
-                AlignmentPublishedV1(
-                    alignment_id=alignment.id,
-                    sales_force=alignment.sales_force,
-                    version=alignment.version,
-                    previous_alignment_id=previous.id if previous else None,
-                    changes=changes[part * CHANGES_PER_EVENT : (part + 1) * CHANGES_PER_EVENT],
-                    part=part + 1,
-                    parts=parts,
-                ),
-            )
+        await require_approval(uow, alignment, override=override_approval)
+        await cancel_pending_schedule(uow, alignment, "published by hand")
+        await stage_publish(uow, alignment)
         await uow.commit()
         return alignment
+
+
+async def stage_publish(uow: UnitOfWork, alignment: Alignment) -> None:
+    """Publish a draft that passed its checks, in the caller's transaction: archive the previous active
+    alignment, activate this one and stage their events. The caller commits."""
+    tenant_id = alignment.tenant_id
+    previous = await uow.alignments.active(tenant_id, alignment.sales_force)
+    changes = await _changes(uow, previous, alignment)
+    if previous is not None:
+        previous.archive()
+        await uow.alignments.save(previous)
+        await uow.flush()  # the partial unique index allows one active: archive first
+        uow.emit(tenant_id, previous.id, AlignmentArchivedV1(alignment_id=previous.id, version=previous.version))
+    alignment.publish()
+    await uow.alignments.save(alignment)
+    await uow.flush()
+    parts = max(1, -(-len(changes) // CHANGES_PER_EVENT))
+    for part in range(parts):
+        uow.emit(
+            tenant_id,
+            alignment.id,
+            AlignmentPublishedV1(
+                alignment_id=alignment.id,
+                sales_force=alignment.sales_force,
+                version=alignment.version,
+                previous_alignment_id=previous.id if previous else None,
+                changes=changes[part * CHANGES_PER_EVENT : (part + 1) * CHANGES_PER_EVENT],
+                part=part + 1,
+                parts=parts,
+            ),
+        )
 
 
 async def publish_changes(uow: UnitOfWork, tenant_id: str, alignment_id: str) -> tuple[str | None, list[UnitChange]]:

@@ -5,7 +5,7 @@ Reps are refused here: metrics are per territory and alignment, not per rep.
 
 from __future__ import annotations
 
-from territory_shared.api.roles import PREVIEWERS, READERS, AccessTable
+from territory_shared.api.roles import DESIGNERS, PREVIEWERS, READERS, AccessTable
 
 ACCESS: AccessTable = {
     ("GET", "/v1/territory-count"): READERS,
@@ -19,4 +19,10 @@ ACCESS: AccessTable = {
     ("GET", "/v1/trend"): READERS,
     ("GET", "/v1/sales-forces/{sales_force}/consistency"): READERS,
     ("GET", "/v1/alerts"): READERS,  # asks assignment-service, changes nothing
+    ("PUT", "/v1/sales-forces/{sales_force}/quota-plans/{period}"): DESIGNERS,
+    ("GET", "/v1/sales-forces/{sales_force}/quota-plans"): READERS,
+    ("GET", "/v1/sales-forces/{sales_force}/quota-plans/{period}"): READERS,
+    ("GET", "/v1/sales-forces/{sales_force}/quota-plans/{period}/quotas"): READERS,  # a draft's too: computes only
+    ("GET", "/v1/sales-forces/{sales_force}/quota-plans/{period}/quotas.csv"): READERS,
+    ("GET", "/v1/sales-forces/{sales_force}/quota-plans/{period}/quotas/compare"): READERS,
 }

@@ -12,6 +12,7 @@ from metrics_service.api.alerts import router as alerts_router
 from metrics_service.api.consistency import router as consistency_router
 from metrics_service.api.counts import router as counts_router
 from metrics_service.api.metrics import router as metrics_router
+from metrics_service.api.quotas import router as quotas_router
 from metrics_service.clients import HttpAssignmentClient, HttpGeoClient
 from metrics_service.db.records import INBOX, OUTBOX
 from metrics_service.projections import build_handlers
@@ -61,6 +62,7 @@ def create_app(
     app.include_router(metrics_router)
     app.include_router(consistency_router)
     app.include_router(alerts_router)
+    app.include_router(quotas_router)
     return app
 
 

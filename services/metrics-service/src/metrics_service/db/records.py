@@ -207,6 +207,52 @@ class TenantRevisionRecord(Base):
     rosters: Mapped[int] = mapped_column(Integer)
 
 
+class QuotaPlanRecord(Base):
+    """A sales force's quota plan for a period: the goal and how it is split over the leaf territories."""
+
+    __tablename__ = "quota_plan"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sales_force: Mapped[str] = mapped_column(String(100), primary_key=True)
+    period: Mapped[str] = mapped_column(String(64), primary_key=True)
+    goal: Mapped[float] = mapped_column(Float)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)  # inclusive
+    method: Mapped[str] = mapped_column(String(20))  # potential | revenue | blend
+    potential_weight: Mapped[float] = mapped_column(Float)  # 1 for potential, 0 for revenue
+    adjustments: Mapped[dict[str, float]] = mapped_column(JSON)  # leaf territory code -> amount
+    alignment_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # whose codes adjustments name
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class QuotaSegmentRecord(Base):
+    """The days of a plan's period during which one alignment was in effect.
+
+    The open segment (``ends_on`` null, through the period's end) follows its alignment's figures as they change;
+    when another alignment becomes active, it is closed with the figures and primary reps of its last day in
+    ``frozen`` (territories: code, name, parent_code, is_leaf, potential, revenue; primary: code -> rep), so a
+    later realignment never rewrites the past part of the period.
+    """
+
+    __tablename__ = "quota_segment"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "sales_force", "period", "starts_on", name="uq_quota_segment_start"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    sales_force: Mapped[str] = mapped_column(String(100))
+    period: Mapped[str] = mapped_column(String(64))
+    alignment_id: Mapped[str] = mapped_column(String(36))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # inclusive; null while open
+    frozen: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 OUTBOX = outbox_table(Base.metadata)
 outbox_pending_index(OUTBOX)
 INBOX = inbox_table(Base.metadata)

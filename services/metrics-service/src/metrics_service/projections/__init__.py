@@ -41,6 +41,7 @@ def build_handlers(settings: MetricsSettings, geo: GeoClient, cache: ModelCache)
         "geo.territory.renamed.v1": territories.on_territory_renamed,
         "geo.territory.deleted.v1": territories.on_territory_deleted,
         "geo.layer.imported.v1": geo_projections.on_layer_imported,
+        "geo.layer.deleted.v1": geo_projections.on_layer_deleted,
         "geo.alignment.created.v1": geo_projections.on_alignment_created,
         "geo.alignment.edited.v1": geo_projections.on_alignment_edited,
         "geo.alignment.published.v1": on_published,

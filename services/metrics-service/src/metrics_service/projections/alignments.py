@@ -24,6 +24,7 @@ from territory_shared.events.geo import (
     AlignmentDeletedV1,
     AlignmentEditedV1,
     AlignmentPublishedV1,
+    LayerDeletedV1,
     LayerImportedV1,
 )
 
@@ -35,6 +36,7 @@ from metrics_service.db.records import (
     UnitProjectionRecord,
 )
 from metrics_service.projections.territories import ProjectionGap
+from metrics_service.use_cases.quotas import record_activation
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +116,28 @@ class GeoProjections:
         data = LayerImportedV1.model_validate(event.data)
         await ensure_layer(session, self.geo, event.tenantid, data.layer_id, data)
 
+    async def on_layer_deleted(self, session: AsyncSession, event: CloudEvent) -> None:
+        """geo-service deletes only a layer no alignment uses: its units go too, nothing measures them any more."""
+        data = LayerDeletedV1.model_validate(event.data)
+        row = await session.get(LayerProjectionRecord, data.layer_id)
+        if row is None or row.tenant_id != event.tenantid:
+            return
+        await session.execute(
+            delete(UnitProjectionRecord)
+            .where(UnitProjectionRecord.layer_id == data.layer_id)
+            .execution_options(synchronize_session=False)
+        )
+        await session.delete(row)
+
     async def on_alignment_created(self, session: AsyncSession, event: CloudEvent) -> None:
         data = AlignmentCreatedV1.model_validate(event.data)
         if await session.get(AlignmentProjectionRecord, data.alignment_id) is not None:
             return
-        await ensure_layer(session, self.geo, event.tenantid, data.layer_id)
         units = await self.geo.alignment_units(event.tenantid, data.alignment_id)
-        if units is None:  # deleted since (a replay): its deleted event follows
+        if units is None:  # deleted since (a replay): its deleted event follows, and its layer may be gone too
             units = {}
+        else:
+            await ensure_layer(session, self.geo, event.tenantid, data.layer_id)
         session.add(
             AlignmentProjectionRecord(
                 alignment_id=data.alignment_id,
@@ -171,6 +187,7 @@ class GeoProjections:
             previous = await session.get(AlignmentProjectionRecord, data.previous_alignment_id)
             if previous is not None and previous.state == "active":
                 previous.state = "archived"
+        await record_activation(session, row, event.time)
         return row
 
     async def on_alignment_archived(self, session: AsyncSession, event: CloudEvent) -> None:

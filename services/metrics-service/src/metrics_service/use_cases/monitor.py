@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from territory_shared.audit import add_to_audit
 from territory_shared.events.envelope import new_event
 from territory_shared.events.metrics import TerritoryOutOfBalanceV1
 from territory_shared.messaging.outbox import add_to_outbox
@@ -105,6 +106,7 @@ async def check_balance(
                 flag.out_of_balance, flag.changed_at = out, now
             flag.deviation_pct = t["deviation_pct"]
     await add_to_outbox(session, OUTBOX, events)
+    await add_to_audit(session, events)
     return len(events)
 
 

@@ -1,0 +1,22 @@
+"""The audit log: who made each change, and when (territory_shared.audit)
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from territory_shared.audit import audit_table
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    audit_table(sa.MetaData()).create(op.get_bind())
+
+
+def downgrade() -> None:
+    op.drop_table("audit_log")
