@@ -61,7 +61,13 @@ def upsert_account(client, tenant: str, key: str, lonlat, potential: float, reve
 
 def rep(client, tenant: str, rep_id: str) -> None:
     data = RepUpsertedV1(
-        rep_id=rep_id, external_id=f"EXT-{rep_id}", version=1, name=rep_id, capacity_hours=1000, role="rep", active=True
+        rep_id=rep_id,
+        external_id=f"EXT-{rep_id}",
+        version=1,
+        name=f"Rep {rep_id}",
+        capacity_hours=1000,
+        role="rep",
+        active=True,
     )
     send(client, tenant, "assignment.rep", "assignment.rep.upserted.v1", rep_id, data)
 
@@ -222,7 +228,7 @@ def test_a_blend_splits_the_goal_as_computed_by_hand_rolls_up_and_gives_reps_the
     assert set(reps) == {"r1", "r2"}
     assert reps["r1"]["quota"] == pytest.approx(340_000) and reps["r1"]["territory_codes"] == ["T1"]
     assert reps["r2"]["quota"] == pytest.approx(660_000) and reps["r2"]["territory_codes"] == ["T2", "T3"]
-    assert reps["r2"]["rep_external_id"] == "EXT-r2"
+    assert reps["r2"]["rep_external_id"] == "EXT-r2" and reps["r2"]["name"] == "Rep r2"
     assert sheet["unassigned_quota"] == pytest.approx(0) and sheet["unapplied_adjustments"] == {}
     listed = metrics(client, "/v1/sales-forces/field/quota-plans", tenant)
     assert [p["period"] for p in listed] == ["P30"]
@@ -268,6 +274,7 @@ def test_the_csv_has_one_row_per_territory_or_per_rep_as_the_json_says(client, s
     r = client.get("/metrics/v1/sales-forces/field/quota-plans/P30/quotas.csv", headers=tenant, params={"rows": "reps"})
     reps = {x["rep_id"]: x for x in csv.DictReader(io.StringIO(r.text))}
     assert reps["r2"]["quota"] == "660000.00" and reps["r2"]["territory_codes"] == "T2 T3"
+    assert reps["r2"]["rep_name"] == "Rep r2"
 
 
 def test_a_realignment_today_changes_the_quotas_as_the_draft_preview_said_and_keeps_the_past_part(client, setup):
@@ -311,7 +318,7 @@ def test_a_realignment_today_changes_the_quotas_as_the_draft_preview_said_and_ke
     assert changes["T3"]["change"] == pytest.approx(0)
     rep_changes = {x["rep_id"]: x for x in compare["reps"]}
     assert rep_changes["r2"]["before"] == pytest.approx(660_000)
-    assert rep_changes["r2"]["change"] == pytest.approx(-240_000)
+    assert rep_changes["r2"]["change"] == pytest.approx(-240_000) and rep_changes["r2"]["name"] == "Rep r2"
     # Nothing changed by looking.
     assert quotas(client, tenant)["alignment_id"] == a
 

@@ -118,7 +118,7 @@ class TerritoryQuotaRead(BaseModel):
 class RepQuotaRead(BaseModel):
     rep_id: str
     rep_external_id: str | None
-    name: str | None = Field(description="Not known to metrics-service: null")
+    name: str | None = Field(description="The rep's name as assignment-service last told it (null: none given)")
     territory_codes: list[str] = Field(description="Leaf territories held as primary rep in this alignment")
     allocation: float
     quota: float
@@ -163,6 +163,7 @@ class TerritoryQuotaChange(QuotaChange):
 class RepQuotaChange(QuotaChange):
     rep_id: str
     rep_external_id: str | None
+    name: str | None
 
 
 class QuotaCompareRead(BaseModel):
@@ -219,11 +220,11 @@ def _territory_read(t: TerritoryQuota) -> TerritoryQuotaRead:
     )
 
 
-def _rep_read(r: RepQuota) -> RepQuotaRead:
+def _rep_read(r: RepQuota, names: dict[str, str | None]) -> RepQuotaRead:
     return RepQuotaRead(
         rep_id=r.rep_id,
         rep_external_id=r.external_id,
-        name=None,
+        name=names.get(r.rep_id),
         territory_codes=r.territory_codes,
         allocation=r.allocation,
         quota=r.quota,
@@ -245,7 +246,7 @@ def _sheet_read(sheet: QuotaSheet) -> QuotaSheetRead:
         starts_on=plan.starts_on,
         ends_on=plan.ends_on,
         territories=[_territory_read(t) for t in sheet.quotas.territories],
-        reps=[_rep_read(r) for r in sheet.quotas.reps],
+        reps=[_rep_read(r, sheet.rep_names) for r in sheet.quotas.reps],
         unassigned_quota=sheet.quotas.unassigned,
         unapplied_adjustments=sheet.quotas.unapplied,
         segments=[
@@ -385,12 +386,13 @@ async def get_quotas_csv(
             )  # fmt: skip
     else:
         writer.writerow(
-            ["rep_id", "rep_external_id", "territory_codes", "allocation", "quota", "revenue", "attainment"]
-        )
+            ["rep_id", "rep_external_id", "rep_name", "territory_codes", "allocation", "quota", "revenue",
+             "attainment"]
+        )  # fmt: skip
         for r in sheet.quotas.reps:
             writer.writerow(
-                [r.rep_id, r.external_id or "", " ".join(r.territory_codes), _money(r.allocation), _money(r.quota),
-                 _money(r.revenue), _ratio(r.attainment)]
+                [r.rep_id, r.external_id or "", sheet.rep_names.get(r.rep_id) or "", " ".join(r.territory_codes),
+                 _money(r.allocation), _money(r.quota), _money(r.revenue), _ratio(r.attainment)]
             )  # fmt: skip
     name = f"quotas-{sales_force}-{period}-{sheet.alignment.alignment_id}.csv"
     return Response(
@@ -434,7 +436,8 @@ async def compare_quotas(
         was_r, now_r = old_r.get(rep_id), new_r.get(rep_id)
         b, a = (was_r.quota if was_r else 0.0), (now_r.quota if now_r else 0.0)
         external = (now_r or was_r).external_id  # type: ignore[union-attr]
-        reps.append(RepQuotaChange(rep_id=rep_id, rep_external_id=external, before=b, after=a, change=a - b))
+        name = after.rep_names.get(rep_id) or (before.rep_names.get(rep_id) if before else None)
+        reps.append(RepQuotaChange(rep_id=rep_id, rep_external_id=external, name=name, before=b, after=a, change=a - b))
     return QuotaCompareRead(
         sales_force=sales_force,
         period=period,

@@ -10,6 +10,7 @@ from metrics_service.db.records import (
     AlignmentProjectionRecord,
     QuotaPlanRecord,
     QuotaSegmentRecord,
+    RepProjectionRecord,
     RosterEntryProjectionRecord,
 )
 from metrics_service.domain.quotas import RepRef
@@ -60,6 +61,15 @@ async def active_alignment(session: AsyncSession, tenant_id: str, sales_force: s
         AlignmentProjectionRecord.deleted.is_(False),
     )
     return (await session.execute(query)).scalars().first()
+
+
+async def rep_names(session: AsyncSession, tenant_id: str, rep_ids: set[str]) -> dict[str, str | None]:
+    """Rep id -> the rep's name, as assignment-service last told it."""
+    if not rep_ids:
+        return {}
+    R = RepProjectionRecord
+    rows = await session.execute(select(R.rep_id, R.name).where(R.tenant_id == tenant_id, R.rep_id.in_(rep_ids)))
+    return {r.rep_id: r.name for r in rows}
 
 
 async def primary_reps(session: AsyncSession, tenant_id: str, sales_force: str, on: date) -> dict[str, RepRef]:

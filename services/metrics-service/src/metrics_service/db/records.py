@@ -158,6 +158,7 @@ class RepProjectionRecord(Base):
     capacity_hours: Mapped[float] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, server_default="1")
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)  # shown beside quotas and rosters
 
 
 class OwnershipRecord(Base):

@@ -150,6 +150,7 @@ class AccountProjections:
             row.home_lon, row.home_lat = data.home_lon, data.home_lat
             row.capacity_hours = float(data.capacity_hours or 0.0) if data.active else 0.0
             row.active = data.active
+            row.name = data.name
             applied[event.tenantid] += 1
         await _bump(session, applied, "rosters")
 

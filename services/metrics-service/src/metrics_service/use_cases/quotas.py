@@ -191,6 +191,7 @@ class QuotaSheet:
     alignment: AlignmentProjectionRecord
     segments: list[Segment]
     quotas: PeriodQuotas
+    rep_names: dict[str, str | None]
 
 
 async def quota_sheet(
@@ -259,7 +260,9 @@ async def quota_sheet(
                 alignment_id=segment_alignment,
             ) from None
         segments.append(Segment(segment_alignment, first, last, allocation, primary, state))
-    return QuotaSheet(row, shown, segments, period_quotas(plan, segments))
+    quotas = period_quotas(plan, segments)
+    names = await db.rep_names(session, tenant_id, {r.rep_id for r in quotas.reps})
+    return QuotaSheet(row, shown, segments, quotas, names)
 
 
 async def record_activation(
