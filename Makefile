@@ -36,7 +36,9 @@ infra-down: ## Stop PostGIS and Kafka
 	bash scripts/infra/kafka-stop.sh
 	bash scripts/infra/postgis-stop.sh
 
-test: install web infra-up ## Install and start everything the tests need, then run the whole suite
+test: install web infra-up ## Install and start everything the tests need, then lint and run the whole suite
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
 	cd web && npm run check
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 

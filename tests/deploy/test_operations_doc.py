@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prometheus_client.metrics import MetricWrapperBase
-from territory_shared import observability
+from territory_shared import observability, process_metrics
 from territory_shared.settings_doc import main as settings_doc
 
 from tests.deploy.manifests import ROOT
@@ -15,7 +15,8 @@ def test_configuration_reference_is_generated_from_the_current_settings() -> Non
 
 def test_operators_guide_lists_every_exported_metric() -> None:
     guide = (ROOT / "docs" / "operations.md").read_text()
-    metrics = [m for m in vars(observability).values() if isinstance(m, MetricWrapperBase)]
+    modules = (observability, process_metrics)
+    metrics = {id(m): m for mod in modules for m in vars(mod).values() if isinstance(m, MetricWrapperBase)}.values()
     assert len(metrics) >= 8
     for metric in metrics:
         name = metric._name + ("_total" if metric._type == "counter" else "")

@@ -4,7 +4,8 @@ The API serves them at ``/prometheus`` on its own port (not ``/metrics``: in the
 metrics-service is mounted at ``/metrics``). A relay or consumer process serves them on
 ``<PREFIX>METRICS_PORT`` (any path but ``/healthz`` and ``/readyz``, which are its probes: see worker_probe.py;
 ``/prometheus`` by convention) when that setting is given.
-The other modules only call the small recording functions below, so they never import the client.
+The series that the outbox, the inbox and the job runner record, and the functions they record through, are in
+process_metrics.py, below them; this module serves every series and refreshes those that are measured on demand.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from territory_shared.messaging.inbox import topics_of
+from territory_shared.messaging.kafka_bus import consumer_group
+from territory_shared.messaging.outbox import oldest_pending_age_s, pending_count
+from territory_shared.process_metrics import EVENTS_DEAD_LETTERED, EVENTS_PROCESSED
 from territory_shared.worker_probe import WorkerProbe, serve
 
 if TYPE_CHECKING:
@@ -43,60 +48,11 @@ OUTBOX_OLDEST_PENDING_AGE = Gauge(
     "Seconds since the oldest outbox row not yet published was written (0 when none waits)",
     ["service"],
 )
-OUTBOX_PUBLISHED = Counter("territory_outbox_published_events_total", "Outbox rows the relay published")
-EVENTS_PROCESSED = Counter(
-    "territory_consumer_events_processed_total",
-    "Messages the consumer applied (or skipped as duplicates) and committed",
-    ["consumer"],
-)
-EVENTS_DEAD_LETTERED = Counter(
-    "territory_consumer_events_dead_lettered_total", "Messages sent to the dead-letter topic", ["consumer"]
-)
 CONSUMER_LAG = Gauge(
     "territory_consumer_lag_events",
     "Messages not yet committed by the consumer group",
     ["consumer", "topic", "partition"],
 )
-JOB_PROGRESS = Gauge("territory_job_progress_percent", "Progress of running jobs", ["kind", "job_id"])
-JOBS_FINISHED = Counter("territory_jobs_finished_total", "Jobs that ended, by status", ["kind", "status"])
-
-_job_kinds: dict[str, str] = {}
-
-
-# --- recording hooks (called from the outbox, the inbox and the job runner) -------------------------
-
-
-def outbox_published(count: int) -> None:
-    OUTBOX_PUBLISHED.inc(count)
-
-
-def events_processed(consumer: str, count: int) -> None:
-    EVENTS_PROCESSED.labels(consumer).inc(count)
-
-
-def event_dead_lettered(consumer: str) -> None:
-    EVENTS_DEAD_LETTERED.labels(consumer).inc()
-
-
-def job_started(job_id: str, kind: str) -> None:
-    _job_kinds[job_id] = kind
-    JOB_PROGRESS.labels(kind, job_id).set(0)
-
-
-def job_progress(job_id: str, percent: float) -> None:
-    if job_id in _job_kinds:
-        JOB_PROGRESS.labels(_job_kinds[job_id], job_id).set(percent)
-
-
-def job_finished(job_id: str, status: str) -> None:
-    kind = _job_kinds.pop(job_id, None)
-    if kind is not None:
-        # A finished job leaves the gauge so that its job_id label does not grow without bound.
-        with contextlib.suppress(KeyError):
-            JOB_PROGRESS.remove(kind, job_id)
-        JOBS_FINISHED.labels(kind, status).inc()
-
-
 # --- the API: latency middleware and the scrape endpoint ----------------------------------------------
 
 
@@ -143,8 +99,6 @@ def instrument(app: FastAPI, service: str) -> None:
 
 
 async def refresh_outbox_backlog(runtime: ServiceRuntime) -> None:
-    from territory_shared.messaging.outbox import oldest_pending_age_s, pending_count
-
     try:
         async with runtime.sessions() as session:
             pending = await asyncio.wait_for(pending_count(session, runtime.outbox), 5)
@@ -184,9 +138,6 @@ def kafka_lag(bootstrap_servers: str, group: str, topics: Sequence[str], prefix:
 
 
 async def _refresh_forever(runtime: ServiceRuntime, process: str, probe: WorkerProbe) -> None:
-    from territory_shared.messaging.inbox import topics_of
-    from territory_shared.messaging.kafka_bus import consumer_group
-
     settings = runtime.settings
     while True:
         # The backlog grows while the relay waits for the broker: that is when it matters most. Before migrations

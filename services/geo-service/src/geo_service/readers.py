@@ -14,7 +14,7 @@ from pathlib import Path
 import pyogrio
 import pyogrio.raw
 import shapely
-from territory_shared.api.problems import BadRequest
+from territory_shared.errors import BadRequest
 
 FORMATS = {
     ".geojson": "geojson",

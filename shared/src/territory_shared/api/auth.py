@@ -12,7 +12,6 @@ import asyncio
 import re
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,8 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from territory_shared.actor import SYSTEM, current_actor, set_actor
+from territory_shared.api.api_key_store import KEY_PREFIX, principal_for_key
+from territory_shared.api.principal import Principal
 from territory_shared.api.problems import Forbidden, Unauthorized
 from territory_shared.api.roles import ROLES, SERVICE, AccessTable
 from territory_shared.settings import AuthSettings
@@ -30,22 +31,6 @@ TENANT_FORMAT = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # JWS algorithms by key type; "none" and anything else is refused before a key is even looked up.
 HMAC_ALGORITHMS = ("HS256",)
 PUBLIC_KEY_ALGORITHMS = ("RS256",)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller: a tenant, its roles, who it is, and for a rep the rep's external id."""
-
-    tenant: str
-    roles: frozenset[str]
-    subject: str
-    rep_id: str | None = None
-    via: str = "jwt"  # jwt | api-key
-
-    @property
-    def rep_scope(self) -> str | None:
-        """The rep whose own records bound what this caller sees; None when a broader role applies."""
-        return self.rep_id if self.roles <= {"rep"} else None
 
 
 def principal_from_claims(claims: dict[str, Any], via: str = "jwt") -> Principal:
@@ -184,9 +169,6 @@ api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 
 
 async def _principal(request: Request, bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> Principal:
-    # Imported here: the API key router itself depends on this module's Caller.
-    from territory_shared.api.api_keys import KEY_PREFIX, principal_for_key
-
     credential = api_key or (bearer.credentials if bearer else None)
     if not credential:
         raise Unauthorized("Credentials are required: `Authorization: Bearer <token or API key>`.", "invalid_request")

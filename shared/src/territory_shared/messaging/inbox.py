@@ -26,7 +26,7 @@ from territory_shared.events.contracts import contract_for
 from territory_shared.events.envelope import CloudEvent
 from territory_shared.logs import correlation_id
 from territory_shared.messaging.bus import IncomingMessage, OutgoingMessage, Publisher, Subscriber
-from territory_shared.observability import event_dead_lettered, events_processed
+from territory_shared.process_metrics import event_dead_lettered, events_processed
 
 log = logging.getLogger(__name__)
 

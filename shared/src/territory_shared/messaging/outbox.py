@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from territory_shared.events.contracts import contract_for
 from territory_shared.events.envelope import CONTENT_TYPE, CloudEvent
 from territory_shared.messaging.bus import OutgoingMessage, Publisher
-from territory_shared.observability import outbox_published
+from territory_shared.process_metrics import outbox_published
 
 log = logging.getLogger(__name__)
 

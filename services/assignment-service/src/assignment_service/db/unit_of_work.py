@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
-from territory_shared.api.problems import Conflict, PreconditionFailed
 from territory_shared.audit import add_to_audit, current_actor
+from territory_shared.errors import Conflict, PreconditionFailed
 from territory_shared.events.contracts import CONTRACTS, EventData
 from territory_shared.events.envelope import CloudEvent, encode_event, new_event
 from territory_shared.logs import correlation_id

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from territory_shared.api.problems import NotFound
+from territory_shared.errors import NotFound
 from territory_shared.events.assignment import AccountDeletedV1, AccountReassignedV1
 
 from assignment_service.db.unit_of_work import UnitOfWork

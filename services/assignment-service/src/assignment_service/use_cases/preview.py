@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from territory_shared.api.problems import NotFound
+from territory_shared.errors import NotFound
 
 from assignment_service.db import ownership
 from assignment_service.db.records import SalesForceRecord

@@ -9,8 +9,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from territory_shared.api.problems import BadRequest, InvalidInput, NotFound
 from territory_shared.audit import current_actor
+from territory_shared.errors import BadRequest, InvalidInput, NotFound
 from territory_shared.events.assignment import RepUpsertedV1, RosterChangedV1, RosterEntry
 
 from assignment_service.db.records import RepRecord, RosterEntryRecord

@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from territory_shared.api.problems import InvalidInput, NotFound, PreconditionFailed
 from territory_shared.audit import current_actor
+from territory_shared.errors import InvalidInput, NotFound, PreconditionFailed
 
 from assignment_service.db.records import OverrideRecord, RuleSetRecord
 from assignment_service.db.unit_of_work import UnitOfWork

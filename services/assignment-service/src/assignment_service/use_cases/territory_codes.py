@@ -8,7 +8,7 @@ nowhere would silently own accounts that no map or metric shows.
 
 from __future__ import annotations
 
-from territory_shared.api.problems import InvalidInput
+from territory_shared.errors import InvalidInput
 
 from assignment_service.use_cases.ports import GeoClient
 

@@ -12,7 +12,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
-from territory_shared.api.problems import InvalidInput, NotFound
+from territory_shared.errors import InvalidInput, NotFound
 from territory_shared.events.envelope import CloudEvent
 
 from assignment_service.db.records import WebhookRecord

@@ -8,8 +8,8 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
-from territory_shared.api.problems import Conflict, PreconditionFailed
 from territory_shared.audit import add_to_audit
+from territory_shared.errors import Conflict, PreconditionFailed
 from territory_shared.events.contracts import CONTRACTS, EventData
 from territory_shared.events.envelope import CloudEvent, new_event
 from territory_shared.logs import correlation_id

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from territory_shared.api.problems import Conflict
+from territory_shared.errors import Conflict
 
 DRAFT, ACTIVE, ARCHIVED = "draft", "active", "archived"
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from territory_shared.api.problems import Conflict, Forbidden
+from territory_shared.errors import Conflict, Forbidden
 
 # Decisions (steps) and states.
 SUBMITTED, APPROVED, REJECTED, OVERRIDDEN = "submitted", "approved", "rejected", "overridden"

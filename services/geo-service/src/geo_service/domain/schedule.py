@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from territory_shared.api.problems import Conflict, InvalidInput
+from territory_shared.errors import Conflict, InvalidInput
 
 SCHEDULED, DONE, CANCELLED, FAILED = "scheduled", "done", "cancelled", "failed"
 STATES = (SCHEDULED, DONE, CANCELLED, FAILED)

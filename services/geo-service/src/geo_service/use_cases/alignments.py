@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from territory_shared.api.problems import BadRequest, NotFound, PreconditionFailed
+from territory_shared.errors import BadRequest, NotFound, PreconditionFailed
 from territory_shared.events.geo import (
     AlignmentArchivedV1,
     AlignmentCreatedV1,

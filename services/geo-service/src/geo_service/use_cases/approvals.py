@@ -6,8 +6,8 @@ Emits ``geo.alignment.submitted.v1``, ``.approved.v1``, ``.rejected.v1``. What a
 
 from __future__ import annotations
 
-from territory_shared.api.problems import Conflict, InvalidInput, NotFound, PreconditionFailed
 from territory_shared.audit import current_actor
+from territory_shared.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from territory_shared.events.geo import (
     AlignmentApprovedV1,
     AlignmentRejectedV1,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from territory_shared.api.problems import Conflict
+from territory_shared.errors import Conflict
 from territory_shared.events.geo import AlignmentEditedV1, UnitMove
 
 from geo_service.db.unit_of_work import UnitOfWork

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from territory_shared.api.problems import BadRequest, Conflict, NotFound
+from territory_shared.errors import BadRequest, Conflict, NotFound
 from territory_shared.events.geo import AlignmentEditedV1, UnitMove
 
 from geo_service.db.unit_of_work import UnitOfWork

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from territory_shared.api.problems import NotFound, PreconditionFailed
+from territory_shared.errors import NotFound, PreconditionFailed
 
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.territory import Territory

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 import numpy as np
-from territory_shared.api.problems import BadRequest, NotFound
+from territory_shared.errors import BadRequest, NotFound
 
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.alignment import Alignment

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from territory_shared.api.problems import Conflict
 from territory_shared.audit import current_actor
+from territory_shared.errors import Conflict
 from territory_shared.events.geo import AlignmentApprovalOverriddenV1, AlignmentPublishCancelledV1
 
 from geo_service.db.unit_of_work import UnitOfWork

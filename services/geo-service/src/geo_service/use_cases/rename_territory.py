@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from territory_shared.api.problems import Conflict, InvalidInput
+from territory_shared.errors import Conflict, InvalidInput
 
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.hierarchy import would_cycle

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from territory_shared.api.problems import Conflict, NotFound
 from territory_shared.audit import current_actor
+from territory_shared.errors import Conflict, NotFound
 from territory_shared.events.geo import AlignmentPublishScheduledV1
 
 from geo_service.db.unit_of_work import UnitOfWork

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from territory_shared.api.problems import InvalidInput
+from territory_shared.errors import InvalidInput
 
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.hierarchy import ancestors, in_cycle, parents_first

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from metrics_service.db.records import AlignmentProjectionRecord, BalanceAlertRecord
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, select
 from territory_shared.api.limits import MAX_OFFSET
 from territory_shared.api.tenancy import TenantId
+
+from metrics_service.db.records import AlignmentProjectionRecord, BalanceAlertRecord
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
 

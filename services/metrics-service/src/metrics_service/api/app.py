@@ -7,6 +7,10 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from territory_shared.api.auth import ServiceCredentials
+from territory_shared.api.factory import service_app
+from territory_shared.runtime import Bus, ServiceRuntime
+
 from metrics_service.api.access import ACCESS
 from metrics_service.api.alerts import router as alerts_router
 from metrics_service.api.consistency import router as consistency_router
@@ -20,9 +24,6 @@ from metrics_service.settings import MetricsSettings
 from metrics_service.use_cases.consistency import check_consistency
 from metrics_service.use_cases.models import ModelCache
 from metrics_service.use_cases.monitor import monitor_once
-from territory_shared.api.auth import ServiceCredentials
-from territory_shared.api.factory import service_app
-from territory_shared.runtime import Bus, ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 log = logging.getLogger(__name__)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from metrics_service.projections.territories import territory_count
 from pydantic import BaseModel
 from territory_shared.api.tenancy import TenantId
+
+from metrics_service.projections.territories import territory_count
 
 router = APIRouter(prefix="/v1", tags=["territories"])
 

@@ -7,6 +7,10 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+from territory_shared.api.problems import BadRequest, InvalidInput, NotFound
+from territory_shared.api.tenancy import TenantId
+
 from metrics_service.api.schemas import (
     AlignmentMetricsRead,
     AlignmentRead,
@@ -33,9 +37,6 @@ from metrics_service.domain.statistics import balance
 from metrics_service.use_cases.models import ModelCache
 from metrics_service.use_cases.monitor import territory_read, totals_of
 from metrics_service.use_cases.what_if import ParentTerritory, UnknownTerritory, what_if
-from sqlalchemy import select
-from territory_shared.api.problems import BadRequest, InvalidInput, NotFound
-from territory_shared.api.tenancy import TenantId
 
 router = APIRouter(prefix="/v1", tags=["metrics"])
 

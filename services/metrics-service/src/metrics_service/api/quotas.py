@@ -8,15 +8,16 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from territory_shared.api.etags import etag_of, parse_if_match
+from territory_shared.api.problems import NotFound
+from territory_shared.api.tenancy import TenantId
+
 from metrics_service.db import quotas as db
 from metrics_service.db.records import QuotaPlanRecord, QuotaSegmentRecord
 from metrics_service.domain.quotas import RepQuota, TerritoryQuota
 from metrics_service.use_cases.models import ModelCache
 from metrics_service.use_cases.quotas import PlanInput, QuotaSheet, quota_sheet, set_plan
-from pydantic import BaseModel, ConfigDict, Field
-from territory_shared.api.etags import etag_of, parse_if_match
-from territory_shared.api.problems import NotFound
-from territory_shared.api.tenancy import TenantId
 
 router = APIRouter(prefix="/v1/sales-forces/{sales_force}/quota-plans", tags=["quotas"])
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from metrics_service.db import repository
 from metrics_service.db.records import (
     AlignmentProjectionRecord,
@@ -14,8 +17,6 @@ from metrics_service.db.records import (
     RosterEntryProjectionRecord,
 )
 from metrics_service.domain.quotas import RepRef
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def plan(

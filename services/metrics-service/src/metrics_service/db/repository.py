@@ -8,6 +8,9 @@ from datetime import date
 
 import numpy as np
 import shapely
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from metrics_service.db.records import (
     AccountProjectionRecord,
     AlignmentProjectionRecord,
@@ -24,8 +27,6 @@ from metrics_service.domain.accounts import LOCATE, OwnedSums, owned_sums
 from metrics_service.domain.alignment import TerritoryNode
 from metrics_service.domain.layer import LayerData
 from metrics_service.domain.travel import Rep
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def alignment(session: AsyncSession, tenant_id: str, alignment_id: str) -> AlignmentProjectionRecord | None:

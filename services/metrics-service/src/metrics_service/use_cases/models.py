@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
-from territory_shared.api.problems import NotFound
+from territory_shared.errors import NotFound
 
 from metrics_service.db import repository
 from metrics_service.db.records import AlignmentProjectionRecord

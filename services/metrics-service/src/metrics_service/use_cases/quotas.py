@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from territory_shared.api.problems import Conflict, InvalidInput, NotFound, PreconditionFailed
 from territory_shared.audit import add_to_audit, current_actor
+from territory_shared.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from territory_shared.events.envelope import new_event
 from territory_shared.events.metrics import QuotaPlanChangedV1
 from territory_shared.messaging.outbox import add_to_outbox
