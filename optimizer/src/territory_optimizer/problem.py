@@ -86,8 +86,10 @@ class Problem:
 @dataclass(frozen=True)
 class Progress:
     """Reported to the progress callback: stage ('precheck', 'seed', 'search', 'repair', 'polish', 'done'), percent
-    of the run, and the best plan's largest balance deviation so far (fraction, over the balanced metrics; None
-    before the first plan)."""
+    of the run (never lower than the last report's), and the real largest balance deviation (fraction, over the
+    balanced metrics; None before the first plan) of the plan the run would return if it stopped now. From an
+    existing alignment with territories set aside (set_aside.py), it is measured over the balanceable territories.
+    """
 
     stage: str
     percent: float
@@ -118,6 +120,7 @@ class CancelToken:
 
 Compactness = Literal["polsby_popper", "inertia", "none"]
 Disruption = Literal["none", "units", "weight"]
+Moves = Literal["proportionate", "free"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,12 @@ class Options:
     a disc of the same area.
     disruption: with `Problem.initial`, minimise the units ('units') or the weight of the first balanced metric
     ('weight') that change territory; `max_moved_units` / `max_moved_weight` are hard limits.
+    moves: with `Problem.initial`, 'proportionate' (the default) searches from the initial alignment and, unless
+    `max_moved_units` / `max_moved_weight` is given, keeps the weight moved (of the first balanced metric) within a
+    budget proportionate to how far its territories are from the tolerances (solver.MOVE_FACTOR times the weight
+    that must change territory at least, plus a couple of units); 'free' redesigns from scratch. Either way the
+    plan is never worse than the initial alignment on any balanced metric's max deviation over the territories
+    that can be balanced (see set_aside.py); when the search finds nothing better, the initial alignment is kept.
     effort: scales the number of search iterations (1.0 is the default budget).
     seed_restarts: power diagrams drawn for each fresh start; the best (balance first, then compactness) starts it.
     """
@@ -140,6 +149,7 @@ class Options:
     disruption: Disruption = "none"
     max_moved_units: int | None = None
     max_moved_weight: float | None = None
+    moves: Moves = "proportionate"
     effort: float = 1.0
     seed_restarts: int = 3
     progress: ProgressCallback | None = None

@@ -471,8 +471,29 @@ class Search:
         delta, to_a = found
         if delta > 0.0 and (temp <= 0 or rng.random() >= math.exp(-delta / temp)):
             return False
+        if self.max_moved is not None and self.initial is not None:
+            # the move limit holds for re-splits as for single moves: one that would take the plan past it (and
+            # further than it already is) is refused
+            after = self._moved_after(ta, tb, to_a)
+            if after > self.max_moved + 1e-9 and after > self.moved + 1e-9:
+                return False
         self.resplit(ta, tb, to_a)
         return True
+
+    def _moved_after(self, ta: int, tb: int, to_a: list[int]) -> float:
+        assert self.initial is not None
+        to_a_set = set(to_a)
+        moved = self.moved
+        for u, t in enumerate(self.assign):
+            if t != ta and t != tb:
+                continue
+            new = ta if u in to_a_set else tb
+            if new != t:
+                if self.initial[u] == t:
+                    moved += self.dval[u]
+                elif self.initial[u] == new:
+                    moved -= self.dval[u]
+        return moved
 
     def resplit(self, ta: int, tb: int, to_a: list[int]) -> None:
         """Give `to_a` to territory `ta` and the rest of the pair to `tb`, and recompute both territories' figures

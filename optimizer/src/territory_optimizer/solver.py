@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -19,6 +20,7 @@ from territory_optimizer.problem import Options, Problem, Progress
 from territory_optimizer.rebalance import DEEP_NODES, QUICK_NODES, rebalance_round
 from territory_optimizer.search import COARSE, Search, Stop, Weights
 from territory_optimizer.seed import balance_weight, power_diagram_seed, repair_contiguity
+from territory_optimizer.set_aside import Rest, deviations, move_budget, rest_of, unbalanceable, worse
 
 # Safety limits in seconds of the integer programs. Node limits end them (counts keep a seed's plan the same); a
 # limit in seconds that binds makes the plan depend on the machine's load. Measured on a loaded 2-core machine, the
@@ -66,12 +68,30 @@ StoppedBy = Literal["completed", "time_limit", "cancelled"]
 
 
 @dataclass(frozen=True)
+class MetricBalance:
+    """One balanced metric's max deviation (a fraction) over the territories the request can balance, in the plan
+    and in the initial alignment, against the same targets (what is left for those territories)."""
+
+    name: str
+    tolerance: float
+    source: float
+    plan: float
+
+
+@dataclass(frozen=True)
 class Plan:
     """The best plan found and its real figures.
 
     `feasible` is True only when every requested constraint holds (`violations` empty). `infeasible_reasons` says
     why the request cannot be met at all, when that is known before searching (e.g. a unit heavier than a territory
     may hold); the plan returned is then the best compromise, with its real figures.
+
+    From an initial alignment: `set_aside` are the territories no plan can balance (kept as they were, see
+    set_aside.py), with the units that make them so and why; `balance` compares the plan with the initial alignment
+    over the other territories; `fell_back` says the search's own plan was worse there on some metric, so the best
+    plan seen that is not worse was returned instead (`kept_source`: the initial alignment itself, nothing better
+    was found); `move_budget` is the proportionate budget of moved weight (of the first balanced metric) when one
+    applied.
     """
 
     assignment: np.ndarray  # territory index per unit
@@ -83,6 +103,13 @@ class Plan:
     stopped_by: StoppedBy
     elapsed_s: float
     seed: int
+    set_aside: tuple[int, ...] = ()
+    set_aside_units: tuple[int, ...] = ()
+    set_aside_reasons: tuple[str, ...] = ()
+    balance: tuple[MetricBalance, ...] = ()
+    fell_back: bool = False
+    kept_source: bool = False
+    move_budget: float | None = None
 
     @property
     def territory_of(self) -> dict[str, int]:
@@ -96,6 +123,7 @@ class _Clock:
         self.options = options
         self.model = model
         self.last_report = -1.0
+        self.last_percent = 0.0
         self.stage = "seed"
         self.span = (0.0, 5.0)
         self.outer = (0.0, 100.0)  # the share of the run taken by the current restart
@@ -106,6 +134,10 @@ class _Clock:
         # the best balance so far never goes back when a restart begins
         self.held = False
         self.stopped_by: StoppedBy = "completed"
+        # From an initial alignment: whether a plan is worse than it (set_aside.worse), and the best plan known that
+        # is not (the initial alignment to begin with). The plan reported is the one the run would return now.
+        self.worse: Callable[[list[int]], bool] | None = None
+        self.safe: list[int] | None = None
 
     def enter(self, stage: str, lo: float, hi: float) -> None:
         self.stage, self.span = stage, (lo, hi)
@@ -137,6 +169,15 @@ class _Clock:
         """The restarts' best plan: reported until a later restart improves on it."""
         self.held = True
         self.best_plan, self.best_v = plan, violation
+        if self.worse is not None and not self.worse(plan):
+            self.safe = plan
+
+    def returned(self) -> list[int] | None:
+        """The plan the run would return if it stopped now."""
+        plan = self.best_plan
+        if plan is not None and self.worse is not None and self.worse(plan):
+            return self.safe
+        return plan
 
     def report(self, frac: float, force: bool = False) -> None:
         cb = self.options.progress
@@ -146,12 +187,16 @@ class _Clock:
         if not force and now - self.last_report < 0.1:
             return
         self.last_report = now
-        if self.best_plan is not None:
-            self.best_dev = _max_deviation(self.model, self.best_plan)
+        plan = self.returned()
+        if plan is not None:
+            self.best_dev = _max_deviation(self.model, plan)
         lo, hi = self.span
         inner = lo + (hi - lo) * min(1.0, frac)
         percent = self.outer[0] + (self.outer[1] - self.outer[0]) * inner / 100.0
-        cb(Progress(self.stage, percent, self.best_dev, self.best_v, now - self.start))
+        # a later stage or restart may begin below where the last one ended (a restart's seed, the tightening of a
+        # widened search): the run's percent stays where it was until it catches up
+        self.last_percent = max(self.last_percent, min(100.0, percent))
+        cb(Progress(self.stage, self.last_percent, self.best_dev, self.best_v, now - self.start))
 
 
 def _max_deviation(model: Model, assign: list[int]) -> float:
@@ -194,76 +239,172 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
     the best plan found, with `feasible=False` and the reasons."""
     options = options or Options()
     model = compile_problem(problem)
+    if options.max_moved_units is not None and options.max_moved_weight is not None:
+        raise ValueError("give max_moved_units or max_moved_weight, not both")
+    if (options.max_moved_units is not None or options.max_moved_weight is not None) and model.initial is None:
+        raise ValueError("a move limit needs an initial alignment (Problem.initial)")
+    if options.moves == "free" and (options.max_moved_units is not None or options.max_moved_weight is not None):
+        raise ValueError("moves='free' redesigns from scratch: it takes no move limit")
     clock = _Clock(options, model)  # before the precheck, whose proofs count in the run's time
     clock.enter("precheck", 0.0, 0.0)  # its proofs can take a second on a large layer: say what the run is doing
     reasons = precheck(model, problem.unit_ids)
-    rng = np.random.default_rng(options.seed)
+    if model.initial is not None:
+        return _from_initial(model, problem, options, clock, reasons)
     weights = _weights(model, options)
     dvals, dmetric = _disruption_values(model, options)
-    max_moved = None
-    if options.max_moved_units is not None:
-        if options.max_moved_weight is not None:
-            raise ValueError("give max_moved_units or max_moved_weight, not both")
-        max_moved = float(options.max_moved_units)
-    elif options.max_moved_weight is not None and dvals is not None:
-        max_moved = options.max_moved_weight / (model.values[:, dmetric].mean() or 1.0)
-    if max_moved is not None and dvals is None:
-        raise ValueError("a move limit needs an initial alignment (Problem.initial)")
-    if max_moved is not None and weights.disruption == 0.0:
-        weights = Weights(
-            weights.balance, weights.polsby_popper, 0.0, weights.inertia, 0.5 * weights.balance * model.k / model.n
-        )
 
     best: list[int] = []
-    search: Search | None = None
     try:
         clock.enter("seed", 0.0, 5.0)
-        if model.initial is not None:
-            w, target = balance_weight(model)
-            start = model.initial.tolist()
-            for u in np.flatnonzero(model.locked >= 0):
-                start[u] = int(model.locked[u])
-            start = repair_contiguity(model, start, w, target)
-            clock.best_plan = best = start
-            best_key = (math.inf, math.inf)
-            for r in range(REBALANCE_RUNS):
-                clock.outer = (100.0 * r / REBALANCE_RUNS, 100.0 * (r + 1) / REBALANCE_RUNS)
-                search = Search(model, start, weights, dvals)
-                search.max_moved = max_moved
-                run_rng = rng if r == 0 else np.random.default_rng([options.seed, r])
-                plan = _search(model, options, search, weights, run_rng, clock)
-                if weights.disruption > 0:
-                    plan = _undo_moves(model, plan, weights, dvals)
-                search.w = weights
-                search.reset(plan)
-                key = (round(search.violation, 12), _judged(search))
-                if key < best_key:
-                    best, best_key = plan, key
-                clock.hold(best, best_key[0])
-        else:
-            widened = _within_reach(model, reasons)
-            best = _restarts(widened, options, weights, dvals, clock, proven_infeasible=bool(reasons))
-            if widened is not model:
-                best = _tightened(model, best, options, weights, dvals, clock)
-    except Stop as stop:
+        widened = _within_reach(model, reasons)
+        best = _restarts(widened, options, weights, dvals, clock, proven_infeasible=bool(reasons))
+        if widened is not model:
+            best = _tightened(model, best, options, weights, dvals, clock)
+    except Stop:
         if clock.best_plan is not None:
             best = clock.best_plan
-        if search is not None and stop.args and stop.args[0] is not None and best:
-            best = _better(model, best, stop.args[0], search)
         if clock.stopped_by == "completed":
             clock.stopped_by = "cancelled" if options.cancel is not None and options.cancel.is_set() else "time_limit"
-
     assignment = np.asarray(best, dtype=np.int64)
     figures = compute_figures(model, assignment, dmetric)
+    _done(clock, best)
+    return Plan(
+        assignment=assignment,
+        unit_ids=tuple(problem.unit_ids),
+        feasible=not figures.violations,
+        violations=figures.violations,
+        infeasible_reasons=tuple(reasons),
+        figures=figures,
+        stopped_by=clock.stopped_by,
+        elapsed_s=time.monotonic() - clock.start,
+        seed=options.seed,
+    )
+
+
+def _done(clock: _Clock, plan: list[int]) -> None:
+    clock.stage, clock.span, clock.outer = "done", (100.0, 100.0), (0.0, 100.0)
+    clock.best_plan = plan
+    clock.worse = None
+    clock.report(1.0, force=True)
+
+
+# The proportionate move budget (Options.moves): this many times the weight that must change territory at least
+# (chains of moves through the territories between an overloaded one and an underloaded one carry it more than
+# once, and the search aims inside the tolerances), plus this many units of mean weight (units are coarse).
+MOVE_FACTOR = 3.0
+MOVE_FLOOR_UNITS = 2.0
+# With the proportionate budget and no disruption measure asked for, each moved unit also costs this share of a
+# unit of mean weight: units without weight (no accounts) are not moved for shape alone at no cost.
+UNIT_COST = 0.1
+
+
+def _from_initial(model: Model, problem: Problem, options: Options, clock: _Clock, reasons: list[Violation]) -> Plan:
+    """From an existing alignment: set aside the territories no plan can balance, search the rest (from the
+    alignment with a proportionate move budget, or afresh), and return a plan no worse than the alignment."""
+    assert model.initial is not None
+    w, target = balance_weight(model)
+    start = model.initial.tolist()
+    for u in np.flatnonzero(model.locked >= 0):
+        start[u] = int(model.locked[u])
+    start = repair_contiguity(model, start, w, target)
+    aside = unbalanceable(model, start, problem.unit_ids)
+    rest: Rest | None = None
+    sub = model
+    if 0 < len(aside.territories) < model.k:  # every territory set aside: nothing to search, the source stays
+        rest = rest_of(model, start, aside)
+        sub = rest.model
+    sub_start = start if rest is None else rest.model.initial.tolist()
+    source_dev = deviations(sub, sub_start)
+    clock.model = sub
+    clock.worse = lambda plan: worse(sub, plan, source_dev)
+    clock.safe = clock.best_plan = sub_start
+
+    dvals, dmetric = _disruption_values(sub, options)
+    max_moved = None
+    budget = None
+    if options.max_moved_units is not None:
+        max_moved = float(options.max_moved_units)
+    elif options.max_moved_weight is not None:
+        max_moved = options.max_moved_weight / (sub.values[:, dmetric].mean() or 1.0)
+    elif options.moves == "proportionate" and sub.k > 0 and sub.balanced.any():
+        budget = move_budget(sub, MOVE_FACTOR, MOVE_FLOOR_UNITS)
+        mean = float(sub.values[:, dmetric].mean()) or 1.0
+        if options.disruption == "units":
+            max_moved = budget / mean  # dvals are ones: the budget as a number of units of mean weight
+        elif options.disruption == "weight":
+            max_moved = budget / mean
+        else:
+            dvals = sub.values[:, dmetric] / mean + UNIT_COST
+            max_moved = budget / mean * (1.0 + UNIT_COST)
+    weights = _weights(sub, options)
+    if max_moved is not None and weights.disruption == 0.0:
+        weights = Weights(
+            weights.balance, weights.polsby_popper, 0.0, weights.inertia, 0.5 * weights.balance * sub.k / sub.n
+        )
+
+    best = sub_start
+    search: Search | None = None
+    if len(aside.territories) < model.k:
+        try:
+            clock.enter("seed", 0.0, 5.0)
+            if options.moves == "free":
+                fresh = replace(sub, initial=None)
+                clock.model = fresh
+                free = replace(options, disruption="none")
+                sub_ids = [problem.unit_ids[u] for u in rest.units] if rest is not None else problem.unit_ids
+                sub_reasons = reasons if rest is None else precheck(fresh, sub_ids)
+                widened = _within_reach(fresh, sub_reasons)
+                fw = _weights(fresh, free)
+                best = _restarts(widened, free, fw, None, clock, proven_infeasible=bool(sub_reasons))
+                if widened is not fresh:
+                    best = _tightened(fresh, best, free, fw, None, clock)
+                clock.hold(best, 0.0)
+            else:
+                rng = np.random.default_rng(options.seed)
+                best_key = (True, math.inf, math.inf)
+                for r in range(REBALANCE_RUNS):
+                    clock.outer = (100.0 * r / REBALANCE_RUNS, 100.0 * (r + 1) / REBALANCE_RUNS)
+                    search = Search(sub, sub_start, weights, dvals)
+                    search.max_moved = max_moved
+                    run_rng = rng if r == 0 else np.random.default_rng([options.seed, r])
+                    plan = _search(sub, options, search, weights, run_rng, clock)
+                    if weights.disruption > 0:
+                        plan = _undo_moves(sub, plan, weights, dvals, clock.deadline)
+                    search.w = weights
+                    search.reset(plan)
+                    # a plan no worse than the alignment first, then balance, then the objective
+                    key = (worse(sub, plan, source_dev), round(search.violation, 12), _judged(search))
+                    if key < best_key:
+                        best, best_key = plan, key
+                    clock.hold(best, best_key[1])
+        except Stop as stop:
+            if clock.best_plan is not None:
+                best = clock.best_plan
+            if search is not None and stop.args and stop.args[0] is not None and best:
+                best = _better(sub, best, stop.args[0], search)
+            if clock.stopped_by == "completed":
+                cancelled = options.cancel is not None and options.cancel.is_set()
+                clock.stopped_by = "cancelled" if cancelled else "time_limit"
+    fell_back = worse(sub, best, source_dev)
+    if fell_back:
+        best = clock.safe if clock.safe is not None else sub_start
+    kept_source = list(best) == list(sub_start)
+    balance = tuple(
+        MetricBalance(sub.metric_names[j], float(sub.tolerances[j]), float(source_dev[j]), float(plan_dev))
+        for j, plan_dev in enumerate(deviations(sub, best))
+        if sub.balanced[j]
+    )
+    full = list(best) if rest is None else rest.lift(list(best))
+    assignment = np.asarray(full, dtype=np.int64)
+    figures = compute_figures(model, assignment, dmetric)
     violations = list(figures.violations)
-    if max_moved is not None:
+    if options.max_moved_units is not None or options.max_moved_weight is not None:
         moved = figures.moved_units if options.max_moved_units is not None else figures.moved_weight
         limit = options.max_moved_units if options.max_moved_units is not None else options.max_moved_weight
         if limit is not None and moved > limit + 1e-9:
             violations.append(Violation("move_limit", f"{moved:g} moved, limit {limit:g}"))
-    clock.stage, clock.span, clock.outer = "done", (100.0, 100.0), (0.0, 100.0)
-    clock.best_plan = best
-    clock.report(1.0, force=True)
+    clock.model = sub
+    _done(clock, list(best))
     return Plan(
         assignment=assignment,
         unit_ids=tuple(problem.unit_ids),
@@ -274,6 +415,13 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
         stopped_by=clock.stopped_by,
         elapsed_s=time.monotonic() - clock.start,
         seed=options.seed,
+        set_aside=aside.territories,
+        set_aside_units=aside.units,
+        set_aside_reasons=aside.reasons,
+        balance=balance,
+        fell_back=fell_back,
+        kept_source=kept_source,
+        move_budget=budget,
     )
 
 
@@ -310,20 +458,23 @@ def _tightened(model: Model, plan: list[int], options: Options, weights: Weights
     return found if (round(search.violation, 12), _judged(search)) < before else plan
 
 
-def _undo_moves(model: Model, plan: list[int], weights: Weights, dvals) -> list[int]:
+def _undo_moves(model: Model, plan: list[int], weights: Weights, dvals, deadline: float = math.inf) -> list[int]:
     """The plan with every moved unit that can go back to its initial territory sent back: a unit returns when it
     borders that territory, its leaving keeps its current territory connected, and every territory stays within its
     tolerances and caps. The search trades moves against compactness and aims inside the tolerances, so it can end
-    with moves that balance no longer needs; each return is one unit less moved and nothing else gets worse."""
+    with moves that balance no longer needs; each return is one unit less moved and nothing else gets worse. Past
+    the deadline it stops where it is (every return made so far is kept)."""
     assert model.initial is not None
     search = Search(model, plan, weights, dvals)
     if search.violation > 1e-12:
         return plan  # balance not reached: the moves are all still wanted
     initial = model.initial.tolist()
     changed = True
-    while changed:
+    while changed and time.monotonic() < deadline:
         changed = False
         for u in range(model.n):
+            if u % 256 == 0 and time.monotonic() > deadline:
+                break
             a, home = search.assign[u], initial[u]
             if a == home or model.locked[u] >= 0 or search.size[a] <= 1:
                 continue
@@ -564,6 +715,7 @@ def _search(
         temp = t_start * (t_end / t_start) ** (r / rounds)
         if not disruptive or search.violation > 1e-12:
             for _ in range(pairs):
+                clock.check()
                 search.recombine(rng, temp, trees)
         anneal(temp)
         grow = search.violation > 1e-12
@@ -586,6 +738,7 @@ def _search(
         for _ in range(4 * pairs):
             if search.violation <= 1e-12:
                 break
+            clock.check()
             worst = search.worst_territory()
             around = search.neighbour_territories(worst)
             if around:
@@ -627,6 +780,7 @@ def _search(
             # balanced plans around it. The best plan seen is kept, so exploring costs nothing in the result.
             recom_temp = RECOM_TEMP * scale * 0.01 ** (r / polish)
             for _ in range(pairs):
+                clock.check()
                 if rng.random() < 0.5:
                     search.recombine(rng, recom_temp, 1, exact=True)
                 else:
@@ -646,4 +800,4 @@ def _better(model: Model, current: list[int], candidate: list[int], search: Sear
     return list(choice)
 
 
-__all__ = ["Plan", "optimize"]
+__all__ = ["MetricBalance", "Plan", "optimize"]

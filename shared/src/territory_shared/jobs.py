@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Float, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from territory_shared.api.problems import DomainError
 from territory_shared.db.timeouts import QUERY_CANCELED, use_default_statement_timeout
-from territory_shared.observability import job_finished, job_progress, job_started
+from territory_shared.errors import DomainError
+from territory_shared.process_metrics import job_finished, job_progress, job_started
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +133,15 @@ class JobRunner:
         return job_id
 
     async def _set(self, job_id: str, **values: Any) -> None:
-        if values.get("status") in TERMINAL:
-            job_finished(job_id, values["status"])
-            self._live.pop(job_id, None)
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(self._table).where(self._table.c.id == job_id).values(updated_at=datetime.now(UTC), **values)
             )
+        if values.get("status") in TERMINAL:
+            job_finished(job_id, values["status"])
+            # Only now: while a large result is written, a reader still sees the live progress, not the row's
+            # stale "starting" at 0%.
+            self._live.pop(job_id, None)
 
     async def _run(self, job_id: str, work: Callable[[Progress], Awaitable[dict[str, Any]]]) -> None:
         progress: Progress

@@ -18,7 +18,7 @@ from tests.support.auth import auth_headers
 from tests.support.processes import eventually
 
 from .conftest import upsert, wait_for_job
-from .geography import import_nc
+from .geography import RALEIGH, WAKE, import_nc, publish
 
 pytestmark = pytest.mark.postgis
 
@@ -354,3 +354,87 @@ def test_when_a_rep_leaves_their_territory_goes_to_the_others_and_locked_units_s
     rows = client.get(f"/geo/v1/alignments/{draft_id}/units", headers=tenant).json()
     assert sorted(r["unit_id"] for r in rows if r["locked"]) == locked
     assert contiguous(client, tenant, nc["layer"], plan) and result["contiguous"]
+
+
+def _balanceable_deviation(values: dict[str, float], codes: list[str], aside: list[str]) -> float:
+    rest = [values.get(c, 0.0) for c in codes if c not in aside]
+    mean = sum(rest) / len(rest)
+    return max(abs(v - mean) for v in rest) / mean
+
+
+def _per_territory(client, tenant, alignment_id: str, accounts: list[dict]) -> dict[str, dict]:
+    """Where each account lies in the alignment (geo-service's own lookup): per code, potential and count."""
+    points = [{"id": a["external_id"], "lon": a["lon"], "lat": a["lat"]} for a in accounts]
+    r = client.post(f"/geo/v1/locate?alignment_id={alignment_id}", json={"points": points}, headers=tenant)
+    assert r.status_code == 200, r.text
+    return {row["id"]: row["territory_code"] for row in r.json()["results"]}
+
+
+def test_from_an_active_alignment_with_a_heavy_unit_the_plan_is_no_worse_and_names_the_part_set_aside(client, tmp_path):
+    """A key account in Wake County holds more potential than a territory may: TRIANGLE, which holds it, is kept
+    as it is and named; the other territories end no worse than in the source on either metric, and the moves
+    are reported (units and accounts)."""
+    tenant = auth_headers(f"t-{uuid.uuid4().hex[:8]}")
+    layer = import_nc(client, tenant, tmp_path)
+    units = client.get(f"/geo/v1/layers/{layer}/units?limit=1000", headers=tenant).json()["items"]
+    alignment = client.post(
+        "/geo/v1/alignments", json={"name": "bands", "sales_force": "field", "layer_id": layer}, headers=tenant
+    ).json()
+    rows = [f"{u['unit_id']},{next(c for c, (w, e) in BANDS.items() if w <= u['centroid'][0] < e)}" for u in units]
+    r = client.put(
+        f"/geo/v1/alignments/{alignment['id']}/assignments.csv",
+        content=("unit_id,territory_code\n" + "\n".join(rows)).encode(),
+        headers={**tenant, "If-Match": f'"{alignment["version"]}"'},
+    )
+    assert r.status_code == 200, r.text
+    rng = random.Random(11)
+    weights = [max(1.0, float(u["attributes"].get("BIR74") or 0)) for u in units]
+    accounts = []
+    for i, u in enumerate(rng.choices(units, weights=weights, k=300)):
+        lon, lat = u["centroid"]
+        accounts.append({"external_id": f"a{i}", "lon": lon, "lat": lat, "potential": rng.randint(1, 100)})
+    others = sum(a["potential"] for a in accounts)
+    accounts.append({"external_id": "key", "lon": RALEIGH[0], "lat": RALEIGH[1], "potential": others // 2})
+    assert upsert(client, tenant, accounts).status_code == 200
+    publish(client, tenant, {"id": alignment["id"]})
+
+    job = design(
+        client,
+        tenant,
+        alignment_id=alignment["id"],
+        metrics=[{"metric": "account_potential", "tolerance": 0.05}, {"metric": "account_count", "tolerance": 0.10}],
+        time_limit_s=15,
+    )
+    assert job["status"] == "succeeded", job
+    result = job["result"]
+    assert result["feasible"] is False and result["infeasible_reasons"]
+    assert result["set_aside"]["territories"] == ["TRIANGLE"]
+    assert WAKE in result["set_aside"]["units"]
+    assert any(WAKE in reason and "TRIANGLE" in reason for reason in result["set_aside"]["reasons"])
+
+    source = _per_territory(client, tenant, alignment["id"], accounts)
+    plan = _per_territory(client, tenant, result["draft_alignment_id"], accounts)
+    codes = sorted(BANDS)
+    reported = {m["metric"]: m for m in result["against_source"]["metrics"]}
+    for metric, tolerance, value in (
+        ("account_potential", 0.05, lambda a: a["potential"]),
+        ("account_count", 0.10, lambda a: 1),
+    ):
+        figures = []
+        for where in (source, plan):
+            totals: dict[str, float] = {}
+            for a in accounts:
+                totals[where[a["external_id"]]] = totals.get(where[a["external_id"]], 0.0) + value(a)
+            figures.append(_balanceable_deviation(totals, codes, ["TRIANGLE"]))
+        before, after = figures
+        assert after <= max(before, tolerance) + 1e-9, (metric, before, after)
+        assert reported[metric]["source_max_deviation_pct"] == pytest.approx(before * 100, abs=1e-3)
+        assert reported[metric]["plan_max_deviation_pct"] == pytest.approx(after * 100, abs=1e-3)
+
+    drafted = memberships(client, tenant, result["draft_alignment_id"])
+    started = memberships(client, tenant, alignment["id"])
+    assert {u for u, c in drafted.items() if c == "TRIANGLE"} == {u for u, c in started.items() if c == "TRIANGLE"}
+    assert result["units_moved"] == sum(1 for u in drafted if drafted[u] != started[u])
+    assert result["accounts_moved"] == sum(1 for a in accounts if plan[a["external_id"]] != source[a["external_id"]])
+    assert result["moves"] == "proportionate" and result["move_budget"] > 0
+    assert result["against_source"]["balanceable_territories"] == 3

@@ -17,6 +17,23 @@ from assignment_service.api.deps import Geo, Jobs, job_location
 from assignment_service.domain.design import ACCOUNT_METRICS, DesignRequest, MetricGoal
 from assignment_service.use_cases.design import run_design
 
+DESCRIPTION = """Runs the optimizer as a job and writes its plan as a new draft alignment.
+
+**From a source alignment** (`alignment_id`, keeping its territories), the default is to rebalance it in proportion
+to its imbalance: the search starts from the source and the weight it moves (of the first balanced metric) is kept
+within about three times what must change territory at least for every territory to be within tolerance, plus a
+couple of units. `max_disruption` sets a limit of your own instead; `minimise_disruption` moves as few units as
+possible; `redesign: true` searches from scratch, moving as much as it likes.
+
+Either way the plan is **never worse than the source** on any balanced metric's max deviation, over the territories
+the request can balance: a territory holding a unit heavier than a territory may hold (alone above target x
+(1 + tolerance)) is kept as it is, and the others are balanced among themselves (their targets are what is left).
+The result names those territories and units (`set_aside`), compares source and plan over the rest
+(`against_source`), and reports `units_moved` and `accounts_moved`. When the search finds nothing better, the draft
+is the source unchanged and `against_source.outcome` says so. The job keeps to `time_limit_s` (loading and writing
+the draft included, give or take a second or two).
+"""
+
 router = APIRouter(prefix="/v1/design-jobs", tags=["territory design"])
 
 
@@ -92,6 +109,11 @@ class DesignJobCreate(BaseModel):
     keep_locked: bool = Field(default=True, description="Units locked in the source stay in their territory")
     minimise_disruption: bool = Field(default=False, description="Move as few units as possible from the source")
     max_disruption: MaxDisruption | None = None
+    redesign: bool = Field(
+        default=False,
+        description="From a source alignment: redesign from scratch, moving units freely. By default the search "
+        "starts from the source and moves in proportion to its imbalance. Never worse than the source either way",
+    )
     time_limit_s: float = Field(default=30, gt=0, le=600)
     seed: int = Field(default=0, ge=0)
     hours_per_visit: float = Field(default=1.0, gt=0, description="Workload of an account given only its visits")
@@ -133,6 +155,8 @@ async def _validated(body: DesignJobCreate, tenant: str, geo: Geo) -> DesignRequ
         balanced = [m.metric for m in body.metrics if m.tolerance is not None]
         if d.metric is not None and d.metric not in balanced:
             raise _invalid("max_disruption.metric", f"not one of the balanced metrics {balanced}")
+    if body.redesign and (d is not None or body.minimise_disruption):
+        raise _invalid("redesign", "a redesign moves units freely: drop max_disruption and minimise_disruption")
     if body.minimise_disruption and body.alignment_id is None:
         raise _invalid("minimise_disruption", "disruption is measured against a source alignment: give alignment_id")
 
@@ -169,6 +193,7 @@ async def _validated(body: DesignJobCreate, tenant: str, geo: Geo) -> DesignRequ
         max_moved_share=d.share if d else None,
         disruption_metric=d.metric if d else None,
         minimise_disruption=body.minimise_disruption,
+        redesign=body.redesign,
         time_limit_s=body.time_limit_s,
         seed=body.seed,
         hours_per_visit=body.hours_per_visit,
@@ -180,6 +205,7 @@ async def _validated(body: DesignJobCreate, tenant: str, geo: Geo) -> DesignRequ
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DesignJobAccepted,
     summary="Design balanced, contiguous, compact territories into a new draft alignment (a job with progress)",
+    description=DESCRIPTION,
 )
 async def create_design_job(
     body: DesignJobCreate, request: Request, response: Response, tenant: TenantId, geo: Geo, jobs: Jobs

@@ -47,6 +47,7 @@ class DesignRequest:
     max_moved_share: float | None = None  # of the disruption metric's total
     disruption_metric: str | None = None
     minimise_disruption: bool = False
+    redesign: bool = False  # from a source alignment: search afresh instead of moving in proportion to the imbalance
     time_limit_s: float = 30.0
     seed: int = 0
     hours_per_visit: float = 1.0
@@ -158,13 +159,9 @@ def closest_labels(assignment: np.ndarray, start: np.ndarray, codes: Sequence[st
 
 
 def violation_body(v: Violation, codes: Sequence[str]) -> dict[str, Any]:
-    def code(m: re.Match[str]) -> str:
-        t = int(m.group(1))
-        return f"territory {codes[t]}" if 0 <= t < len(codes) else m.group(0)
-
     return {
         "constraint": v.constraint,
-        "detail": re.sub(r"\bterritory (\d+)\b", code, v.detail),  # the optimizer numbers them; planners know codes
+        "detail": _with_codes(v.detail, codes),
         "territory": codes[v.territory] if v.territory is not None and 0 <= v.territory < len(codes) else None,
         "metric": v.metric,
         # on a reason no plan can meet: the max deviation every plan reaches at least, when the proof gives it
@@ -177,8 +174,10 @@ def summarise(
     codes: Sequence[str],
     request: DesignRequest,
     source_codes: Sequence[str | None] | None,
+    unit_accounts: Sequence[float] | np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """The plan's real figures, per metric and per territory, and every constraint it misses.
+    """The plan's real figures, per metric and per territory, and every constraint it misses; from a source
+    alignment, what moved (units and the accounts in them) and how the plan compares with the source.
 
     ``balanced`` is true only when every balanced metric is within its tolerance; ``feasible`` only when no
     requested constraint is missed (contiguity counts only when it was asked for).
@@ -215,10 +214,13 @@ def summarise(
                 "polsby_popper": f.polsby_popper[t] if f.polsby_popper is not None else None,
             }
         )
-    moved = None
+    moved = accounts_moved = None
     if source_codes is not None:
         planned = [codes[t] for t in plan.assignment.tolist()]
-        moved = sum(1 for a, b in zip(source_codes, planned, strict=True) if a != b)
+        changed = np.array([a != b for a, b in zip(source_codes, planned, strict=True)], dtype=bool)
+        moved = int(changed.sum())
+        if unit_accounts is not None:
+            accounts_moved = int(round(float(np.asarray(unit_accounts)[changed].sum())))
     balanced = all(m.within_tolerance for m in f.metrics if m.tolerance is not None)
     return {
         "k": k,
@@ -233,8 +235,58 @@ def summarise(
         "mean_polsby_popper": f.mean_polsby_popper,
         "units_moved": moved,
         "units_moved_share": (moved / len(plan.unit_ids)) if moved is not None and plan.unit_ids else None,
+        "accounts_moved": accounts_moved,
         "moved_weight": f.moved_weight if source_codes is not None else None,
+        **(_against_source(plan, codes, request) if source_codes is not None else {}),
         "stopped_by": plan.stopped_by,
         "elapsed_s": round(plan.elapsed_s, 3),
         "seed": plan.seed,
     }
+
+
+def _against_source(plan: Plan, codes: Sequence[str], request: DesignRequest) -> dict[str, Any]:
+    """How the plan compares with the source: the territories no plan can balance (kept as they are, named by
+    code, with the units that make them so), each balanced metric's max deviation over the other territories in
+    the source and in the plan, and whether the search found anything better."""
+    aside = [codes[t] for t in plan.set_aside]
+    if plan.kept_source:
+        outcome = "nothing better than the source was found: the plan is the source, unchanged"
+    elif plan.fell_back:
+        outcome = "the search's last plan was worse than the source: the best plan seen that is not worse is returned"
+    else:
+        outcome = "improved on the source" if any(b.plan < b.source - 1e-9 for b in plan.balance) else "no worse"
+    return {
+        "moves": "free" if request.redesign else "proportionate",
+        "move_budget": plan.move_budget,
+        "set_aside": {
+            "territories": aside,
+            "units": [plan.unit_ids[u] for u in plan.set_aside_units],
+            "reasons": [_with_codes(r, codes) for r in plan.set_aside_reasons],
+        },
+        "against_source": {
+            "outcome": outcome,
+            "kept_source": plan.kept_source,
+            "fell_back": plan.fell_back,
+            # over the territories not set aside, each against what is left for them
+            "balanceable_territories": len(codes) - len(aside),
+            "metrics": [
+                {
+                    "metric": b.name,
+                    "tolerance": b.tolerance,
+                    "source_max_deviation_pct": round(b.source * 100, 4),
+                    "plan_max_deviation_pct": round(b.plan * 100, 4),
+                }
+                for b in plan.balance
+            ],
+        },
+    }
+
+
+def _with_codes(text: str, codes: Sequence[str]) -> str:
+    """The optimizer numbers territories; planners know their codes."""
+
+    def code(m: re.Match[str]) -> str:
+        t = int(m.group(1))
+        return f"territory {codes[t]}" if 0 <= t < len(codes) else m.group(0)
+
+    return re.sub(r"\bterritory (\d+)\b", code, text)

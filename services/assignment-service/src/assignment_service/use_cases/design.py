@@ -2,9 +2,15 @@
 and reps from this service, run the optimizer in a worker thread with progress, write the plan as a new draft
 alignment in geo-service, and report its real figures.
 
+From a source alignment with the plan's territories, the search starts from it and moves in proportion to its
+imbalance (unless the request sets its own limit, or asks to ``redesign`` from scratch), and the plan is never worse
+than the source on any balanced metric over the territories the request can balance: a territory holding a unit
+heavier than a territory may hold is kept as it is and named in the result (``set_aside``).
+
 An infeasible request (e.g. one unit heavier than a territory may hold) still succeeds: the best plan found is
 written as a draft and the result says ``feasible: false`` with the reasons. A malformed one fails the job with
-the reason. A cancelled job writes nothing.
+the reason. A cancelled job writes nothing. The job as a whole keeps to the request's time limit: the optimizer gets
+what loading left of it, less a reserve for writing the draft.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +47,10 @@ log = logging.getLogger(__name__)
 
 LOAD, SEARCH, WRITE = (0.0, 15.0), (15.0, 92.0), (92.0, 99.0)
 REPORT_EVERY_S = 0.3
+# Seconds kept back from the request's time limit for writing the draft (about 1.5 s for 3,000 units), and the
+# share of the limit the optimizer gets at least however long loading took.
+WRITE_RESERVE_S = 2.0
+MIN_SEARCH_SHARE = 0.5
 
 
 async def run_design(
@@ -52,6 +63,7 @@ async def run_design(
     # Imported here, off the service's start-up path (the optimizer pulls in scipy).
     from territory_optimizer import Problem, Rep, unit_shapes
 
+    started = time.monotonic()
     await progress("loading units", LOAD[0] + 1)
     source = None
     if request.source_alignment_id:
@@ -159,9 +171,7 @@ async def run_design(
     max_weight = None
     if request.max_moved_share is not None:
         max_weight = request.max_moved_share * float(np.sum(metrics[0].values))
-    use_initial = initial is not None and (
-        request.minimise_disruption or request.max_moved_units is not None or max_weight is not None
-    )
+    explicit = request.minimise_disruption or request.max_moved_units is not None or max_weight is not None
     problem = Problem(
         unit_ids=units.ids,
         metrics=metrics,
@@ -171,13 +181,15 @@ async def run_design(
         capacity_metric=capacity_metric,
         geometry=shapes.geometry,
         locked=locked,
-        initial=initial if use_initial else None,
+        initial=initial,
     )
     disruption = "none"
-    if use_initial:
+    if initial is not None and explicit:
         disruption = "weight" if max_weight is not None else "units"
-    plan = await _optimize(problem, request, disruption, max_weight, progress)
-    if initial is not None and not use_initial and not locked and reps is None:
+    left = request.time_limit_s - (time.monotonic() - started) - WRITE_RESERVE_S
+    limit = max(MIN_SEARCH_SHARE * request.time_limit_s, left)
+    plan = await _optimize(problem, request, disruption, max_weight, limit, progress)
+    if initial is not None and request.redesign and not locked and reps is None:
         codes = closest_labels(plan.assignment, start, codes)
 
     await progress("writing the draft", WRITE[0], "writing the plan as a new draft alignment")
@@ -186,7 +198,7 @@ async def run_design(
     draft = await _write_draft(
         geo, tenant_id, request, source, layer_id, sales_force, codes, source_leaves, units, plan, sorted(locked_codes)
     )
-    summary = summarise(plan, codes, request, source_codes)
+    summary = summarise(plan, codes, request, source_codes, sums["account_count"])
     return {
         "draft_alignment_id": draft["id"],
         "draft_version": draft["version"],
@@ -208,9 +220,14 @@ def _units(features: list[dict[str, Any]]) -> Units:
 
 
 async def _optimize(
-    problem: Problem, request: DesignRequest, disruption: str, max_weight: float | None, progress: Progress
+    problem: Problem,
+    request: DesignRequest,
+    disruption: str,
+    max_weight: float | None,
+    time_limit_s: float,
+    progress: Progress,
 ) -> Any:
-    """The optimizer in a worker thread; its progress reaches the job row a few times a second."""
+    """The optimizer in a worker thread; its progress reaches the job row a few times a second, never going back."""
     from territory_optimizer import CancelToken, Options
 
     loop = asyncio.get_running_loop()
@@ -222,14 +239,16 @@ async def _optimize(
 
     options = Options(
         seed=request.seed,
-        time_limit_s=request.time_limit_s,
+        time_limit_s=time_limit_s,
         compactness=request.compactness,
         disruption=disruption,  # type: ignore[arg-type]
         max_moved_units=request.max_moved_units if problem.initial is not None else None,
         max_moved_weight=max_weight if problem.initial is not None else None,
+        moves="free" if request.redesign else "proportionate",
         progress=on_progress,
         cancel=token,
     )
+    reached = [SEARCH[0]]
     task = asyncio.create_task(asyncio.to_thread(_run_optimizer, problem, options))
     try:
         while not task.done():
@@ -237,7 +256,7 @@ async def _optimize(
             if latest:
                 p = latest[-1]
                 latest.clear()
-                await _report(progress, p)
+                await _report(progress, p, reached)
             if progress.cancel_requested.is_set():
                 token.cancel()
         plan = task.result()
@@ -258,13 +277,14 @@ def _run_optimizer(problem: Problem, options: Any) -> Any:
         raise JobFailed(f"The optimizer refused the request: {exc}") from exc
 
 
-async def _report(progress: Progress, p: OptimizerProgress) -> None:
+async def _report(progress: Progress, p: OptimizerProgress, reached: list[float]) -> None:
     lo, hi = SEARCH
     best = None if p.best_max_deviation is None else round(p.best_max_deviation * 100, 3)
     note = f"best max deviation so far {best:.2f}%" if best is not None else "no plan yet"
+    reached[0] = max(reached[0], lo + (hi - lo) * p.percent / 100.0)
     await progress(
         f"optimizing: {p.stage}",
-        lo + (hi - lo) * p.percent / 100.0,
+        reached[0],
         f"{note} after {p.elapsed_s:.1f} s",
         {"optimizer_stage": p.stage, "best_max_deviation_pct": best, "elapsed_s": round(p.elapsed_s, 2)},
     )
