@@ -2,7 +2,8 @@
 
 Each unit of work writes, in the transaction of the change, one row per event it stages, with the event's actor
 (``territory_shared.actor``). Event types told once per account (a realignment tells them by the hundred thousand)
-get one summary row per type and commit instead; an account's own history says who moved it.
+get one summary row per type and actor each time a unit of work writes its events instead (a large change writes
+them in batches); an account's own history says who moved it.
 """
 
 from __future__ import annotations
