@@ -100,6 +100,45 @@ class Platform:
             201,
         )
 
+    def import_nc(self, folder: Path, attributes: str) -> str:
+        """North Carolina's counties as a layer, through the import job; the layer's id."""
+        zipped = _nc_zip(folder)
+        job = self.ok(
+            self.http.post(
+                "/geo/v1/layers",
+                files={"file": (zipped.name, zipped.read_bytes())},
+                data={"name": "NC counties", "id_column": "FIPS", "attributes": attributes},
+            ),
+            202,
+        )
+        deadline = time.monotonic() + 120
+        while (status := self.ok(self.http.get(f"/geo/v1/jobs/{job['job_id']}")))["status"] not in (
+            "succeeded",
+            "failed",
+        ):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.1)
+        assert status["status"] == "succeeded", status
+        return str(status["result"]["layer_id"])
+
+    def publish_by_longitude(self, layer_id: str) -> list[dict[str, Any]]:
+        """Publish, for sales force `field`, the layer's units in TERRITORIES' four leaves (no regions), imported as
+        CSV; the layer's units."""
+        body = {"name": "Starting", "sales_force": "field", "layer_id": layer_id}
+        alignment = self.ok(self.http.post("/geo/v1/alignments", json=body), 201)
+        units: list[dict[str, Any]] = self.ok(self.http.get(f"/geo/v1/layers/{layer_id}/units?limit=1000"))["items"]
+        rows = [f"{u['unit_id']},{_by_longitude(u['centroid'][0])}" for u in units]
+        self.ok(
+            self.http.put(
+                f"/geo/v1/alignments/{alignment['id']}/assignments.csv",
+                content=("unit_id,territory_code\n" + "\n".join(rows)).encode(),
+                headers={"If-Match": f'"{alignment["version"]}"'},
+            )
+        )
+        version = self.alignment(alignment["id"])["version"]
+        self.ok(self.http.post(f"/geo/v1/alignments/{alignment['id']}/publish", headers={"If-Match": f'"{version}"'}))
+        return units
+
     @property
     def active_id(self) -> str:
         active = self.ok(self.http.get("/geo/v1/alignments?sales_force=field&state=active"))
@@ -153,25 +192,15 @@ TERRITORIES = {"WEST": ("W", -200, -81.0), "PIEDMONT": ("W", -81.0, -79.5), "TRI
                "COAST": ("E", -78.0, 200)}  # fmt: skip
 
 
+def _by_longitude(lon: float) -> str:
+    return next(code for code, (_, west, east) in TERRITORIES.items() if west <= lon < east)
+
+
 @pytest.fixture(scope="session")
 def platform(server: str, tmp_path_factory: pytest.TempPathFactory) -> Platform:
     """A tenant with NC counties, a published alignment for sales force `field` (2 regions, 4 territories)."""
     p = Platform(server, f"web-{uuid.uuid4().hex[:8]}")
-    zipped = _nc_zip(tmp_path_factory.mktemp("nc"))
-    job = p.ok(
-        p.http.post(
-            "/geo/v1/layers",
-            files={"file": (zipped.name, zipped.read_bytes())},
-            data={"name": "NC counties", "id_column": "FIPS", "attributes": "BIR74,SID74,NWBIR74"},
-        ),
-        202,
-    )
-    deadline = time.monotonic() + 120
-    while (status := p.ok(p.http.get(f"/geo/v1/jobs/{job['job_id']}")))["status"] not in ("succeeded", "failed"):
-        assert time.monotonic() < deadline, status
-        time.sleep(0.1)
-    assert status["status"] == "succeeded", status
-    layer_id = status["result"]["layer_id"]
+    layer_id = p.import_nc(tmp_path_factory.mktemp("nc"), "BIR74,SID74,NWBIR74")
     alignment = p.ok(
         p.http.post("/geo/v1/alignments", json={"name": "Starting", "sales_force": "field", "layer_id": layer_id}), 201
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import TERRITORIES, MapPage, Platform, _nc_zip
+from .conftest import MapPage, Platform, _by_longitude
 
 REPS = {"WEST": "wes", "PIEDMONT": "pia", "TRIANGLE": "tri", "COAST": "cora"}
 
@@ -23,35 +23,9 @@ REPS = {"WEST": "wes", "PIEDMONT": "pia", "TRIANGLE": "tri", "COAST": "cora"}
 def platform(server: str, tmp_path_factory: pytest.TempPathFactory) -> Platform:
     """A tenant of its own: NC counties, a published four-territory alignment, 400 accounts, a rep per territory."""
     p = Platform(server, f"opt-{uuid.uuid4().hex[:8]}")
-    zipped = _nc_zip(tmp_path_factory.mktemp("nc-opt"))
-    job = p.ok(
-        p.http.post(
-            "/geo/v1/layers",
-            files={"file": (zipped.name, zipped.read_bytes())},
-            data={"name": "NC counties", "id_column": "FIPS", "attributes": "BIR74"},
-        ),
-        202,
-    )
-    _wait(p, f"/geo/v1/jobs/{job['job_id']}")
-    layer_id = p.ok(p.http.get(f"/geo/v1/jobs/{job['job_id']}"))["result"]["layer_id"]
-    alignment = p.ok(
-        p.http.post("/geo/v1/alignments", json={"name": "Starting", "sales_force": "field", "layer_id": layer_id}), 201
-    )
-    units = p.ok(p.http.get(f"/geo/v1/layers/{layer_id}/units?limit=1000"))["items"]
-    rows = [
-        f"{u['unit_id']},{next(c for c, (_, w, e) in TERRITORIES.items() if w <= u['centroid'][0] < e)}" for u in units
-    ]
-    p.ok(
-        p.http.put(
-            f"/geo/v1/alignments/{alignment['id']}/assignments.csv",
-            content=("unit_id,territory_code\n" + "\n".join(rows)).encode(),
-            headers={"If-Match": f'"{alignment["version"]}"'},
-        )
-    )
-    version = p.alignment(alignment["id"])["version"]
-    p.ok(p.http.post(f"/geo/v1/alignments/{alignment['id']}/publish", headers={"If-Match": f'"{version}"'}))
+    units = p.publish_by_longitude(p.import_nc(tmp_path_factory.mktemp("nc-opt"), "BIR74"))
     for code, ext in REPS.items():
-        home = next(u["centroid"] for u in units if f"{u['unit_id']},{code}" in rows)
+        home = next(u["centroid"] for u in units if _by_longitude(u["centroid"][0]) == code)
         rep = {"name": ext.title(), "capacity_hours": 1600, "home_lon": home[0], "home_lat": home[1]}
         p.ok(p.http.put(f"/assignment/v1/reps/{ext}", json=rep), 201)
         body = {"sales_force": "field", "territory_code": code, "rep_external_id": ext}

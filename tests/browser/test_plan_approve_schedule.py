@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.auth import auth_headers, token
 
-from .conftest import TERRITORIES, VIEWPORT, MapPage, Platform, _nc_zip
+from .conftest import VIEWPORT, MapPage, Platform
 
 WAKE = "37183"  # Raleigh, in TRIANGLE
 DURHAM = "37063"
@@ -41,37 +41,7 @@ ONE_LEVEL = {"levels": [{"name": "Regional VP", "roles": [], "users": ["alice"]}
 def platform(server: str, tmp_path_factory: pytest.TempPathFactory) -> Platform:
     """A tenant of its own (its policies and plans touch no other test): NC counties in four published territories."""
     p = Platform(server, f"plan-{uuid.uuid4().hex[:8]}")
-    zipped = _nc_zip(tmp_path_factory.mktemp("nc-plan"))
-    job = p.ok(
-        p.http.post(
-            "/geo/v1/layers",
-            files={"file": (zipped.name, zipped.read_bytes())},
-            data={"name": "NC counties", "id_column": "FIPS", "attributes": "BIR74"},
-        ),
-        202,
-    )
-    deadline = time.monotonic() + 120
-    while (status := p.ok(p.http.get(f"/geo/v1/jobs/{job['job_id']}")))["status"] not in ("succeeded", "failed"):
-        assert time.monotonic() < deadline, status
-        time.sleep(0.1)
-    assert status["status"] == "succeeded", status
-    layer_id = status["result"]["layer_id"]
-    alignment = p.ok(
-        p.http.post("/geo/v1/alignments", json={"name": "Starting", "sales_force": "field", "layer_id": layer_id}), 201
-    )
-    units = p.ok(p.http.get(f"/geo/v1/layers/{layer_id}/units?limit=1000"))["items"]
-    rows = [
-        f"{u['unit_id']},{next(c for c, (_, w, e) in TERRITORIES.items() if w <= u['centroid'][0] < e)}" for u in units
-    ]
-    p.ok(
-        p.http.put(
-            f"/geo/v1/alignments/{alignment['id']}/assignments.csv",
-            content=("unit_id,territory_code\n" + "\n".join(rows)).encode(),
-            headers={"If-Match": f'"{alignment["version"]}"'},
-        )
-    )
-    version = p.alignment(alignment["id"])["version"]
-    p.ok(p.http.post(f"/geo/v1/alignments/{alignment['id']}/publish", headers={"If-Match": f'"{version}"'}))
+    units = p.publish_by_longitude(p.import_nc(tmp_path_factory.mktemp("nc-plan"), "BIR74"))
     # Accounts with potential where people are born: what quotas are split by.
     rng = random.Random(7)
     weights = [max(1.0, float(u["attributes"].get("BIR74") or 0)) for u in units]

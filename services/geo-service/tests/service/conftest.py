@@ -13,6 +13,8 @@ from geo_service.settings import GeoSettings
 from tests.support.auth import auth_headers
 from tests.support.databases import database_url  # noqa: F401 - fixture
 
+from .boundaries import nc_shapefile_zip
+
 
 @pytest.fixture(scope="module")
 def client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:  # noqa: F811
@@ -20,6 +22,26 @@ def client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     settings = GeoSettings(database_url=database_url, bus_kind="inprocess", inprocess_bus_path=str(bus_path))
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+@pytest.fixture
+def sales_force() -> str:
+    """A sales force of its own, so policies and schedules set by one test touch no other."""
+    return f"sf-{uuid.uuid4().hex[:8]}"
+
+
+def nc_layer(client: TestClient, headers: dict[str, str], folder: Path) -> str:
+    """North Carolina's counties imported as a layer for the headers' tenant; the layer's id."""
+    job = import_file(client, headers, nc_shapefile_zip(folder), name="NC", id_column="FIPS")
+    assert job["status"] == "succeeded", job
+    return str(job["result"]["layer_id"])
+
+
+def new_draft(client: TestClient, headers: dict[str, str], layer: str, sales_force: str) -> dict:
+    body = {"name": "FY27", "sales_force": sales_force, "layer_id": layer}
+    r = client.post("/v1/alignments", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
 
 
 @pytest.fixture

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
 from tests.support.auth import auth_headers
 from tests.support.databases import fetch_all
 
-from .boundaries import WAKE, nc_shapefile_zip
-from .conftest import import_file
+from .boundaries import WAKE
+from .conftest import nc_layer, new_draft
 from .test_alignments import move, outbox_types, territory
 
 pytestmark = pytest.mark.postgis
@@ -27,22 +26,11 @@ TWO_LEVELS = [{"name": "Sales ops", "roles": ["planner"]}, {"name": "Regional VP
 
 @pytest.fixture(scope="module")
 def layer(client, tmp_path_factory) -> str:
-    job = import_file(client, ADMIN, nc_shapefile_zip(tmp_path_factory.mktemp("nc")), name="NC", id_column="FIPS")
-    assert job["status"] == "succeeded", job
-    return job["result"]["layer_id"]
-
-
-@pytest.fixture
-def sales_force() -> str:
-    return f"sf-{uuid.uuid4().hex[:8]}"
+    return nc_layer(client, ADMIN, tmp_path_factory.mktemp("nc"))
 
 
 def draft(client, layer, sales_force) -> dict:
-    r = client.post(
-        "/v1/alignments", json={"name": "FY27", "sales_force": sales_force, "layer_id": layer}, headers=PAULA
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
+    return new_draft(client, PAULA, layer, sales_force)
 
 
 def set_policy(client, sales_force, levels, allow_self_approval=False) -> dict:
