@@ -56,6 +56,7 @@ def us_counties(k: int = 50) -> Instance:
     cols = {
         "sqrt_pop": np.sqrt(pop),
         "pop": pop,
+        "pop045": pop**0.45,
         "count": np.ones(len(c)),
         "sqrt_potential": np.sqrt(c.potential.astype(float)),
         **sales_metrics(np.sqrt(pop)),
@@ -71,3 +72,21 @@ def us_state(fips: str, k: int) -> Instance:
         raise ValueError(f"no counties with state FIPS code {fips!r}")
     cols = {name: values[keep] for name, values in us.columns.items()}
     return Instance(f"FIPS {fips} counties", [us.ids[q] for q in keep], us.geoms[keep], us.crs, cols, k)
+
+
+def us_zip_areas(k: int = 300) -> Instance:
+    """The approximate ZIP areas of the contiguous US (31,729 units: Voronoi cells of the ZIP points clipped to their
+    state, one per distinct point; not official ZIP boundaries), with their population."""
+    from territory_geodata import approximate_zip_areas, load_us_states, load_zip_points
+
+    zips = load_zip_points()
+    areas = approximate_zip_areas(zips, load_us_states())
+    keep = ~shapely.is_empty(areas.geometries) & ~np.isin(areas.state, ["AK", "HI", "PR", "VI", "GU", "AS", "MP"])
+    # ZIPs sharing a point share its cell: one unit per cell, holding the ZIPs' population together
+    xy = np.column_stack([zips.lon, zips.lat])[keep]
+    _, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
+    idx = np.flatnonzero(keep)
+    pop = np.bincount(inverse.ravel(), weights=zips.population[keep].astype(float), minlength=len(first))
+    cols = {"pop": pop, "count": np.ones(len(first)), "sqrt_pop": np.sqrt(pop)}
+    ids = [str(z) for z in zips.zip[idx[first]]]
+    return Instance("US approximate ZIP areas", ids, areas.geometries[idx[first]], "EPSG:4326", cols, k)

@@ -29,20 +29,14 @@ def score(
     k = int(lab.max()) + 1
     totals = np.bincount(lab, weights=weight, minlength=k)
     mean = totals.mean()
-    broken = 0
-    for t in range(k):
-        idx = np.flatnonzero(lab == t)
-        if len(idx) <= 1:
-            continue
-        pos = {u: q for q, u in enumerate(idx.tolist())}
-        e = [(pos[a], pos[b]) for a, b in edges.tolist() if a in pos and b in pos]
-        if not e:
-            broken += 1
-            continue
-        ea = np.asarray(e)
-        g = coo_matrix((np.ones(len(ea)), (ea[:, 0], ea[:, 1])), shape=(len(idx), len(idx)))
-        if connected_components(g, directed=False)[0] > 1:
-            broken += 1
+    # territories in more than one piece: components of the graph of the edges inside territories, per territory
+    a, b = edges[:, 0], edges[:, 1]
+    inside = lab[a] == lab[b]
+    n = len(lab)
+    g = coo_matrix((np.ones(int(inside.sum())), (a[inside], b[inside])), shape=(n, n))
+    comp = connected_components(g, directed=False)[1]
+    pieces = np.bincount(np.unique(np.column_stack([lab, comp]), axis=0)[:, 0], minlength=k)
+    broken = int((pieces > 1).sum())
     return Score(
         method=method,
         max_dev_pct=float(np.abs(totals - mean).max() / mean * 100),

@@ -11,10 +11,12 @@ from typing import Literal
 import numpy as np
 
 from territory_optimizer.columns import grown_territories
+from territory_optimizer.diffusion import diffuse
 from territory_optimizer.feasibility import precheck
 from territory_optimizer.figures import Figures, Violation, compute_figures
 from territory_optimizer.graph import stays_connected
 from territory_optimizer.model import Model, compile_problem
+from territory_optimizer.partition import metis_seed
 from territory_optimizer.pool import TerritoryPool
 from territory_optimizer.problem import Options, Problem, Progress
 from territory_optimizer.rebalance import DEEP_NODES, QUICK_NODES, rebalance_round
@@ -55,6 +57,8 @@ PATIENCE = 8  # perturbed restarts in a row that find nothing better end the run
 # 2.8 s against 1.6 s; on Georgia's counties, where grown territories never pay, one recombination costs 1.7 s
 DIVERSIFY = 2
 PERTURB_PAIRS = 6  # pairs of territories re-split, balance loosened, to perturb the best plan (one more per stall)
+WIDENED_SHARE = 0.5  # of a large proven-infeasible run's time, for the widened search (the rest: tightening)
+METIS_RUNS = 4  # METIS partitions per start on a large instance, the best kept
 LARGE_STARTS = 4  # starts on a large instance at most: one, and more only while no plan is feasible
 MIP_CALLS = 6  # balance-repair integer programs per search at most
 PERTURBED_MIP_CALLS = 1  # the same in a perturbed restart: one, that saves the plans that end just out of balance
@@ -257,7 +261,13 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
     try:
         clock.enter("seed", 0.0, 5.0)
         widened = _within_reach(model, reasons)
-        best = _restarts(widened, options, weights, dvals, clock, proven_infeasible=bool(reasons))
+        if widened is not model and model.n > SMALL:
+            # a large layer's widened search would polish until the deadline and leave the tightening no time: it
+            # gets a share of the time left, the tightening the rest
+            share = time.monotonic() + WIDENED_SHARE * max(0.0, clock.deadline - time.monotonic())
+            best = _until(clock, share, lambda: _restarts(widened, options, weights, dvals, clock, True))
+        else:
+            best = _restarts(widened, options, weights, dvals, clock, proven_infeasible=bool(reasons))
         if widened is not model:
             best = _tightened(model, best, options, weights, dvals, clock)
     except Stop:
@@ -279,6 +289,22 @@ def optimize(problem: Problem, options: Options | None = None) -> Plan:
         elapsed_s=time.monotonic() - clock.start,
         seed=options.seed,
     )
+
+
+def _until(clock: _Clock, deadline: float, run: Callable[[], list[int]]) -> list[int]:
+    """`run()` with the clock's deadline brought forward to `deadline`: when that stops it, the best plan so far is
+    its result and the run goes on; the real deadline and a cancellation still end the run."""
+    full = clock.deadline
+    clock.deadline = min(full, deadline)
+    try:
+        return run()
+    except Stop:
+        if clock.stopped_by != "time_limit" or time.monotonic() > full or clock.best_plan is None:
+            raise
+        clock.stopped_by = "completed"
+        return clock.best_plan
+    finally:
+        clock.deadline = full
 
 
 def _done(clock: _Clock, plan: list[int]) -> None:
@@ -529,8 +555,10 @@ def _restarts(
         diversify = False
         if perturbed:
             start = _perturb(model, best, weights, dvals, run_rng, PERTURB_PAIRS + stall)
-        else:
+        elif small:
             start = power_diagram_seed(model, run_rng, options.seed_restarts)
+        else:
+            start = _large_start(model, run_rng)
         clock.offer(start)
         clock.check()
         search = Search(model, start, weights, dvals)
@@ -600,6 +628,17 @@ def _restarts(
                 break
     assert best is not None
     return best
+
+
+def _large_start(model: Model, rng) -> list[int]:
+    """A large layer's start: a multilevel partitioner's plan (short borders, nearly balanced on the balanced metrics
+    together, in a second or two), then balanced by diffusion to within the search's aim, which the annealing alone
+    reaches slowly when hundreds of territories are off at once."""
+    start = metis_seed(model, rng, METIS_RUNS)
+    if not model.balanced.any():
+        return start
+    w, target = balance_weight(model)
+    return diffuse(model, start, w, target, AIM * float(np.min(model.tolerances[model.balanced])))
 
 
 def _recombined(
