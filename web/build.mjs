@@ -17,4 +17,8 @@ await build({
   logLevel: "warning",
 });
 await copyFile(new URL("./index.html", import.meta.url), new URL("./index.html", dist));
+// The base map's state and county borders and county names (us-atlas, Census, public domain), served with the page
+// and fetched after the first draw.
+await mkdir(new URL("./basemap/", dist), { recursive: true });
+await copyFile(new URL("./node_modules/us-atlas/counties-10m.json", import.meta.url), new URL("./basemap/counties-10m.json", dist));
 console.log("web map built into web/dist");

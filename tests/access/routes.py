@@ -83,6 +83,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "territory_id": ids["territory_id"],
     },
     ("POST", "/v1/alignments/{alignment_id}/locks"): {"unit_ids": [WAKE, DURHAM]},
+    ("POST", "/v1/alignments/{alignment_id}/split"): lambda ids: {"unit_ids": [WAKE], "into_layer": ids["layer_id"]},
     ("PUT", "/v1/alignments/{alignment_id}/assignments.csv"): f"unit_id,territory_code\n{WAKE},T2\n",
     ("PUT", "/v1/alignments/{alignment_id}/territories.csv"): "code,name,parent_code,colour\nT2,renamed,,\n",
     ("PUT", "/v1/sales-forces/{sales_force}/approval-policy"): {"levels": [{"name": "VP", "roles": ["manager"]}]},

@@ -3,8 +3,10 @@
 - No package has an import cycle: not territory_shared, not any service. Imports inside functions and under
   ``TYPE_CHECKING`` count, so a cycle cannot hide behind them.
 - In each service the layers point inward: ``api`` (and ``workers``, ``projections``) -> ``use_cases`` -> ``domain``.
-  The domain reaches no web framework, no SQLAlchemy and no other layer of its service; use cases never reach the
-  service's API; the database layer reaches neither the API nor the use cases.
+  The domain reaches no web framework, no SQLAlchemy (sessions or otherwise) and no other layer of its service; use
+  cases never reach the service's API; the domain never reaches the use cases nor the API.
+- Adapters implement the use cases' ports: the database layer and the HTTP clients reach neither the API nor the
+  use cases, and use cases take ports, never a concrete client.
 - In territory_shared, only ``api`` knows the web framework's side of things: nothing outside ``api`` imports it,
   and the errors domain code raises (``territory_shared.errors``) import no framework at all.
 
@@ -24,6 +26,8 @@ FRAMEWORKS = ("fastapi", "starlette")
 DATABASE = ("sqlalchemy", "geoalchemy2")
 # Layers that call use cases: none of them may be reached from below.
 ENTRY_LAYERS = ("api", "workers", "projections")
+# Layers that implement the use cases' ports.
+ADAPTERS = ("db", "clients")
 
 
 @pytest.fixture(scope="module")
@@ -146,10 +150,28 @@ def test_use_cases_import_no_web_framework_themselves(graph: grimp.ImportGraph, 
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_the_database_layer_reaches_neither_api_nor_use_cases(graph: grimp.ImportGraph, service: str) -> None:
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_adapters_reach_neither_api_nor_use_cases(graph: grimp.ImportGraph, service: str, adapter: str) -> None:
     above = [f"{service}.{layer}" for layer in ("use_cases", *ENTRY_LAYERS)]
-    chains = chains_from(graph, f"{service}.db", above)
-    assert not chains, "the database layer imports a layer above it:\n" + "\n".join(chains)
+    chains = chains_from(graph, f"{service}.{adapter}", above)
+    assert not chains, f"the {adapter} layer imports a layer above it:\n" + "\n".join(chains)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_use_cases_take_ports_not_concrete_clients(graph: grimp.ImportGraph, service: str) -> None:
+    chains = chains_from(graph, f"{service}.use_cases", [f"{service}.clients"])
+    assert not chains, "use cases import a concrete client (take a port from use_cases.ports):\n" + "\n".join(chains)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_layers_point_inward(graph: grimp.ImportGraph, service: str) -> None:
+    """api -> use_cases -> domain, as grimp's layer check states it: no chain from a lower layer to a higher one."""
+    layers = tuple(
+        f"{service}.{layer}" for layer in ("api", "use_cases", "domain") if f"{service}.{layer}" in graph.modules
+    )
+    illegal = graph.find_illegal_dependencies_for_layers(layers=layers, containers=set())
+    chains = sorted(f"{d.importer} -> {d.imported}" for d in illegal)
+    assert not chains, "a layer imports one above it:\n" + "\n".join(chains)
 
 
 def test_only_the_shared_api_package_reaches_the_shared_api(graph: grimp.ImportGraph) -> None:

@@ -53,7 +53,7 @@ def test_accounts_are_drawn_in_clusters_and_rep_homes_as_points(map_page: MapPag
     page = map_page.page
     page.wait_for_function("() => window.territoryMap.renderedPoints().reps > 0", timeout=60_000)  # after accounts
     assert map_page.hook("renderedPoints()") == {"accounts": 400, "reps": len(REPS)}
-    assert page.locator(".marker-cluster").count() > 0  # 400 points at state zoom: clustered, not 400 markers
+    page.wait_for_selector(".account-cluster", timeout=30_000)  # 400 points at state zoom: in bubbles, not 400 markers
     assert "could not be loaded" not in (page.locator("#messages").text_content() or "")
 
 
@@ -113,6 +113,7 @@ def test_publishing_shows_the_realignment_summary_per_rep(map_page: MapPage, pla
     preview = platform.ok(platform.http.post(f"/assignment/v1/realignments/preview?alignment_id={draft_id}"))
     assert f"{preview['accounts_moved']} account" in page.locator("#publish-preview").text_content()
     page.get_by_role("button", name="Publish this draft").click()
+    page.locator("#publish-dialog").get_by_role("button", name="Publish", exact=True).click()
     page.wait_for_selector("#publish-summary table", timeout=60_000)
     run = next(
         r
@@ -123,13 +124,19 @@ def test_publishing_shows_the_realignment_summary_per_rep(map_page: MapPage, pla
     assert f"{run['accounts_moved']} account" in heading
     shown = page.evaluate(
         "() => [...document.querySelectorAll('#publish-summary tbody tr')]"
-        ".map(tr => [...tr.cells].map(c => c.textContent))"
+        ".map(tr => [tr.dataset.rep, ...[...tr.cells].map(c => c.textContent)])"
     )
+    # each row names its rep (the id stays in the row's data)
     expected = [
-        [r["rep_external_id"] or "(no rep)", f"+{r['accounts_gained']}", f"−{r['accounts_lost']}"]
+        [
+            r["rep_external_id"] or "",
+            r["rep_external_id"].title() if r["rep_external_id"] else "(no rep)",
+            f"+{r['accounts_gained']}",
+            f"−{r['accounts_lost']}",
+        ]
         for r in run["summary"]["reps"]
     ]
-    assert [row[:3] for row in shown] == expected
+    assert [row[:4] for row in shown] == expected
     assert run["summary"]["reps"] == preview["reps"]
     assert run["accounts_moved"] == preview["accounts_moved"] > 0
     page.locator("#publish-summary").scroll_into_view_if_needed()

@@ -191,6 +191,7 @@ def test_a_draft_is_published_only_after_every_level_approved_it_in_the_map(
     planner.screenshot("approval-approved")
 
     page.get_by_role("button", name="Publish this draft").click()
+    page.locator("#publish-dialog").get_by_role("button", name="Publish", exact=True).click()
     page.wait_for_function("() => document.querySelector('#alignment-state').textContent.startsWith('active')")
     assert platform.active_id == draft["id"]
 

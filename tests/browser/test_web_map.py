@@ -184,6 +184,7 @@ def test_publishing_a_draft_makes_it_the_active_alignment(map_page: MapPage, pla
     map_page.page.wait_for_function("() => document.querySelector('#publish-preview').textContent.includes('change')")
     assert "1 unit change territory" in map_page.page.locator("#publish-preview").text_content()
     map_page.page.get_by_role("button", name="Publish this draft").click()
+    map_page.page.locator("#publish-dialog").get_by_role("button", name="Publish", exact=True).click()
     map_page.page.wait_for_function("() => document.querySelector('#alignment-state').textContent.startsWith('active')")
     assert platform.active_id == draft["id"]
     assert map_page.page.get_by_role("button", name="Move selected").is_disabled()

@@ -1,6 +1,8 @@
 // The public HTTP APIs of the three services, as the embedded mode mounts them (/geo, /assignment, /metrics).
 // Every request carries the caller's bearer token (which names the tenant); errors are RFC 9457 problem+json and
-// surface as ApiError, and a 401 also asks for a new token.
+// surface as ApiError, and a 401 also asks for a new token (with the reason in plain words).
+
+import { unauthorizedText } from "./auth";
 
 export interface Problem {
   title?: string;
@@ -84,7 +86,7 @@ export class Api {
     const data: unknown = text ? safeJson(text) : null;
     if (!response.ok) {
       const problem = (data && typeof data === "object" ? data : { title: text }) as Problem;
-      if (response.status === 401) this.onUnauthorized(problem.detail ?? "Sign in again.");
+      if (response.status === 401) this.onUnauthorized(unauthorizedText(problem.detail));
       throw new ApiError(response.status, problem);
     }
     return data as T;

@@ -1,7 +1,10 @@
-// Scenario comparison: units whose territory differs between two alignments. Territories are copied with new ids,
-// so a unit is compared by its territory's code.
+// Scenario comparison: units whose territory differs between two alignments (territories are copied with new ids,
+// so a unit is compared by its territory's code), and the second map that shows the other alignment.
 
-import type { Territory } from "./api";
+import type * as L from "leaflet";
+import type { Feature, Territory } from "./api";
+import { $ } from "./dom";
+import { MapView } from "./map";
 
 export function changedUnits(
   a: Map<string, string | null>,
@@ -18,4 +21,62 @@ export function changedUnits(
     if ((ta ? codeA.get(ta) : null) !== (tb ? codeB.get(tb) : null)) changed.add(unit);
   }
   return changed;
+}
+
+/**
+ * The second map of a side-by-side comparison: opened next to the main map and kept at its centre and zoom both
+ * ways. Closing takes off the listeners it put on the main map before removing its own (a listener left behind
+ * would move a map that no longer exists), then lets the main map measure its full width again once the layout
+ * has settled.
+ */
+export class ComparePane {
+  view: MapView | null = null;
+  private listeners: [L.Map, L.LeafletEventHandlerFn][] = [];
+
+  constructor(private readonly main: MapView) {}
+
+  open(title: string, features: Feature[], style: (unitId: string) => L.PathOptions): MapView {
+    this.close();
+    $("compare-pane").hidden = false;
+    document.body.classList.add("comparing");
+    $("compare-title").textContent = title;
+    const view = new MapView($("map-compare"), () => undefined);
+    view.setUnits(features, style);
+    this.view = view;
+    this.main.map.invalidateSize({ animate: false });
+    view.map.setView(this.main.map.getCenter(), this.main.map.getZoom(), { animate: false });
+    let syncing = false;
+    const follow = (from: L.Map, to: L.Map) => () => {
+      if (syncing || this.view !== view) return;
+      syncing = true;
+      try {
+        to.setView(from.getCenter(), from.getZoom(), { animate: false });
+      } finally {
+        syncing = false;
+      }
+    };
+    this.listen(this.main.map, follow(this.main.map, view.map));
+    this.listen(view.map, follow(view.map, this.main.map));
+    return view;
+  }
+
+  close(): void {
+    const view = this.view;
+    for (const [map, fn] of this.listeners) map.off("moveend", fn);
+    this.listeners = [];
+    this.view = null;
+    $("compare-title").textContent = "";
+    $("compare-pane").hidden = true;
+    document.body.classList.remove("comparing");
+    if (!view) return;
+    view.map.remove();
+    // The pane is hidden now, but the main map only learns its new width from a layout pass.
+    this.main.map.invalidateSize({ animate: false });
+    requestAnimationFrame(() => this.main.map.invalidateSize({ animate: false }));
+  }
+
+  private listen(map: L.Map, fn: L.LeafletEventHandlerFn): void {
+    map.on("moveend", fn);
+    this.listeners.push([map, fn]);
+  }
 }

@@ -1,6 +1,7 @@
 // Small DOM helpers shared by the page's modules.
 
 import { ApiError } from "./api";
+import { unauthorizedText } from "./auth";
 
 export const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -24,6 +25,7 @@ export function legendNote(text: string): HTMLElement {
 }
 
 export function errorText(e: unknown): string {
+  if (e instanceof ApiError && e.status === 401) return `Not signed in. ${unauthorizedText(e.problem.detail)}`;
   if (e instanceof ApiError) {
     const fields = (e.problem.errors ?? []).map((x) => `${x.field ?? ""}: ${x.reason ?? ""}`).join("; ");
     return `${e.problem.title ?? "Error"} (${e.status}): ${e.problem.detail ?? ""}${fields ? ` [${fields}]` : ""}`;

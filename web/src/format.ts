@@ -10,6 +10,23 @@ export function formatAmount(v: number): string {
   return v.toFixed(1);
 }
 
+/** A metric's value as people read it: a utilization (a fraction) as a percentage, anything else as an amount. */
+export function formatMetric(metric: string, v: number): string {
+  return metric === "utilization" || metric.endsWith("_share") ? formatPercent(v) : formatAmount(v);
+}
+
+/**
+ * Numbers inside a text written by a service ("114735000 (tolerance +-5%)", "1.14735e+08"): large or
+ * scientific-notation numbers become short amounts (114.7 M); small ones, percentages and ids stay as they are.
+ */
+export function humanizeNumbers(text: string): string {
+  return text.replace(/(?<![\w.-])-?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?(?![\w%.])/gi, (match) => {
+    const v = Number(match.replace(/,/g, ""));
+    if (!Number.isFinite(v) || (Math.abs(v) < 1e4 && !/e/i.test(match))) return match;
+    return Math.abs(v) < 1e4 ? String(Number(v.toPrecision(3))) : formatAmount(Number(v.toPrecision(4)));
+  });
+}
+
 /** An amount with its sign: +50 k, −1.2 M, ±0. */
 export function formatChange(v: number): string {
   if (v === 0) return "±0";

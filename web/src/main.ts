@@ -2,27 +2,32 @@
 // undo / redo, scenarios, compare and publish. State lives here; drawing in map.ts, the panel in panel.ts.
 
 import "leaflet/dist/leaflet.css";
-import "leaflet.markercluster/dist/MarkerCluster.css";
 import "./style.css";
 import type * as L from "leaflet";
 import { Alignment, Api, ApiError, Feature, FeatureCollection, Layer, Territory } from "./api";
 import { ApprovalPanel } from "./approval";
-import { changedUnits } from "./compare";
+import { changedUnits, ComparePane } from "./compare";
 import { colourTerritories, territoryAdjacency, WHITE_SPACE } from "./colouring";
 import { MapView, ShapeSelector } from "./map";
 import {
-  balanceSourceText, classColour, classOf, DIVERGING, PanelRow, quantileBreaks, renderLegend,
+  balanceSourceText, classColour, classOf, DIVERGING, PanelRow, quantileBreaks, renderLegend, symmetricBreaks,
   renderTerritoryPanel, SEQUENTIAL,
 } from "./panel";
 import { $, errorText, fillSelect, legendNote } from "./dom";
 import { robustBounds } from "./framing";
 import { OptimizePanel } from "./optimize";
 import { QuotaPanel } from "./quotas";
-import { completedRun, renderRunSummary } from "./realignment";
+import { gateEditing, WriteGate } from "./editing";
+import { NO_TOKEN, tokenProblem } from "./auth";
+import { PublishFlow } from "./publish_confirm";
 import { SchedulePanel } from "./schedule";
+import { wireSplit } from "./split";
 import { Assignment, BalanceReport, Metrics } from "./services";
 import { askForToken, signedIn, takeToken, tenantOf } from "./signin";
 import { exposeTestHook } from "./testhook";
+import { renderPointLegend } from "./legend";
+import { unitTooltipHtml } from "./tooltips";
+import { readViewState, saveViewState, viewOf } from "./urlstate";
 
 interface Move {
   unitIds: string[];
@@ -72,6 +77,10 @@ export class App {
   approval: ApprovalPanel;
   schedule: SchedulePanel;
   quotas: QuotaPanel;
+  publishFlow: PublishFlow;
+  comparePane: ComparePane;
+  /** One write (move, lock, undo, redo, publish) at a time. */
+  writes = new WriteGate(() => this.renderEditState());
 
   constructor() {
     this.token = takeToken();
@@ -81,6 +90,16 @@ export class App {
     this.assignment = new Assignment(this.api);
     this.view = new MapView($("map"), (id, additive) => this.clickUnit(id, additive));
     this.selector = new ShapeSelector(this.view, (ring, additive) => this.selectInside(ring, additive));
+    this.comparePane = new ComparePane(this.view);
+    this.publishFlow = new PublishFlow({
+      api: this.api,
+      assignment: this.assignment,
+      current: () => this.current,
+      alignments: () => this.alignments,
+      territoryOf: () => this.territoryOf,
+      territories: () => this.territories,
+      publish: () => this.writes.run(() => this.publish()),
+    });
     this.approval = new ApprovalPanel({
       api: this.api,
       user: signedIn(this.token),
@@ -105,28 +124,52 @@ export class App {
       changed: () => this.renderPanel(),
     });
     this.wire();
+    wireSplit({
+      api: this.api,
+      current: () => this.current,
+      selection: () => [...this.selection],
+      edit: (write) => this.edit(write),
+      run: (work) => this.writes.run(work),
+      reload: async (id) => {
+        await this.loadAlignment(id);
+        this.refreshSelects();
+      },
+      select: (ids) => this.selectUnits(ids),
+      say: (text, error) => this.say(text, error),
+    });
   }
 
   // ---- loading -------------------------------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    if (!this.token) {
-      askForToken("The map needs an access token: the embedded mode prints a link with one when it starts.");
+    const problem = this.token ? tokenProblem(this.token) : NO_TOKEN;
+    if (problem) {
+      askForToken(problem);
+      this.renderEditState();
       this.ready = true;
       return;
     }
     await this.guard(async () => {
       this.alignments = await this.api.alignments();
       const forces = [...new Set(this.alignments.map((a) => a.sales_force))].sort();
-      const params = new URLSearchParams(location.search);
-      const force = params.get("sales_force") ?? forces[0] ?? "";
+      // The address says what to show (urlstate.ts); what it names that does not exist falls back to the defaults.
+      const wanted = readViewState();
+      this.balanceMetric = wanted.metric;
+      const named = this.alignments.find((a) => a.id === wanted.alignment);
+      const force =
+        named?.sales_force ?? (wanted.salesForce && forces.includes(wanted.salesForce) ? wanted.salesForce : forces[0]) ?? "";
       fillSelect($("sales-force"), forces.map((f) => [f, f]), force);
       if (!force) {
         this.say("No alignments yet for this tenant: import a layer and create one through the geo-service API.");
         this.ready = true;
         return;
       }
-      await this.chooseSalesForce(force, params.get("alignment"));
+      await this.chooseSalesForce(force, named?.id ?? wanted.alignment);
+      const compare = this.alignments.find((a) => a.id === wanted.compare && a.id !== this.current?.id);
+      if (compare) {
+        await this.compareWith(compare.id);
+        $<HTMLSelectElement>("compare").value = compare.id;
+      }
       const optimizer = await this.assignment.optimizerAvailable();
       $("optimize-section").hidden = optimizer === null;
       if (optimizer) {
@@ -183,7 +226,8 @@ export class App {
     this.recolour();
     await this.loadShapes();
     this.renderAll();
-    history.replaceState(null, "", `?alignment=${id}`);
+    saveViewState(viewOf(this));
+    this.optimizer?.alignmentShown(id);
     void this.refreshBalance();
     void this.approval.refresh();
     void this.schedule.refresh();
@@ -212,8 +256,9 @@ export class App {
 
   async loadPoints(): Promise<void> {
     try {
-      this.view.setAccounts(await this.assignment.accounts());
+      this.view.setAccounts(await this.assignment.clusterSource());
       this.view.setReps(await this.assignment.reps());
+      renderPointLegend($("legend-points"), { accounts: this.view.hasLayer("accounts"), reps: this.view.hasLayer("reps") });
     } catch (e) {
       this.say(`Accounts and reps could not be loaded: ${e instanceof Error ? e.message : String(e)}`, true);
     }
@@ -252,6 +297,7 @@ export class App {
       this.balance = report;
       if (report) this.balanceMetric = report.metric;
       fillSelect($("balance-metric"), (report?.metrics ?? []).map((m) => [m, m.replace(/_/g, " ")]), report?.metric ?? "");
+      saveViewState(viewOf(this));
     } catch (e) {
       this.balanceNote = `metrics-service: ${errorText(e)}`;
     }
@@ -330,7 +376,9 @@ export class App {
   restyleUnits(ids?: Iterable<string>): void {
     if (this.choropleth !== "territory" && !ids) {
       const values = [...this.unitProps.keys()].map((u) => this.choroplethValue(u)).filter((v): v is number => v !== null);
-      this.breaks = quantileBreaks(values);
+      // Deviation diverges around 0 (balanced): symmetric classes with the band in the neutral middle.
+      const band = [...(this.balance?.territories.values() ?? [])][0]?.band_pct ?? 5;
+      this.breaks = this.choropleth === "metric:deviation" ? symmetricBreaks(values, band) : quantileBreaks(values);
       const option = $<HTMLSelectElement>("choropleth").selectedOptions[0];
       const colours = this.choropleth.startsWith("metric:deviation") ? DIVERGING : SEQUENTIAL;
       renderLegend($("legend"), option?.textContent ?? "", this.breaks, colours, this.choropleth.startsWith("metric:") ? "%" : "");
@@ -452,6 +500,8 @@ export class App {
     this.schedule.gate(draft, this.approval.allowsPublish());
     $<HTMLButtonElement>("undo").disabled = !draft || this.undoStack.length === 0;
     $<HTMLButtonElement>("redo").disabled = !draft || this.redoStack.length === 0;
+    this.publishFlow.sync();
+    gateEditing(draft, this.writes.busy);
     const n = this.selection.size;
     const lockedCount = [...this.selection].filter((u) => this.locked.has(u)).length;
     $("selection-info").textContent = n === 0 ? "No units selected." : `${n} unit${n === 1 ? "" : "s"} selected${lockedCount ? ` (${lockedCount} locked)` : ""}.`;
@@ -460,12 +510,7 @@ export class App {
   unitTooltip(unitId: string): string {
     const t = this.territories.find((x) => x.id === this.territoryOf.get(unitId));
     const props = this.unitProps.get(unitId) ?? {};
-    const facts = Object.entries(props)
-      .filter(([k, v]) => k !== "unit_id" && typeof v === "number")
-      .map(([k, v]) => `${k}: ${Math.round(v as number).toLocaleString()}`)
-      .join("<br>");
-    const name = props.name ?? props.NAME ?? "";
-    return `<b>${unitId}</b> ${name}<br>Territory: ${t ? t.code : "white space"}${this.locked.has(unitId) ? " (locked)" : ""}<br>${facts}`;
+    return unitTooltipHtml(unitId, props, t, this.locked.has(unitId), (fips) => this.view.basemap.countyName(fips));
   }
 
   // ---- selection and editing -----------------------------------------------------------------------------------
@@ -640,12 +685,13 @@ export class App {
   }
 
   async compareWith(otherId: string): Promise<void> {
-    this.compared?.view.map.remove();
+    const closing = !otherId || otherId === this.current?.id || !this.current;
+    this.comparePane.close();
     this.compared = null;
-    $("compare-pane").hidden = true;
-    document.body.classList.remove("comparing");
-    if (!otherId || !this.current) {
+    if (closing) {
+      if ($("messages").textContent?.startsWith("Comparing with")) this.say("");
       this.restyleUnits();
+      saveViewState(viewOf(this));
       return;
     }
     const other = await this.api.alignment(otherId);
@@ -656,58 +702,21 @@ export class App {
     const colours = new Map<string, string>();
     const byCode = new Map(this.territories.map((t) => [t.code, this.colours.get(t.id)]));
     for (const t of territories) colours.set(t.id, byCode.get(t.code) ?? "#888");
-    $("compare-pane").hidden = false;
-    document.body.classList.add("comparing");
-    $("compare-title").textContent = `${other.name} (${other.state}) · ${changed.size} unit${changed.size === 1 ? "" : "s"} in another territory, outlined red`;
-    const view = new MapView($("map-compare"), () => undefined);
     const style = (u: string): L.PathOptions => {
       const t = otherOf.get(u);
       const c = changed.has(u);
       return { fillColor: t ? (colours.get(t) ?? WHITE_SPACE) : WHITE_SPACE, fillOpacity: 0.85, color: c ? "#d00000" : "#fff", weight: c ? 2 : 0.4 };
     };
-    view.setUnits(this.unitFeatures, style);
+    const title = `${other.name} (${other.state}) · ${changed.size} unit${changed.size === 1 ? "" : "s"} in another territory, outlined red`;
+    const view = this.comparePane.open(title, this.unitFeatures, style);
     this.compared = { alignment: other, territoryOf: otherOf, colours, changed, view };
-    this.view.map.invalidateSize();
-    view.map.setView(this.view.map.getCenter(), this.view.map.getZoom(), { animate: false });
-    let syncing = false;
-    const sync = (from: L.Map, to: L.Map) => () => {
-      if (syncing) return;
-      syncing = true;
-      to.setView(from.getCenter(), from.getZoom(), { animate: false });
-      syncing = false;
-    };
-    this.view.map.on("moveend", sync(this.view.map, view.map));
-    view.map.on("moveend", sync(view.map, this.view.map));
     this.restyleUnits();
+    saveViewState(viewOf(this));
     this.say(`Comparing with “${other.name}”: ${changed.size} changed unit${changed.size === 1 ? "" : "s"}.`);
   }
 
   async preview(): Promise<void> {
-    const current = this.current;
-    if (!current) return;
-    await this.guard(async () => {
-      const active = this.alignments.find((a) => a.state === "active" && a.id !== current.id);
-      const lines: string[] = [];
-      if (active) {
-        const [memberships, territories] = await Promise.all([this.api.memberships(active.id), this.api.territories(active.id)]);
-        const activeOf = new Map(memberships.map((m) => [m.unit_id, m.territory_id]));
-        const changed = changedUnits(activeOf, territories, this.territoryOf, this.territories).size;
-        lines.push(`${changed} unit${changed === 1 ? "" : "s"} change territory against the active “${active.name}”.`);
-      } else lines.push("No active alignment yet: publishing makes this one active.");
-      const accounts = await this.assignment.preview(current.id);
-      if (accounts) {
-        const moves = accounts.territories
-          .filter((t) => t.territory_code)
-          .map((t) => `${t.territory_code} +${t.accounts_gained}/−${t.accounts_lost}`)
-          .join(", ");
-        lines.push(`${accounts.accounts_moved} account${accounts.accounts_moved === 1 ? "" : "s"} change owner${moves ? ` (${moves})` : ""}.`);
-        const reps = (accounts.reps ?? [])
-          .map((r) => `${r.rep_external_id ?? "no rep"} +${r.accounts_gained}/−${r.accounts_lost}`)
-          .join(", ");
-        if (reps) lines.push(`Per rep: ${reps}.`);
-      } else lines.push("Gained and lost accounts appear here when assignment-service offers a preview.");
-      $("publish-preview").textContent = lines.join(" ");
-    });
+    await this.guard(() => this.publishFlow.preview());
   }
 
   async publish(overrideApproval = false): Promise<void> {
@@ -717,7 +726,7 @@ export class App {
     });
     if (ok && this.current) {
       const published = this.current;
-      void this.showRealignment(published);
+      this.publishFlow.publishedNow(published);
       await this.guard(() => this.chooseSalesForce(published.sales_force, published.id));
     }
   }
@@ -730,19 +739,6 @@ export class App {
       this.fillAlignmentSelects(id);
       await this.loadAlignment(id);
     });
-  }
-
-  /** Wait (outside the busy count) for assignment-service's realignment run of a published alignment. */
-  async showRealignment(alignment: Alignment): Promise<void> {
-    const el = $("publish-summary");
-    el.textContent = "Waiting for assignment-service to realign the accounts…";
-    try {
-      const run = await completedRun(this.api, alignment.sales_force, alignment.id);
-      if (run) renderRunSummary(el, run);
-      else el.textContent = "assignment-service has not reported the realignment yet: check its runs later.";
-    } catch (e) {
-      el.textContent = `Realignment summary unavailable: ${errorText(e)}`;
-    }
   }
 
   // ---- plumbing ------------------------------------------------------------------------------------------------
@@ -762,6 +758,7 @@ export class App {
     });
     $("balance-metric").addEventListener("change", (e) => {
       this.balanceMetric = (e.target as HTMLSelectElement).value;
+      saveViewState(viewOf(this));
       void this.refreshBalance();
     });
     $("choropleth").addEventListener("change", (e) => {
@@ -772,19 +769,19 @@ export class App {
     $("mode-box").addEventListener("click", () => this.setMode("box"));
     $("mode-lasso").addEventListener("click", () => this.setMode("lasso"));
     $("clear-selection").addEventListener("click", () => this.selectUnits([]));
-    $("move").addEventListener("click", () => void this.moveSelection());
-    $("lock").addEventListener("click", () => void this.setLock(true));
-    $("unlock").addEventListener("click", () => void this.setLock(false));
-    $("undo").addEventListener("click", () => void this.undo());
-    $("redo").addEventListener("click", () => void this.redo());
+    $("move").addEventListener("click", () => void this.writes.run(() => this.moveSelection()));
+    $("lock").addEventListener("click", () => void this.writes.run(() => this.setLock(true)));
+    $("unlock").addEventListener("click", () => void this.writes.run(() => this.setLock(false)));
+    $("undo").addEventListener("click", () => void this.writes.run(() => this.undo()));
+    $("redo").addEventListener("click", () => void this.writes.run(() => this.redo()));
     $("preview").addEventListener("click", () => void this.preview());
-    $("publish").addEventListener("click", () => void this.publish());
+    $("publish").addEventListener("click", () => void this.publishFlow.confirm());
     document.addEventListener("keydown", (e) => {
       const target = e.target as HTMLElement;
       if (["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)) return;
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") {
         e.preventDefault();
-        void (e.shiftKey ? this.redo() : this.undo());
+        void this.writes.run(() => (e.shiftKey ? this.redo() : this.undo()));
       } else if (e.key === "Escape") this.selectUnits([]);
       else if (e.key === "b") this.setMode("box");
       else if (e.key === "l") this.setMode("lasso");

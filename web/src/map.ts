@@ -2,12 +2,11 @@
 // on a canvas renderer so that 3,000+ simplified polygons stay responsive.
 
 import * as L from "leaflet";
-// The plugin adds markerClusterGroup to Leaflet's own exports object; the `* as L` namespace the bundler made
-// before the plugin ran is a copy that never gets it, so clusters are made through the default export.
-import Leaflet from "leaflet";
-import "leaflet.markercluster";
 import type { Feature } from "./api";
 import { addStatesBackground } from "./background";
+import { BaseMap } from "./basemap";
+import { ClusterLayer, ClusterSource, escapeHtml } from "./clusters";
+import { LabelLayer, labelPoint, LabelSpec } from "./labels";
 import type { Point } from "./services";
 
 export type UnitStyle = (unitId: string) => L.PathOptions;
@@ -27,7 +26,9 @@ export class MapView {
   private unitGroup: L.GeoJSON | null = null;
   private outlineGroups = new Map<number, L.GeoJSON>();
   private highlight: L.GeoJSON | null = null;
-  private accounts: L.MarkerClusterGroup | null = null;
+  private accounts: ClusterLayer | null = null;
+  readonly labels: LabelLayer;
+  readonly basemap: BaseMap;
   private reps: L.LayerGroup | null = null;
   private visible = new Map<string, boolean>();
 
@@ -49,6 +50,8 @@ export class MapView {
     });
     this.map.attributionControl.setPrefix("Boundaries: US Census via us-atlas (public domain)");
     addStatesBackground(this.map);
+    this.labels = new LabelLayer(this.map);
+    this.basemap = new BaseMap(this.map, this.labels);
     this.map.setView([38, -96], 4);
   }
 
@@ -93,6 +96,7 @@ export class MapView {
       this.outlineGroups.set(level, group);
       if (this.visible.get(`level-${level}`) !== false) group.addTo(this.map);
     }
+    this.labels.set("territories", territoryLabels(outlines.filter((o) => o.level === deepest)));
     return levels.sort((a, b) => a - b);
   }
 
@@ -107,31 +111,22 @@ export class MapView {
     this.map.fitBounds(this.highlight.getBounds(), { padding: [24, 24], maxZoom: 9 });
   }
 
-  setAccounts(points: Point[] | null): void {
-    this.accounts?.remove();
+  /** Accounts as server-side clusters (null: the service offers none). */
+  setAccounts(source: ClusterSource | null): void {
+    this.accounts?.destroy();
     this.accounts = null;
-    if (!points || points.length === 0) return;
-    const max = Math.max(1, ...points.map((p) => p.value));
-    const group = Leaflet.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 });
-    group.addLayers(
-      points.map((p) =>
-        L.circleMarker([p.lat, p.lon], {
-          renderer: this.renderer,
-          radius: 3 + 7 * Math.sqrt(p.value / max),
-          color: "#222",
-          weight: 0.5,
-          fillColor: potentialColour(p.value / max),
-          fillOpacity: 0.9,
-        }).bindTooltip(`${p.label} (potential ${Math.round(p.value)})`),
-      ),
-    );
-    this.accounts = group;
-    if (this.visible.get("accounts") !== false) group.addTo(this.map);
+    if (!source) return;
+    this.accounts = new ClusterLayer(this.map, source);
+    if (this.visible.get("accounts") !== false) this.accounts.addTo();
   }
 
   /** Accounts and rep homes drawn (accounts counted through their clusters), for the tests. */
   renderedPoints(): { accounts: number; reps: number } {
-    return { accounts: this.accounts?.getLayers().length ?? 0, reps: this.reps?.getLayers().length ?? 0 };
+    return { accounts: this.accounts?.accounts() ?? 0, reps: this.reps?.getLayers().length ?? 0 };
+  }
+
+  clusters(): ClusterLayer | null {
+    return this.accounts;
   }
 
   setReps(points: Point[] | null): void {
@@ -147,7 +142,7 @@ export class MapView {
           weight: 2,
           fillColor: "#111",
           fillOpacity: 1,
-        }).bindTooltip(`Rep home: ${p.label}`),
+        }).bindTooltip(`Rep home: <b>${escapeHtml(p.label)}</b>`),
       ),
     );
     if (this.visible.get("reps") !== false) this.reps.addTo(this.map);
@@ -162,9 +157,13 @@ export class MapView {
 
   toggle(name: string, on: boolean): void {
     this.visible.set(name, on);
+    if (name === "accounts") {
+      if (on) this.accounts?.addTo();
+      else this.accounts?.remove();
+      return;
+    }
     const layer =
       name === "units" ? this.unitGroup
-      : name === "accounts" ? this.accounts
       : name === "reps" ? this.reps
       : this.outlineGroups.get(Number(name.replace("level-", "")));
     if (!layer) return;
@@ -206,6 +205,29 @@ export class MapView {
     }
     return out;
   }
+}
+
+/** Leaf territories named at their pole of inaccessibility; a bigger territory wins a contested spot. */
+function territoryLabels(outlines: TerritoryOutline[]): LabelSpec[] {
+  const out: LabelSpec[] = [];
+  for (const o of outlines) {
+    const at = o.feature.geometry ? labelPoint(o.feature) : null;
+    if (!at) continue;
+    const extent = L.geoJSON(o.feature as unknown as GeoJSON.Feature).getBounds();
+    const props = o.feature.properties;
+    const name = String(props.name ?? props.code ?? o.id);
+    const ne = extent.getNorthEast();
+    const sw = extent.getSouthWest();
+    out.push({
+      id: `territory:${o.id}`,
+      kind: "territory",
+      at,
+      text: name,
+      priority: 1e12 + (ne.lat - sw.lat) * (ne.lng - sw.lng),
+      extent,
+    });
+  }
+  return out;
 }
 
 export function potentialColour(t: number): string {

@@ -1,5 +1,10 @@
 // The Optimize panel: settings for assignment-service's design job (`POST /assignment/v1/design-jobs`), a progress
 // bar fed by `GET /assignment/v1/jobs/{id}`, cancel, and the result (real figures) before its draft opens.
+//
+// From a source alignment the service rebalances in proportion to the imbalance by default; the panel asks for a
+// redesign from scratch (which may move many units) only when the planner ticks it. While a job runs its bar stays in
+// view and never goes back, and "best so far" is the job's own live figure (`result.progress` of the job). A result
+// belongs to the draft it opened: showing another alignment clears it.
 
 import { Api, ApiError } from "./api";
 import { $, errorText } from "./dom";
@@ -35,6 +40,15 @@ export interface DesignResult {
   infeasible_reasons: { constraint: string; detail: string }[];
   stopped_by: string;
   elapsed_s: number;
+  accounts_moved?: number | null;
+  /** Territories holding a unit heavier than a territory may hold: kept as they are (source alignments only). */
+  set_aside?: { territories: string[]; units: string[]; reasons: string[] };
+  against_source?: { outcome: string };
+}
+
+/** The live figures a running design job reports (`result.progress` while it runs). */
+interface LiveProgress {
+  best_max_deviation_pct?: number | null;
 }
 
 const ACCOUNT_METRICS: [string, string, number][] = [
@@ -57,6 +71,9 @@ export class OptimizePanel {
   /** Every percent the bar showed during the last run (the browser tests read it). */
   seen: number[] = [];
   lastResult: DesignResult | null = null;
+  /** The alignment the figures on show belong to (the draft a run opened, or the one it ran on). */
+  private shownFor: string | null = null;
+  private best: number | null = null;
 
   constructor(
     private readonly host: OptimizeHost,
@@ -67,6 +84,26 @@ export class OptimizePanel {
     $<HTMLInputElement>("opt-use-reps").addEventListener("change", (e) => {
       $<HTMLInputElement>("opt-k").disabled = (e.target as HTMLInputElement).checked;
     });
+    // A redesign moves freely: a move limit does not go with it (the service refuses both together).
+    $<HTMLInputElement>("opt-redesign").addEventListener("change", (e) => {
+      const redesign = (e.target as HTMLInputElement).checked;
+      $<HTMLInputElement>("opt-max-moved").disabled = redesign;
+      $("opt-redesign-hint").hidden = !redesign;
+    });
+  }
+
+  /** The page shows another alignment: figures of a finished run that belong elsewhere go. */
+  alignmentShown(alignmentId: string): void {
+    if (this.running || this.shownFor === null || this.shownFor === alignmentId) return;
+    this.shownFor = null;
+    this.lastResult = null;
+    this.seen = [];
+    this.best = null;
+    $("optimize-result").replaceChildren();
+    this.status("");
+    this.showBest();
+    $("optimize-progress").hidden = true;
+    $("optimize-live").classList.remove("running");
   }
 
   /** The metrics a planner can balance: the accounts' sums and the layer's numeric attributes. */
@@ -120,8 +157,11 @@ export class OptimizePanel {
     const k = $<HTMLInputElement>("opt-k").value.trim();
     if (useReps) body.use_reps = true;
     else if (k) body.k = Number(k);
-    const moved = $<HTMLInputElement>("opt-max-moved").value.trim();
-    if (moved) body.max_disruption = { units: Number(moved) };
+    if ($<HTMLInputElement>("opt-redesign").checked) body.redesign = true;
+    else {
+      const moved = $<HTMLInputElement>("opt-max-moved").value.trim();
+      if (moved) body.max_disruption = { units: Number(moved) };
+    }
     return body;
   }
 
@@ -130,7 +170,10 @@ export class OptimizePanel {
     if (!alignmentId || this.running) return;
     this.seen = [];
     this.lastResult = null;
+    this.best = null;
+    this.shownFor = alignmentId;
     $("optimize-result").replaceChildren();
+    this.showBest();
     let job: { job_id: string };
     try {
       job = await this.host.api.request("POST", `/assignment${this.path}`, this.body(alignmentId));
@@ -139,7 +182,12 @@ export class OptimizePanel {
       return;
     }
     this.running = job.job_id;
+    const bar = $<HTMLProgressElement>("optimize-progress");
+    bar.value = 0;
+    bar.removeAttribute("aria-valuetext");
     this.showRunning(true);
+    // The panel sits at the bottom of a long sidebar: bring the bar into view (it then stays, see style.css).
+    $("optimize-live").scrollIntoView({ block: "nearest" });
     try {
       const done = await this.poll(job.job_id);
       await this.finish(done);
@@ -172,12 +220,30 @@ export class OptimizePanel {
 
   private progress(job: Job): void {
     const bar = $<HTMLProgressElement>("optimize-progress");
-    bar.value = job.percent;
-    bar.setAttribute("aria-valuetext", `${Math.round(job.percent)}%`);
-    this.seen.push(job.percent);
-    const best = (job.result?.progress as { best_max_deviation_pct?: number | null } | undefined)?.best_max_deviation_pct;
-    const bestText = typeof best === "number" ? ` · best max deviation so far ${best.toFixed(2)}%` : "";
-    this.status(`${job.stage} · ${Math.round(job.percent)}%${bestText}`);
+    // Readings can arrive out of step (a replica a little behind): the bar only ever moves forward.
+    const percent = Math.max(this.seen.length ? this.seen[this.seen.length - 1] : 0, job.percent);
+    bar.value = percent;
+    bar.setAttribute("aria-valuetext", `${Math.round(percent)}%`);
+    this.seen.push(percent);
+    // The job's own live figure; a reading without one (loading, writing the draft) keeps the last shown.
+    const live = (job.result?.progress as LiveProgress | undefined)?.best_max_deviation_pct;
+    if (typeof live === "number" && Number.isFinite(live) && job.status !== "succeeded") this.best = live;
+    this.showBest();
+    this.status(`${job.stage} · ${Math.round(percent)}%`);
+  }
+
+  private showBest(): void {
+    const el = $("optimize-best");
+    if (this.best === null) {
+      el.hidden = true;
+      delete el.dataset.value;
+      el.textContent = "";
+      return;
+    }
+    el.hidden = false;
+    if (el.dataset.value === String(this.best)) return;
+    el.dataset.value = String(this.best);
+    el.textContent = `Best max deviation so far: ${this.best.toFixed(2)}%`;
   }
 
   private async finish(job: Job): Promise<void> {
@@ -187,6 +253,7 @@ export class OptimizePanel {
     }
     const result = job.result as unknown as DesignResult;
     this.lastResult = result;
+    this.shownFor = result.draft_alignment_id;
     renderResult($("optimize-result"), result);
     this.status(
       result.balanced && result.feasible
@@ -199,6 +266,7 @@ export class OptimizePanel {
 
   private showRunning(running: boolean): void {
     $("optimize-progress").hidden = !running && this.seen.length === 0;
+    $("optimize-live").classList.toggle("running", running);
     $("optimize-cancel").hidden = !running;
     $<HTMLButtonElement>("optimize").disabled = running;
   }
@@ -227,6 +295,20 @@ export function renderResult(el: HTMLElement, r: DesignResult): void {
   item(r.contiguous ? "Every territory contiguous" : "Some territories are not contiguous", r.contiguous);
   if (r.mean_polsby_popper !== null) item(`Mean Polsby-Popper ${r.mean_polsby_popper.toFixed(3)}`);
   if (r.units_moved !== null) item(`${r.units_moved} unit${r.units_moved === 1 ? "" : "s"} change territory`);
+  if (typeof r.accounts_moved === "number") {
+    item(`${r.accounts_moved} account${r.accounts_moved === 1 ? "" : "s"} change owner`);
+  }
+  const aside = r.set_aside?.territories ?? [];
+  if (aside.length) {
+    const li = document.createElement("li");
+    li.className = "set-aside";
+    const units = r.set_aside?.units.length ?? 0;
+    li.textContent =
+      `Set aside, kept as they are: ${aside.join(", ")} (${units} unit${units === 1 ? "" : "s"} heavier than a ` +
+      "territory may hold); the others are balanced among themselves.";
+    list.append(li);
+  }
+  if (r.against_source?.outcome) item(`Against the source: ${r.against_source.outcome}`);
   for (const v of [...r.infeasible_reasons, ...r.violations].slice(0, 6)) item(`${v.constraint}: ${v.detail}`, false);
   if (r.stopped_by !== "completed") item(`Stopped by the ${r.stopped_by.replace("_", " ")}`);
   el.replaceChildren(list);

@@ -1,7 +1,7 @@
 // The territory panel (metrics and a balance bar per territory against the target band) and the choropleth legend.
 
 import type { Territory } from "./api";
-import { formatAmount, formatChange, formatPercent } from "./format";
+import { formatAmount, formatChange, formatMetric, formatPercent } from "./format";
 import type { QuotaFigure } from "./quotas";
 import type { BalanceReport, TerritoryBalance } from "./services";
 
@@ -26,7 +26,7 @@ export function renderTerritoryPanel(
   list.replaceChildren(
     ...rows.map((row) => {
       const li = document.createElement("li");
-      li.className = `territory depth-${Math.min(row.depth, 3)}`;
+      li.className = `territory depth-${Math.min(row.depth, 3)}${row.isLeaf ? "" : " region"}`;
       li.dataset.territoryId = row.territory.id;
       li.dataset.code = row.territory.code;
       const status = row.balance?.status ?? null;
@@ -37,12 +37,18 @@ export function renderTerritoryPanel(
       button.type = "button";
       button.className = "territory-name";
       button.setAttribute("aria-label", `Zoom to territory ${row.territory.code} ${row.territory.name}`);
-      const swatch = document.createElement("span");
-      swatch.className = "swatch";
-      swatch.style.background = row.isLeaf ? row.colour : "transparent";
+      // A leaf's swatch is its colour on the map; a region has no colour of its own, so no swatch (an empty box
+      // there reads as a checkbox).
+      if (row.isLeaf) {
+        const swatch = document.createElement("span");
+        swatch.className = "swatch";
+        swatch.style.background = row.colour;
+        button.append(swatch);
+      }
       const label = document.createElement("span");
+      label.className = "territory-label";
       label.textContent = row.territory.code === row.territory.name ? row.territory.code : `${row.territory.code} · ${row.territory.name}`;
-      button.append(swatch, label);
+      button.append(label);
       button.addEventListener("click", () => onPick(row.territory.id));
 
       const facts = document.createElement("div");
@@ -57,7 +63,7 @@ export function renderTerritoryPanel(
           const m = document.createElement("span");
           m.className = "metric";
           m.dataset.metric = k;
-          m.textContent = `${k.replace(/_/g, " ")} ${formatNumber(v)}`;
+          m.textContent = `${k.replace(/_/g, " ")} ${formatMetric(k, v)}`;
           facts.append(m);
         }
       }
@@ -104,6 +110,9 @@ function balanceBar(b: TerritoryBalance): HTMLElement {
     bar.dataset.pct = pct.toFixed(1);
   }
   bar.setAttribute("aria-label", `Balance: ${pct === null ? "unknown" : `${pct.toFixed(0)}% of target`}, band ±${b.band_pct}%`);
+  // The track holds the band and the fill; the figure sits beside it, so a bar over 100% never runs under it.
+  const track = document.createElement("div");
+  track.className = "track";
   const band = document.createElement("div");
   band.className = "band";
   band.style.left = `${((100 - b.band_pct) / SCALE_MAX_PCT) * 100}%`;
@@ -114,7 +123,8 @@ function balanceBar(b: TerritoryBalance): HTMLElement {
   const value = document.createElement("span");
   value.className = "pct";
   value.textContent = pct === null ? "–" : `${pct.toFixed(0)}%`;
-  bar.append(band, fill, value);
+  track.append(band, fill);
+  bar.append(track, value);
   return bar;
 }
 
@@ -122,13 +132,11 @@ export function balanceSourceText(report: BalanceReport | null, available: boole
   if (!available) return "Balance bars appear when metrics-service answers for alignments (not available on this server).";
   if (!report) return "Loading balance from metrics-service…";
   const band = [...report.territories.values()][0]?.band_pct ?? 5;
-  return `Balance of ${report.metric.replace(/_/g, " ")} against the target (${report.target === null ? "mean" : Math.round(report.target).toLocaleString()}) ±${band}%, from metrics-service. Red: under-served (too much for one territory); blue: over-served.`;
+  return `Balance of ${report.metric.replace(/_/g, " ")} against the target (${report.target === null ? "mean" : formatAmount(report.target)}) ±${band}%, from metrics-service. Red: under-served (too much for one territory); blue: over-served.`;
 }
 
 export function formatNumber(v: number): string {
-  if (Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
-  if (Math.abs(v) >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
-  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+  return formatAmount(v);
 }
 
 export const SEQUENTIAL = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"];
@@ -141,6 +149,20 @@ export function quantileBreaks(values: number[], classes = 5): number[] {
   const breaks: number[] = [];
   for (let i = 1; i < classes; i++) breaks.push(sorted[Math.floor((i / classes) * (sorted.length - 1))]);
   return [...new Set(breaks)];
+}
+
+/**
+ * Breaks of a diverging scale symmetric around 0, five classes: the middle (neutral) class is the balance band
+ * ±`band`, so 0% is always neutral and a sign never changes colour family; the outer breaks at ±the larger of twice
+ * the band and the typical (median) deviation beyond it.
+ */
+export function symmetricBreaks(values: number[], band: number): number[] {
+  const b1 = Math.max(0.1, band);
+  const beyond = values.map((v) => Math.abs(v)).filter((v) => Number.isFinite(v) && v > b1).sort((a, b) => a - b);
+  const typical = beyond.length ? beyond[Math.floor(beyond.length / 2)] : 0;
+  const b2 = Math.max(2 * b1, Math.round(typical));
+  // -b1 itself is within the band (a status is "over" only below it): nudge the break so it stays neutral.
+  return [-b2, -b1 - 1e-9, b1, b2];
 }
 
 export function classOf(value: number, breaks: number[]): number {
@@ -167,6 +189,7 @@ export function renderLegend(el: HTMLElement, title: string, breaks: number[], c
     const hi = edges[i + 1];
     text.textContent =
       lo === -Infinity ? `≤ ${formatNumber(hi)}${unit}` : hi === Infinity ? `> ${formatNumber(lo)}${unit}` : `${formatNumber(lo)} – ${formatNumber(hi)}${unit}`;
+    if (lo < 0 && hi > 0 && Math.abs(lo + hi) < 1e-6) text.textContent = `±${formatNumber(hi)}${unit} (within the band)`;
     row.append(sw, text);
     el.append(row);
   }

@@ -1,6 +1,6 @@
 // After a publish: assignment-service applies the realignment from geo-service's event and records a run
 // (`GET /assignment/v1/realignments`). The page waits for the run of the published alignment and shows who gained
-// and lost which accounts, per rep.
+// and lost which accounts, per rep, by name (`GET /assignment/v1/reps`).
 
 import { Api } from "./api";
 
@@ -41,17 +41,34 @@ export async function completedRun(
   return null;
 }
 
-export function renderRunSummary(el: HTMLElement, run: RealignmentRun): void {
-  const heading = document.createElement("p");
-  heading.className = "run-heading";
-  const potential = run.summary?.potential_moved;
-  heading.textContent =
-    `Realignment done: ${run.accounts_moved} account${run.accounts_moved === 1 ? "" : "s"} changed owner` +
-    (typeof potential === "number" ? ` (potential ${potential.toLocaleString("en-US")})` : "") +
-    ".";
+/** Rep external id -> name, page by page; empty when the reps cannot be read (the ids are shown instead). */
+export async function repNames(api: Api): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const limit = 1000;
+  try {
+    for (let offset = 0; offset < 100 * limit; offset += limit) {
+      const page = await api.get<{ external_id: string; name: string | null }[]>(
+        `/assignment/v1/reps?limit=${limit}&offset=${offset}`,
+      );
+      for (const r of page) if (r.name) names.set(r.external_id, r.name);
+      if (page.length < limit) break;
+    }
+  } catch {
+    // No reps to read (or not allowed to): ids are still meaningful to a planner.
+  }
+  return names;
+}
+
+/** "Wes Mountain" for a rep with a name, its external id otherwise, "(no rep)" for accounts without one. */
+export function repLabel(externalId: string | null, names: Map<string, string>): string {
+  return externalId ? (names.get(externalId) ?? externalId) : "(no rep)";
+}
+
+/** A table of accounts gained and lost per rep (`className` tells the tables apart: preview or run). */
+export function repTable(reps: RepChange[], names: Map<string, string>, className: string, label: string): HTMLTableElement {
   const table = document.createElement("table");
-  table.className = "run-reps";
-  table.setAttribute("aria-label", "Accounts gained and lost per rep");
+  table.className = className;
+  table.setAttribute("aria-label", label);
   const head = table.createTHead().insertRow();
   for (const h of ["Rep", "Gained", "Lost", "Potential ±"]) {
     const th = document.createElement("th");
@@ -59,17 +76,30 @@ export function renderRunSummary(el: HTMLElement, run: RealignmentRun): void {
     head.append(th);
   }
   const body = table.createTBody();
-  for (const r of run.summary?.reps ?? []) {
+  for (const r of reps) {
     const row = body.insertRow();
     row.dataset.rep = r.rep_external_id ?? "";
     const net = r.potential_gained - r.potential_lost;
     for (const text of [
-      r.rep_external_id ?? "(no rep)",
+      repLabel(r.rep_external_id, names),
       `+${r.accounts_gained}`,
       `−${r.accounts_lost}`,
       `${net >= 0 ? "+" : "−"}${Math.abs(net).toLocaleString("en-US")}`,
     ])
       row.insertCell().textContent = text;
+    if (r.rep_external_id) row.cells[0].title = r.rep_external_id;
   }
+  return table;
+}
+
+export function renderRunSummary(el: HTMLElement, run: RealignmentRun, names: Map<string, string> = new Map()): void {
+  const heading = document.createElement("p");
+  heading.className = "run-heading";
+  const potential = run.summary?.potential_moved;
+  heading.textContent =
+    `Realignment done: ${run.accounts_moved} account${run.accounts_moved === 1 ? "" : "s"} changed owner` +
+    (typeof potential === "number" ? ` (potential ${potential.toLocaleString("en-US")})` : "") +
+    ".";
+  const table = repTable(run.summary?.reps ?? [], names, "run-reps", "Accounts gained and lost per rep");
   el.replaceChildren(heading, table);
 }

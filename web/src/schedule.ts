@@ -5,6 +5,7 @@
 
 import type { Alignment, Api } from "./api";
 import { $, errorText, fillSelect, h } from "./dom";
+import { access } from "./editing";
 import { browserZone, formatLocal, formatWhen, timeZones, wallClock } from "./format";
 import { OpenApiPaths } from "./services";
 
@@ -90,14 +91,17 @@ export class SchedulePanel {
   gate(draft: boolean, allowed: boolean): void {
     this.gated = { draft, allowed };
     const mine = this.pending.find((s) => s.alignment_id === this.host.current()?.id);
-    $<HTMLButtonElement>("schedule-publish").disabled = !draft || !allowed || !!mine;
-    $("schedule-publish").title = !draft
-      ? "Only a draft can be scheduled."
-      : !allowed
-        ? "Approval required before the draft can be scheduled."
-        : mine
-          ? "This draft is already scheduled: cancel that schedule to choose another time."
-          : "";
+    const mayEdit = access().edit;
+    $<HTMLButtonElement>("schedule-publish").disabled = !draft || !allowed || !!mine || !mayEdit;
+    $("schedule-publish").title = !mayEdit
+      ? "Scheduling a publish needs a planner or admin token."
+      : !draft
+        ? "Only a draft can be scheduled."
+        : !allowed
+          ? "Approval required before the draft can be scheduled."
+          : mine
+            ? "This draft is already scheduled: cancel that schedule to choose another time."
+            : "";
   }
 
   async refresh(): Promise<void> {

@@ -2,6 +2,8 @@
 // document first (feature check), so the map works, with those parts hidden or marked unavailable, without it.
 
 import { Api, relative } from "./api";
+import type { AccountCluster, ClusterSource } from "./clusters";
+import type { RepChange } from "./realignment";
 
 export interface TerritoryBalance {
   territory_id: string;
@@ -32,7 +34,7 @@ export interface PublishPreview {
   accounts_moved: number;
   potential_moved: number;
   territories: { territory_code: string | null; accounts_gained: number; accounts_lost: number }[];
-  reps?: { rep_external_id: string | null; accounts_gained: number; accounts_lost: number }[];
+  reps?: RepChange[];
 }
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -142,6 +144,26 @@ export class Assignment {
   async accounts(): Promise<Point[] | null> {
     if (!(await this.paths.has("/v1/accounts", "get"))) return null;
     return this.points("/assignment/v1/accounts?limit=1000", (row) => [num(row.lon), num(row.lat), num(row.potential)]);
+  }
+
+  /** Accounts counted per grid cell by the service (`GET /assignment/v1/account-clusters`); null when absent. */
+  async clusterSource(): Promise<ClusterSource | null> {
+    if (!(await this.paths.has("/v1/account-clusters", "get"))) return null;
+    return async (cell, bbox) => {
+      const q = new URLSearchParams({ cell: cell.toPrecision(6), bbox: bbox.map((v) => v.toFixed(5)).join(",") });
+      const body = await this.api.get<{ clusters: AccountCluster[] }>(`/assignment/v1/account-clusters?${q}`);
+      return body.clusters;
+    };
+  }
+
+  private names: Promise<Map<string, string>> | null = null;
+
+  /** Rep external id -> name (the id where a rep has no name), fetched once. */
+  repNames(): Promise<Map<string, string>> {
+    this.names ??= this.reps()
+      .then((reps) => new Map((reps ?? []).map((r) => [r.id, r.label || r.id])))
+      .catch(() => new Map<string, string>());
+    return this.names;
   }
 
   async reps(): Promise<Point[] | null> {

@@ -2,7 +2,9 @@
 // prints it), kept in sessionStorage for this tab and removed from the address bar so it is not bookmarked or
 // shared; otherwise a small form to paste one.
 
+import { claimsOf } from "./auth";
 import { $ } from "./dom";
+import { markSignedOut, useToken } from "./editing";
 
 const KEY = "territory.token";
 
@@ -13,12 +15,14 @@ export function takeToken(): string | null {
     sessionStorage.setItem(KEY, given);
     history.replaceState(null, "", location.pathname + location.search);
   }
-  return sessionStorage.getItem(KEY);
+  const token = sessionStorage.getItem(KEY);
+  useToken(token);
+  return token;
 }
 
 /** The tenant a JWT names (its `tenant` claim); empty for an API key or a token that cannot be read. */
 export function tenantOf(token: string): string {
-  const tenant = claimsOf(token).tenant;
+  const tenant = claimsOf(token)?.tenant;
   return typeof tenant === "string" ? tenant : "";
 }
 
@@ -29,24 +33,17 @@ export interface SignedIn {
 }
 
 export function signedIn(token: string | null): SignedIn {
-  const claims = token ? claimsOf(token) : {};
+  const claims = (token ? claimsOf(token) : null) ?? {};
   const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === "string") : [];
   return { subject: typeof claims.sub === "string" ? claims.sub : null, roles };
 }
 
-function claimsOf(token: string): Record<string, unknown> {
-  try {
-    const payload = token.split(".")[1] ?? "";
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
-    const claims: unknown = JSON.parse(json);
-    return claims && typeof claims === "object" ? (claims as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** Show the sign-in form (with why, e.g. an expired token); a pasted token replaces the stored one. */
+/**
+ * Show the sign-in form with why (in plain words: auth.ts turns the services' reasons into them); editing is off
+ * until a token that works is pasted, which replaces the stored one.
+ */
 export function askForToken(reason: string): void {
+  markSignedOut();
   const form = $<HTMLFormElement>("signin");
   $("signin-reason").textContent = reason;
   form.hidden = false;

@@ -32,6 +32,12 @@ export function exposeTestHook(app: App): void {
       return { x: box.left + p.x, y: box.top + p.y };
     },
     renderedPoints: () => app.view.renderedPoints(),
+    labels: () => app.view.labels.placed(),
+    clusters: () => {
+      const layer = app.view.clusters();
+      return layer ? { clusters: layer.clusters(), drawnAt: layer.drawnAt, lastDrawMs: layer.lastDrawMs } : null;
+    },
+    countyName: (fips: string) => app.view.basemap.countyName(fips),
     optimizeProgress: () => [...(app.optimizer?.seen ?? [])],
     optimizeResult: () => app.optimizer?.lastResult ?? null,
     approval: () => app.approval.approval,

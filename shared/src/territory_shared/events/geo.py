@@ -77,11 +77,20 @@ class UnitMove(EventData):
 
 
 class AlignmentEditedV1(EventData):
-    """Units of an alignment moved to another territory (or to none: white space)."""
+    """Units of an alignment moved to another territory (or to none: white space).
+
+    ``layer_id`` is set when the edit moved the draft onto another layer (units split into finer units: the
+    layer, announced by its ``geo.layer.imported.v1`` first, is derived from the old one). Its units then replace
+    the alignment's: units not in it are gone, its new units start as white space, and ``moves`` tell each split
+    unit's territory passing to its pieces.
+    """
 
     alignment_id: str
     version: int
     moves: list[UnitMove]
+    layer_id: str | None = Field(
+        default=None, description="The alignment's layer after this edit, when the edit changed it"
+    )
 
 
 class UnitChange(EventData):

@@ -22,6 +22,7 @@ ACCESS: AccessTable = {
     ("POST", "/v1/accounts/bulk-delete"): CRM_WRITERS,
     ("GET", "/v1/accounts"): OWN_READERS,
     ("GET", "/v1/accounts/{external_id}"): OWN_READERS,
+    ("GET", "/v1/account-clusters"): CRM_READERS,
     ("DELETE", "/v1/accounts/{external_id}"): CRM_WRITERS,
     ("GET", "/v1/accounts/{external_id}/assignments"): OWN_READERS,
     ("GET", "/v1/accounts/{external_id}/history"): OWN_READERS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, Response
@@ -12,13 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from territory_shared.api.limits import UPLOAD_BODY
-from territory_shared.api.problems import Conflict
 from territory_shared.api.tenancy import TenantId
 
 from assignment_service.api.deps import Uow
 from assignment_service.domain.accounts import AccountFilter
 from assignment_service.use_cases.delete_accounts import DeleteReport, delete_accounts
-from assignment_service.use_cases.upsert_accounts import Idempotency
+from assignment_service.use_cases.idempotency import Idempotency
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -129,14 +129,11 @@ async def bulk_delete(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     body = await request.body()
-    sha256 = hashlib.sha256(body).hexdigest()
-    if idempotency_key:
-        async with uow:
-            seen = await uow.runs.idempotency(tenant, idempotency_key)
-        if seen is not None:
-            if seen.request_sha256 != sha256:
-                raise Conflict("This Idempotency-Key was used for a different request body.", field="idempotency-key")
-            return JSONResponse(seen.response, status_code=seen.status_code, headers={"Idempotent-Replayed": "true"})
+    idempotency = Idempotency(idempotency_key, _sha256_of(body)) if idempotency_key else None
+    if idempotency is not None:
+        earlier = await idempotency.earlier_answer(uow, tenant)
+        if earlier is not None:
+            return JSONResponse(earlier.response, earlier.status_code, headers={"Idempotent-Replayed": "true"})
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if kind in ("text/csv", "application/csv"):
         external_ids, where = _from_csv(body), None
@@ -152,6 +149,15 @@ async def bulk_delete(
         tenant,
         external_ids=external_ids,
         where=AccountFilter(**where.model_dump()) if where is not None else None,
-        idempotency=Idempotency(idempotency_key, lambda: sha256) if idempotency_key else None,
+        idempotency=idempotency,
     )
     return JSONResponse(report.as_dict())
+
+
+def _sha256_of(body: bytes) -> Callable[[], Awaitable[str]]:
+    digest = hashlib.sha256(body).hexdigest()
+
+    async def sha256() -> str:
+        return digest
+
+    return sha256

@@ -8,37 +8,19 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from territory_shared.api.etags import etag_of
 from territory_shared.api.limits import UPLOAD_BODY
-from territory_shared.api.problems import PROBLEM_JSON, Conflict, NotFound
+from territory_shared.api.problems import PROBLEM_JSON, NotFound
 from territory_shared.api.tenancy import RepScope, TenantId
 
 from assignment_service.api.account_filters import Filters, resolve
-from assignment_service.api.bodies import HashingStream, rows_for
 from assignment_service.api.deps import Geo, Uow, Zips
+from assignment_service.api.readers import HashingStream, rows_for
 from assignment_service.api.rep_scope import OwnRep, check_account_is_theirs
+from assignment_service.api.schemas import AccountPage, AccountRead, account_read
 from assignment_service.use_cases.delete_account import delete_account
-from assignment_service.use_cases.upsert_accounts import Idempotency, upsert_accounts
+from assignment_service.use_cases.idempotency import Idempotency
+from assignment_service.use_cases.upsert_accounts import upsert_accounts
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
-
-
-class AccountRead(BaseModel):
-    id: str
-    external_id: str
-    name: str | None
-    lat: float | None
-    lon: float | None
-    zip: str | None
-    location_precision: str | None
-    potential: float | None
-    revenue: float | None
-    industry: str | None
-    size: str | None
-    visits_per_year: float | None
-    workload_hours: float | None
-    custom: dict[str, float]
-    version: int
-    deleted: bool
-    updated_at: datetime
 
 
 class AssignmentRead(BaseModel):
@@ -67,11 +49,6 @@ class HistoryRead(BaseModel):
     alignment_id: str | None
     changed_at: datetime
     changed_by: str | None = Field(description="Who made the change (a token's subject, api-key:<name>, system)")
-
-
-def account_read(row: Any) -> AccountRead:
-    fields = {k: getattr(row, k) for k in AccountRead.model_fields if k != "deleted"}
-    return AccountRead(**fields, deleted=row.deleted_at is not None)
 
 
 def assignment_read(row: Any) -> AssignmentRead:
@@ -109,25 +86,13 @@ async def bulk_upsert(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     body = HashingStream(request.stream())
-    if idempotency_key:
-        async with uow:
-            seen = await uow.runs.idempotency(tenant, idempotency_key)
-        if seen is not None:
-            async for _ in body:
-                pass
-            if seen.request_sha256 != body.hexdigest():
-                raise Conflict("This Idempotency-Key was used for a different request body.", field="idempotency-key")
-            return JSONResponse(seen.response, status_code=seen.status_code, headers={"Idempotent-Replayed": "true"})
+    idempotency = Idempotency(idempotency_key, body.read_all) if idempotency_key else None
+    if idempotency is not None:
+        earlier = await idempotency.earlier_answer(uow, tenant)
+        if earlier is not None:
+            return JSONResponse(earlier.response, earlier.status_code, headers={"Idempotent-Replayed": "true"})
     rows = rows_for(request.headers.get("content-type", "application/json"), body.__aiter__())
-    report = await upsert_accounts(
-        uow,
-        geo,
-        zips,
-        tenant,
-        rows,
-        all_or_nothing=all_or_nothing,
-        idempotency=Idempotency(idempotency_key, body.hexdigest) if idempotency_key else None,
-    )
+    report = await upsert_accounts(uow, geo, zips, tenant, rows, all_or_nothing=all_or_nothing, idempotency=idempotency)
     if not report.applied:
         return JSONResponse(
             {
@@ -142,14 +107,6 @@ async def bulk_upsert(
             media_type=PROBLEM_JSON,
         )
     return JSONResponse(report.as_dict())
-
-
-class AccountPage(BaseModel):
-    items: list[AccountRead]
-    next: str | None = Field(description="URL of the next page (keyset on the account id), or null on the last page")
-    next_cursor: str | None = Field(
-        description="The `after` of the next page (the last id of this one), or null on the last page"
-    )
 
 
 MAX_PAGE = 1000

@@ -13,6 +13,7 @@ from territory_shared.jobs import JobRunner
 from territory_shared.runtime import Bus, ServiceRuntime
 
 from assignment_service.api.access import ACCESS
+from assignment_service.api.account_clusters import router as account_clusters_router
 from assignment_service.api.account_deletions import router as account_deletions_router
 from assignment_service.api.accounts import router as accounts_router
 from assignment_service.api.assignments import router as assignments_router
@@ -111,6 +112,7 @@ def create_app(
     )
     for router in (
         accounts_router,
+        account_clusters_router,
         account_deletions_router,
         reps_router,
         rules_router,

@@ -14,6 +14,7 @@ from territory_shared.api.tenancy import TenantId
 from territory_shared.jobs import Progress
 
 from assignment_service.api.deps import Geo, Jobs, job_location
+from assignment_service.db.design_inputs import DesignInputReader
 from assignment_service.domain.design import ACCOUNT_METRICS, DesignRequest, MetricGoal
 from assignment_service.use_cases.design import run_design
 
@@ -169,7 +170,7 @@ async def _validated(body: DesignJobCreate, tenant: str, geo: Geo) -> DesignRequ
             raise _invalid("alignment_id", "an archived alignment cannot be the source: use an active or draft one")
         layer_id = source.layer_id
     assert layer_id is not None
-    layer = await geo.layer(tenant, layer_id)  # type: ignore[attr-defined]
+    layer = await geo.layer(tenant, layer_id)
     if layer is None:
         raise _invalid("layer_id", f"layer {layer_id} does not exist")
     known = set(ACCOUNT_METRICS) | set(layer.get("attributes") or [])
@@ -211,10 +212,10 @@ async def create_design_job(
     body: DesignJobCreate, request: Request, response: Response, tenant: TenantId, geo: Geo, jobs: Jobs
 ) -> DesignJobAccepted:
     design = await _validated(body, tenant, geo)
-    sessions = request.app.state.runtime.sessions
+    inputs = DesignInputReader(request.app.state.runtime.sessions)
 
     async def work(progress: Progress) -> dict[str, Any]:
-        return await run_design(geo, sessions, tenant, design, progress)  # type: ignore[arg-type]
+        return await run_design(geo, inputs, tenant, design, progress)
 
     job_id = await jobs.submit(tenant, "territory-design", work)
     response.headers["Location"] = job_location(request, job_id)

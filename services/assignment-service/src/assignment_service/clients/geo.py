@@ -20,7 +20,7 @@ from territory_shared.api.problems import DomainError, ServiceUnavailable
 from territory_shared.logs import correlation_id
 
 from assignment_service.domain.assignment import GeoAnswer
-from assignment_service.use_cases.ports import AlignmentInfo, Located
+from assignment_service.domain.geography import AlignmentInfo, Located
 
 CHUNK = 200_000
 
@@ -44,6 +44,8 @@ def _raise_for(r: httpx.Response) -> None:
 
 
 class HttpGeoClient:
+    """Implements ``use_cases.ports.GeoClient``."""
+
     def __init__(self, http: httpx.AsyncClient, credentials: ServiceCredentials) -> None:
         self._http = http
         self._credentials = credentials

@@ -5,7 +5,6 @@ Read-only queries in their own module (no unit of work: nothing is written, no e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -13,24 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assignment_service.db.records import AccountRecord, RepRecord
 from assignment_service.db.reps import RepRepository
+from assignment_service.domain.design import AccountPoint, SalesRep
 
 
-@dataclass(frozen=True)
-class AccountPoint:
-    lon: float
-    lat: float
-    potential: float
-    workload_hours: float | None
-    visits_per_year: float | None
+class DesignInputReader:
+    """The design inputs read from this service's own tables, each read in a short session of its own."""
 
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
 
-@dataclass(frozen=True)
-class SalesRep:
-    external_id: str
-    territory_code: str
-    home_lon: float | None
-    home_lat: float | None
-    capacity_hours: float | None
+    async def account_points(self, tenant_id: str) -> list[AccountPoint]:
+        return await account_points(self._sessions, tenant_id)
+
+    async def sales_force_reps(self, tenant_id: str, sales_force: str, on: date) -> list[SalesRep]:
+        return await sales_force_reps(self._sessions, tenant_id, sales_force, on)
 
 
 async def account_points(sessions: async_sessionmaker[AsyncSession], tenant_id: str) -> list[AccountPoint]:

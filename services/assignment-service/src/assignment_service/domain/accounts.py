@@ -1,10 +1,11 @@
-"""Accounts as CRMs send them: one row -> a validated ``AccountInput`` or the reasons it was refused."""
+"""Accounts: as CRMs send them (one row -> a validated ``AccountInput`` or the reasons it was refused) and as
+stored (``Account``)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any
 
 SIZES = ("S", "M", "L", "XL")
@@ -24,38 +25,45 @@ class ZipPoint:
 ZipResolver = Callable[[str], ZipPoint | None]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AccountInput:
+    """An account as a CRM tells it, validated: its id in the CRM, where it is, and the facts rules test.
+
+    With ``Account`` below, the one list of an account's fields: the upsert compares and writes ``FACTS``, its
+    event data takes the contract's fields from the account, the API's read schema is built from ``Account``,
+    and the record's columns are checked against it.
+    """
+
     external_id: str
+    name: str | None
     lat: float | None
     lon: float | None
+    zip: str | None
     location_precision: str | None
-    zip: str | None = None
-    name: str | None = None
-    potential: float | None = None
-    revenue: float | None = None
-    industry: str | None = None
-    size: str | None = None
-    visits_per_year: float | None = None
-    workload_hours: float | None = None
-    custom: dict[str, float] = field(default_factory=dict)
+    potential: float | None
+    revenue: float | None
+    industry: str | None
+    size: str | None
+    visits_per_year: float | None
+    workload_hours: float | None
+    custom: dict[str, float]
 
     def facts(self) -> dict[str, Any]:
-        """The stored columns, to compare with what is stored and to write."""
-        return {
-            "name": self.name,
-            "lat": self.lat,
-            "lon": self.lon,
-            "zip": self.zip,
-            "location_precision": self.location_precision,
-            "potential": self.potential,
-            "revenue": self.revenue,
-            "industry": self.industry,
-            "size": self.size,
-            "visits_per_year": self.visits_per_year,
-            "workload_hours": self.workload_hours,
-            "custom": self.custom,
-        }
+        """The stored columns besides the ids, to compare with what is stored and to write."""
+        return {name: getattr(self, name) for name in FACTS}
+
+
+@dataclass(kw_only=True)
+class Account(AccountInput):
+    """An account as stored: what reading it back gives, and what the assignment engine places (a repository's
+    rows of the accounts table carry the same fields)."""
+
+    id: str
+    version: int
+
+
+FACTS: tuple[str, ...] = tuple(f.name for f in fields(AccountInput) if f.name != "external_id")
+ACCOUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Account))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from assignment_service.domain.accounts import ACCOUNT_FIELDS, Account
 from assignment_service.domain.rule_set import RuleSet
 
 
@@ -102,21 +103,14 @@ class SalesForcePlan:
         return Decision(geo.territory_code, self.primary_rep.get(geo.territory_code), "geography", by_geography=True)
 
 
-def account_facts(row: Any) -> dict[str, Any]:
-    """The fields rules may test, from an account record or input."""
-    facts = {
-        "external_id": row.external_id,
-        "name": row.name,
-        "industry": row.industry,
-        "size": row.size,
-        "zip": row.zip,
-        "potential": row.potential,
-        "revenue": row.revenue,
-        "visits_per_year": row.visits_per_year,
-        "workload_hours": row.workload_hours,
-        "lat": row.lat,
-        "lon": row.lon,
-    }
+# What rules may test of an account: its fields but its ids, version, how it was located and the custom fields
+# (each of those is a fact of its own, ``custom.<name>``).
+RULE_FIELDS = tuple(f for f in ACCOUNT_FIELDS if f not in ("id", "version", "location_precision", "custom"))
+
+
+def account_facts(row: Account) -> dict[str, Any]:
+    """The fields rules may test, from an account (or a repository row of one)."""
+    facts = {name: getattr(row, name) for name in RULE_FIELDS}
     for key, value in (row.custom or {}).items():
         facts[f"custom.{key}"] = value
     return facts

@@ -22,6 +22,28 @@ ACCOUNT_METRICS = ("account_count", "account_potential", "workload_hours")
 
 
 @dataclass(frozen=True)
+class AccountPoint:
+    """A located live account, as a design sums it into the units."""
+
+    lon: float
+    lat: float
+    potential: float
+    workload_hours: float | None
+    visits_per_year: float | None
+
+
+@dataclass(frozen=True)
+class SalesRep:
+    """A rep holding a territory of the sales force as primary: with ``use_reps``, one territory each."""
+
+    external_id: str
+    territory_code: str
+    home_lon: float | None
+    home_lat: float | None
+    capacity_hours: float | None
+
+
+@dataclass(frozen=True)
 class MetricGoal:
     """Balance ``name`` within +-``tolerance`` (a fraction) of its per-territory target; optional hard caps."""
 

@@ -20,6 +20,7 @@ from territory_shared.events.assignment import AccountReassignedV1
 
 from assignment_service.db.records import SalesForceRecord
 from assignment_service.db.unit_of_work import UnitOfWork
+from assignment_service.domain.accounts import Account
 from assignment_service.domain.assignment import Decision, GeoAnswer, Override, SalesForcePlan, account_facts
 from assignment_service.domain.rule_set import build_rule_set
 from assignment_service.use_cases.ports import GeoClient
@@ -63,7 +64,7 @@ async def load_plan(uow: UnitOfWork, tenant_id: str, sales_force: SalesForceReco
 async def locate_accounts(
     geo: GeoClient,
     tenant_id: str,
-    accounts: Sequence[Any],
+    accounts: Sequence[Account],
     *,
     sales_force: str | None = None,
     alignment_id: str | None = None,
@@ -80,7 +81,7 @@ async def reassign(
     uow: UnitOfWork,
     tenant_id: str,
     plan: Plan,
-    accounts: Sequence[Any],
+    accounts: Sequence[Account],
     *,
     trigger: str,
     geo: dict[str, GeoAnswer] | None = None,
@@ -88,7 +89,8 @@ async def reassign(
     run_id: str | None = None,
     current: dict[str, Any] | None = None,
 ) -> list[Move]:
-    """Recompute the given accounts in one sales force; ``geo`` None keeps each account's stored geography.
+    """Recompute the given accounts (``Account``s, or the repository's rows of them) in one sales force; ``geo``
+    None keeps each account's stored geography.
 
     ``current``: the accounts' assignments, when the caller has just read them.
     """

@@ -15,7 +15,7 @@ from typing import Any
 from assignment_service.db.unit_of_work import UnitOfWork
 from assignment_service.domain.accounts import AccountFilter
 from assignment_service.use_cases.delete_account import retire_accounts
-from assignment_service.use_cases.upsert_accounts import Idempotency
+from assignment_service.use_cases.idempotency import Idempotency
 
 # Accounts retired per step: their assignments are read and deleted by chunks of this size and their events
 # written to the outbox, so memory stays flat however many accounts one request deletes.
@@ -72,6 +72,6 @@ async def delete_accounts(
             report.assignments_ended += await retire_accounts(uow, tenant_id, rows[start : start + BATCH], now)
         report.deleted = len(rows)
         if idempotency is not None:
-            idempotency.record(uow, tenant_id, report.as_dict(), now)
+            await idempotency.record(uow, tenant_id, report.as_dict(), now)
         await uow.commit()
     return report

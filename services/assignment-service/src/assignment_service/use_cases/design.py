@@ -24,11 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from territory_shared.jobs import JobCancelled, JobFailed, Progress
 
-from assignment_service.clients.geo import HttpGeoClient
-from assignment_service.db.design_inputs import account_points, sales_force_reps
 from assignment_service.domain.design import (
     DesignRequest,
     Units,
@@ -38,6 +35,8 @@ from assignment_service.domain.design import (
     optimizer_metrics,
     summarise,
 )
+from assignment_service.domain.geography import AlignmentInfo
+from assignment_service.use_cases.ports import DesignInputs, GeoClient
 
 if TYPE_CHECKING:
     from territory_optimizer import Problem
@@ -54,8 +53,8 @@ MIN_SEARCH_SHARE = 0.5
 
 
 async def run_design(
-    geo: HttpGeoClient,
-    sessions: async_sessionmaker[AsyncSession],
+    geo: GeoClient,
+    inputs: DesignInputs,
     tenant_id: str,
     request: DesignRequest,
     progress: Progress,
@@ -92,7 +91,7 @@ async def run_design(
                 locked_codes[m["unit_id"]] = code
 
     await progress("aggregating accounts", LOAD[0] + 8)
-    accounts = await account_points(sessions, tenant_id)
+    accounts = await inputs.account_points(tenant_id)
     lon = np.array([a.lon for a in accounts], dtype=float)
     lat = np.array([a.lat for a in accounts], dtype=float)
     potential = np.nan_to_num(np.array([a.potential for a in accounts], dtype=float))
@@ -108,7 +107,7 @@ async def run_design(
     # Territories: the reps', K new ones, or the source's leaves.
     reps = None
     if request.use_reps:
-        holders = await sales_force_reps(sessions, tenant_id, sales_force, datetime.now(UTC).date())
+        holders = await inputs.sales_force_reps(tenant_id, sales_force, datetime.now(UTC).date())
         if not holders:
             raise JobFailed(f"Sales force {sales_force!r} has no rep holding a territory: nothing to design for.")
         codes = [r.territory_code for r in holders]
@@ -291,10 +290,10 @@ async def _report(progress: Progress, p: OptimizerProgress, reached: list[float]
 
 
 async def _write_draft(
-    geo: HttpGeoClient,
+    geo: GeoClient,
     tenant_id: str,
     request: DesignRequest,
-    source: Any,
+    source: AlignmentInfo | None,
     layer_id: str,
     sales_force: str,
     codes: list[str],

@@ -54,6 +54,8 @@ ProgressFn = Callable[[str, float, str | None], Awaitable[None]]
 async def apply_published_alignment(
     uow: UnitOfWork, geo: GeoClient, tenant_id: str, data: AlignmentPublishedV1
 ) -> None:
+    # Asked before the tenant's accounts are locked: waiting for geo-service holds up no other writer.
+    info = await geo.alignment(tenant_id, data.alignment_id)
     async with uow:
         await uow.lock_accounts(tenant_id)
         run = await uow.runs.run_for(tenant_id, data.alignment_id, data.version)
@@ -66,7 +68,6 @@ async def apply_published_alignment(
             return
         sf = await sales_force_record(uow, tenant_id, data.sales_force)
         if run is None:
-            info = await geo.alignment(tenant_id, data.alignment_id)
             layer_id = info.layer_id if info else None
             incremental = (
                 sf.alignment_id is not None

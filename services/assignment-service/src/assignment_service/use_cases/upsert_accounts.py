@@ -9,18 +9,17 @@ retried request is answered from the record and changes nothing twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from territory_shared.events.assignment import AccountUpsertedV1
 
-from assignment_service.db.records import IdempotencyRecord
 from assignment_service.db.unit_of_work import UnitOfWork
-from assignment_service.domain.accounts import AccountInput, RowError, ZipResolver, validate_account
+from assignment_service.domain.accounts import FACTS, Account, AccountInput, RowError, ZipResolver, validate_account
 from assignment_service.use_cases.assign import Plan, load_plan, locate_accounts, reassign
+from assignment_service.use_cases.idempotency import Idempotency
 from assignment_service.use_cases.ports import GeoClient
 
 # Rows validated, written (COPY on PostgreSQL) and announced together: large enough that each statement's round
@@ -52,41 +51,6 @@ class UpsertReport:
             "errors": [e.as_dict() for e in self.errors[:MAX_ERRORS_LISTED]],
             "errors_truncated": len(self.errors) > MAX_ERRORS_LISTED,
         }
-
-
-@dataclass
-class Idempotency:
-    key: str
-    request_sha256: Callable[[], str]  # known once the body has been read
-
-    def record(self, uow: UnitOfWork, tenant_id: str, response: dict[str, Any], now: datetime) -> None:
-        """Keep the answer in the request's own transaction: a retry is answered from it, changing nothing twice."""
-        uow.runs.add(
-            IdempotencyRecord(
-                tenant_id=tenant_id,
-                key=self.key,
-                request_sha256=self.request_sha256(),
-                status_code=200,
-                response=response,
-                created_at=now,
-            )
-        )
-
-
-_FIELDS = (
-    "name",
-    "lat",
-    "lon",
-    "zip",
-    "location_precision",
-    "potential",
-    "revenue",
-    "industry",
-    "size",
-    "visits_per_year",
-    "workload_hours",
-    "custom",
-)
 
 
 async def upsert_accounts(
@@ -135,7 +99,7 @@ async def upsert_accounts(
             return report  # leaving the unit of work rolls back what earlier batches wrote
         await _apply(uow, geo, tenant_id, plans, batch, report)
         if idempotency is not None:
-            idempotency.record(uow, tenant_id, report.as_dict(), datetime.now(UTC))
+            await idempotency.record(uow, tenant_id, report.as_dict(), datetime.now(UTC))
         await uow.commit()
     return report
 
@@ -149,41 +113,22 @@ async def _apply(
     now = datetime.now(UTC)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    subjects: list[str] = []
-    datas: list[dict[str, Any]] = []
-    written: list[SimpleNamespace] = []  # the accounts as written: what reading them back would give
+    written: list[Account] = []  # the accounts as written: what reading them back would give
     for account in batch:
         facts = account.facts()
         before = existing.get(account.external_id)
         if before is None:
-            row = {"id": str(uuid.uuid4()), "tenant_id": tenant_id, "external_id": account.external_id}
-            row |= facts | {"version": 1, "deleted_at": None, "updated_at": now}
-            inserts.append(row)
-        elif before.deleted_at is None and all(getattr(before, k) == facts[k] for k in _FIELDS):
+            stored = Account(**vars(account), id=str(uuid.uuid4()), version=1)
+            inserts.append({"tenant_id": tenant_id, **vars(stored), "deleted_at": None, "updated_at": now})
+        elif before.deleted_at is None and all(getattr(before, k) == facts[k] for k in FACTS):
             report.unchanged += 1
             continue
         else:
-            row = {"id": before.id, **facts, "version": before.version + 1, "deleted_at": None, "updated_at": now}
-            updates.append(row)
-        written.append(SimpleNamespace(**(row | {"tenant_id": tenant_id, "external_id": account.external_id})))
-        subjects.append(row["id"])
-        datas.append(
-            {
-                "account_id": row["id"],
-                "external_id": account.external_id,
-                "version": row["version"],
-                "lat": account.lat,
-                "lon": account.lon,
-                "location_precision": account.location_precision,
-                "zip": account.zip,
-                "potential": account.potential,
-                "revenue": account.revenue,
-                "industry": account.industry,
-                "size": account.size,
-                "visits_per_year": account.visits_per_year,
-                "workload_hours": account.workload_hours,
-            }
-        )
+            stored = Account(**vars(account), id=before.id, version=before.version + 1)
+            updates.append({"id": stored.id, **facts, "version": stored.version, "deleted_at": None, "updated_at": now})
+        written.append(stored)
+    subjects = [a.id for a in written]
+    datas = [upserted_data(a) for a in written]
     uow.emit_many(tenant_id, AccountUpsertedV1, subjects, datas)
     await uow.accounts.insert_many(inserts)
     await uow.accounts.update_many(updates)
@@ -204,3 +149,12 @@ async def _apply(
             )
         moves = await reassign(uow, tenant_id, plan, accounts, trigger="account", geo=answers)
         report.reassigned += len(moves)
+
+
+def upserted_data(account: Account) -> dict[str, Any]:
+    """The JSON data of an ``AccountUpsertedV1`` (its fields, in order) for ``UnitOfWork.emit_many``: the
+    account's own fields of the same names."""
+    return {name: account.id if name == "account_id" else getattr(account, name) for name in _UPSERTED_FIELDS}
+
+
+_UPSERTED_FIELDS = tuple(AccountUpsertedV1.model_fields)

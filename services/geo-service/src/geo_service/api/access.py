@@ -37,6 +37,7 @@ ACCESS: AccessTable = {
     ("POST", "/v1/alignments/{alignment_id}/archive"): DESIGNERS,
     ("POST", "/v1/alignments/{alignment_id}/moves"): DESIGNERS,
     ("POST", "/v1/alignments/{alignment_id}/locks"): DRAFT_WRITERS,
+    ("POST", "/v1/alignments/{alignment_id}/split"): DESIGNERS,
     ("GET", "/v1/alignments/{alignment_id}/units"): READERS,
     ("GET", "/v1/alignments/{alignment_id}/publish-changes"): READERS,  # assignment-service's preview
     ("GET", "/v1/alignments/{alignment_id}/territories.geojson"): READERS,

@@ -29,6 +29,7 @@ from geo_service.use_cases.alignments import (
 )
 from geo_service.use_cases.edit_units import lock_units, move_units
 from geo_service.use_cases.import_assignments import import_assignments
+from geo_service.use_cases.split_units import split_units
 from geo_service.use_cases.territories_csv import import_territories, territories_csv
 
 router = APIRouter(prefix="/v1/alignments", tags=["alignments"])
@@ -80,6 +81,30 @@ class UnitsLock(BaseModel):
 
     unit_ids: Annotated[list[str], Field(min_length=1, max_length=100_000)]
     locked: bool = True
+
+
+class UnitsSplit(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"unit_ids": ["06037"], "into_layer": "<layer id of approximate ZIP areas>"}]},
+    )
+
+    unit_ids: Annotated[list[str], Field(min_length=1, max_length=1_000, description="The units to split")]
+    into_layer: str = Field(min_length=1, description="The layer of finer units to split them into")
+    prefix: str | None = Field(
+        default=None,
+        description="The pieces' id prefix (`zip` gives `zip:90001`); derived from the finer layer's name if omitted",
+    )
+
+
+class SplitRead(BaseModel):
+    alignment: AlignmentRead
+    layer_id: str = Field(description="The derived layer the draft is on now")
+    layer_name: str
+    pieces: dict[str, list[str]] = Field(description="Each split unit's pieces")
+    unit_count: int
+    adjacency_pairs: int
+    island_links: list[dict[str, Any]]
 
 
 class MembershipRead(BaseModel):
@@ -198,6 +223,40 @@ async def lock(
     alignment_id: str, body: UnitsLock, tenant: TenantId, uow: Uow, version: ExpectedVersion, response: Response
 ) -> AlignmentRead:
     return _read(await lock_units(uow, tenant, alignment_id, body.unit_ids, body.locked, version), response)
+
+
+@router.post(
+    "/{alignment_id}/split",
+    response_model=SplitRead,
+    summary="Split units of a draft into the finer units of another layer (the draft moves onto a derived layer)",
+    description=(
+        "Creates a layer holding every unit of the draft's layer except `unit_ids`, plus the units of `into_layer` "
+        "clipped to each of them (ids `<prefix>:<finer id>`), with its adjacency computed as an import's; moves the "
+        "draft onto it with each piece in the territory of the unit it splits, and bumps the draft's version. "
+        "Emits `geo.layer.imported.v1` and `geo.alignment.edited.v1` (with `layer_id`). Refused, changing nothing: "
+        "not a draft (409), an unknown unit (422), a locked unit (409), an unknown `into_layer` or the draft's own "
+        "layer (422), a unit no finer unit covers (422), a stale If-Match (412)."
+    ),
+)
+async def split(
+    alignment_id: str,
+    body: UnitsSplit,
+    tenant: TenantId,
+    uow: Uow,
+    cache: Cache,
+    version: ExpectedVersion,
+    response: Response,
+) -> SplitRead:
+    result = await split_units(uow, cache, tenant, alignment_id, body.unit_ids, body.into_layer, body.prefix, version)
+    return SplitRead(
+        alignment=_read(result.alignment, response),
+        layer_id=result.layer_id,
+        layer_name=result.layer_name,
+        pieces=result.pieces,
+        unit_count=result.unit_count,
+        adjacency_pairs=result.adjacency_pairs,
+        island_links=result.island_links,
+    )
 
 
 @router.get(

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import shapely
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from territory_shared.api.limits import MAX_OFFSET, UPLOAD_BODY
 from territory_shared.api.problems import BadRequest, NotFound
 from territory_shared.api.tenancy import TenantId
@@ -40,6 +40,10 @@ class LayerRead(BaseModel):
     attributes: list[str]
     unit_count: int
     bbox: list[float]
+    lineage: dict[str, Any] | None = Field(
+        default=None,
+        description="For a layer derived by splitting units into finer units: its parent layers, the units split",
+    )
 
 
 class UnitRead(BaseModel):
@@ -47,6 +51,9 @@ class UnitRead(BaseModel):
     attributes: dict[str, float]
     area_km2: float
     centroid: tuple[float, float]
+    source: dict[str, Any] | None = Field(
+        default=None, description="For a piece of a split unit: the finer unit (layer_id, unit_id) it was clipped from"
+    )
 
 
 class UnitPage(BaseModel):
@@ -177,7 +184,11 @@ async def list_units(
         rows = await uow.layers.units_page(layer_id, limit + 1, offset, None)
     items = [
         UnitRead(
-            unit_id=r.unit_id, attributes=r.attributes, area_km2=r.area_km2, centroid=(r.centroid_lon, r.centroid_lat)
+            unit_id=r.unit_id,
+            attributes=r.attributes,
+            area_km2=r.area_km2,
+            centroid=(r.centroid_lon, r.centroid_lat),
+            source=r.source,
         )
         for r in rows[:limit]
     ]
@@ -239,4 +250,12 @@ async def _layer(uow: UnitOfWork, tenant: str, layer_id: str):  # type: ignore[n
 
 
 def _read(r) -> LayerRead:  # type: ignore[no-untyped-def]
-    return LayerRead(id=r.id, name=r.name, kind=r.kind, attributes=r.attributes, unit_count=r.unit_count, bbox=r.bbox)
+    return LayerRead(
+        id=r.id,
+        name=r.name,
+        kind=r.kind,
+        attributes=r.attributes,
+        unit_count=r.unit_count,
+        bbox=r.bbox,
+        lineage=r.lineage,
+    )

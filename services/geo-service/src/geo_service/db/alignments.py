@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo_service.db.records import AlignmentRecord, MembershipRecord, TerritoryShapeRecord
@@ -56,7 +56,7 @@ class AlignmentRepository:
     async def save(self, alignment: Alignment) -> None:
         record = await self._session.get(AlignmentRecord, alignment.id)
         assert record is not None
-        record.name, record.state = alignment.name, alignment.state
+        record.name, record.state, record.layer_id = alignment.name, alignment.state, alignment.layer_id
         record.version, record.published_at = alignment.version, alignment.published_at
 
     async def delete(self, alignment_id: str) -> None:
@@ -120,6 +120,24 @@ class AlignmentRepository:
                 )
                 .values(territory_id=territory_id)
             )
+
+    async def replace_units(
+        self, alignment_id: str, removed: Sequence[str], added: Sequence[tuple[str, str | None]]
+    ) -> None:
+        """Units leave the alignment and others join it, unlocked, with their territory (a split: pieces in place
+        of the units they split)."""
+        for start in range(0, len(removed), 5_000):
+            await self._session.execute(
+                delete(MembershipRecord)
+                .where(
+                    MembershipRecord.alignment_id == alignment_id,
+                    MembershipRecord.unit_id.in_(list(removed[start : start + 5_000])),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        rows = [{"alignment_id": alignment_id, "unit_id": u, "territory_id": t, "locked": False} for u, t in added]
+        for start in range(0, len(rows), 5_000):
+            await self._session.execute(insert(MembershipRecord), rows[start : start + 5_000])
 
     async def set_locked(self, alignment_id: str, unit_ids: Sequence[str], locked: bool) -> None:
         await self._session.execute(

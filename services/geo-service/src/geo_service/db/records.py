@@ -8,6 +8,7 @@ spatial SQL (and the PostGIS side of the benchmarks).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -42,6 +43,8 @@ class LayerRecord(Base):
     unit_count: Mapped[int] = mapped_column(Integer)
     bbox: Mapped[list[float]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A layer derived from others (units split into finer units): its parent layers and the units split.
+    lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
 
 
 class UnitRecord(Base):
@@ -61,6 +64,8 @@ class UnitRecord(Base):
     miny: Mapped[float] = mapped_column(Float)
     maxx: Mapped[float] = mapped_column(Float)
     maxy: Mapped[float] = mapped_column(Float)
+    # A piece of a derived layer: the finer unit it was clipped from, the unit it split and its area share.
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
 
 
 class AdjacencyRecord(Base):

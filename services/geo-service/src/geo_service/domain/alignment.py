@@ -55,6 +55,12 @@ class Alignment:
         self.require_draft("edited")
         self.version += 1
 
+    def moved_to_layer(self, layer_id: str) -> None:
+        """The draft now maps the units of ``layer_id`` (a layer derived from its own by splitting units)."""
+        self.require_draft("split")
+        self.layer_id = layer_id
+        self.version += 1
+
     def publish(self) -> None:
         self.require_draft("published")
         self.state = ACTIVE

@@ -68,7 +68,7 @@ async def import_layer(uow: UnitOfWork, tenant_id: str, request: LayerImport, pr
             problems=[{"feature_id": p.feature_id, "reason": p.reason} for p in layer.problems[:MAX_PROBLEMS_LISTED]],
         )
     await progress("adjacency", 50, "computing which units share a border")
-    units, edges, links = await asyncio.to_thread(_prepare, layer, request.link_islands, request.contiguity)
+    units, edges, links = await asyncio.to_thread(prepare_units, layer, request.link_islands, request.contiguity)
     await progress("storing", 70, f"{len(units):,} units, {len(edges):,} adjacency pairs")
     async with uow:
         layer_id = str(uuid.uuid4())
@@ -110,9 +110,14 @@ async def import_layer(uow: UnitOfWork, tenant_id: str, request: LayerImport, pr
     }
 
 
-def _prepare(
+def prepare_units(
     layer: ValidatedLayer, link: bool, contiguity: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The unit rows (sorted by id: ``idx``), adjacency rows and island links of a validated layer.
+
+    Every layer is stored through here, imported or derived (units split into finer ones), so adjacency means the
+    same on every layer.
+    """
     order = np.argsort(np.array(layer.ids, dtype=object), kind="stable")
     ids = [layer.ids[i] for i in order]
     geoms = layer.geometries[order]

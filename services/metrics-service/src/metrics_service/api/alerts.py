@@ -7,11 +7,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, select
 from territory_shared.api.limits import MAX_OFFSET
 from territory_shared.api.tenancy import TenantId
 
-from metrics_service.db.records import AlignmentProjectionRecord, BalanceAlertRecord
+from metrics_service.db import repository
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
 
@@ -54,24 +53,8 @@ async def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AlertPage:
-    A, P = BalanceAlertRecord, AlignmentProjectionRecord
-    active = and_(A.resolved_at.is_(None), P.state == "active", P.deleted.is_(False))
-    q = (
-        select(A, active.label("current"))
-        .join(P, P.alignment_id == A.alignment_id, isouter=True)
-        .where(A.tenant_id == tenant)
-    )
-    if state == "current":
-        q = q.where(active)
-    elif state == "past":
-        q = q.where(~active)
-    if sales_force is not None:
-        q = q.where(A.sales_force == sales_force)
-    if metric is not None:
-        q = q.where(A.metric == metric)
-    q = q.order_by(A.detected_at.desc(), A.id).limit(limit + 1).offset(offset)
     async with request.app.state.runtime.sessions() as session:
-        rows = (await session.execute(q)).all()
+        rows = await repository.alerts(session, tenant, state, sales_force, metric, limit + 1, offset)
     items = [
         AlertRead(
             **{k: getattr(a, k) for k in AlertRead.model_fields if k != "current"},

@@ -17,8 +17,10 @@ from metrics_service.api.consistency import router as consistency_router
 from metrics_service.api.counts import router as counts_router
 from metrics_service.api.metrics import router as metrics_router
 from metrics_service.api.quotas import router as quotas_router
-from metrics_service.clients import HttpAssignmentClient, HttpGeoClient
+from metrics_service.clients.assignment import HttpAssignmentClient
+from metrics_service.clients.geo import HttpGeoClient
 from metrics_service.db.records import INBOX, OUTBOX
+from metrics_service.db.unit_of_work import UnitOfWork
 from metrics_service.projections import build_handlers
 from metrics_service.settings import MetricsSettings
 from metrics_service.use_cases.consistency import check_consistency
@@ -81,11 +83,12 @@ async def _start(  # type: ignore[no-untyped-def]
     async def monitor() -> None:
         while not stop.is_set():
             try:
-                sent = await monitor_once(
-                    runtime.sessions, app.state.models, settings.balance_metrics, settings.balance_tolerance
+                await monitor_once(
+                    lambda: UnitOfWork(runtime.sessions, runtime.outbox_written),
+                    app.state.models,
+                    settings.balance_metrics,
+                    settings.balance_tolerance,
                 )
-                if sent:
-                    runtime.outbox_written()
                 await check_consistency(runtime.sessions, app.state.models, app.state.assignment)
             except Exception:  # noqa: BLE001 - monitoring retries at its next tick
                 log.warning("metrics monitor failed; it will retry", exc_info=True)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from territory_shared.api.problems import InvalidInput, ServiceUnavailable
 from territory_shared.api.tenancy import TenantId
 
-from metrics_service.clients import AssignmentRefused, AssignmentUnavailable
+from metrics_service.domain.sources import AssignmentRefused, AssignmentUnavailable
 from metrics_service.use_cases.consistency import check
 
 router = APIRouter(prefix="/v1", tags=["consistency"])

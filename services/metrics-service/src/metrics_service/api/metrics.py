@@ -7,7 +7,6 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 from territory_shared.api.problems import BadRequest, InvalidInput, NotFound
 from territory_shared.api.tenancy import TenantId
 
@@ -307,13 +306,7 @@ async def alignment_trend(
     async with request.app.state.runtime.sessions() as session:
         if await repository.alignment(session, tenant, alignment_id) is None:
             raise NotFound(f"Alignment {alignment_id} is not known to metrics-service (yet).")
-        rows = (
-            await session.execute(
-                select(SnapshotRecord)
-                .where(SnapshotRecord.tenant_id == tenant, SnapshotRecord.alignment_id == alignment_id)
-                .order_by(SnapshotRecord.taken_at)
-            )
-        ).scalars()
+        rows = await repository.snapshots(session, tenant, alignment_id=alignment_id)
         points = [_snapshot_point(s, metric, tolerance, territories) for s in rows]
     return TrendRead(metric=metric, points=points)
 
@@ -331,12 +324,6 @@ async def sales_force_trend(
     tolerance: Tolerance = 0.05,
 ) -> TrendRead:
     async with request.app.state.runtime.sessions() as session:
-        rows = (
-            await session.execute(
-                select(SnapshotRecord)
-                .where(SnapshotRecord.tenant_id == tenant, SnapshotRecord.sales_force == sales_force)
-                .order_by(SnapshotRecord.taken_at)
-            )
-        ).scalars()
+        rows = await repository.snapshots(session, tenant, sales_force=sales_force)
         points = [_snapshot_point(s, metric, tolerance, False) for s in rows]
     return TrendRead(metric=metric, points=points)

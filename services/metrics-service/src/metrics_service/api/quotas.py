@@ -15,6 +15,7 @@ from territory_shared.api.tenancy import TenantId
 
 from metrics_service.db import quotas as db
 from metrics_service.db.records import QuotaPlanRecord, QuotaSegmentRecord
+from metrics_service.db.unit_of_work import UnitOfWork
 from metrics_service.domain.quotas import RepQuota, TerritoryQuota
 from metrics_service.use_cases.models import ModelCache
 from metrics_service.use_cases.quotas import PlanInput, QuotaSheet, quota_sheet, set_plan
@@ -286,19 +287,17 @@ async def put_plan(
     given = PlanInput(
         body.goal, body.starts_on, body.ends_on, body.method, body.potential_weight, dict(body.adjustments)
     )
-    async with runtime.sessions() as session, session.begin():
-        row, created = await set_plan(
-            session,
-            cache,
-            tenant,
-            sales_force,
-            period,
-            given,
-            if_match=parse_if_match(if_match),
-            alignment_id=alignment_id,
-        )
-        read = _plan_read(row, await db.segments(session, tenant, sales_force, period))
-    runtime.outbox_written()
+    row, created, segments = await set_plan(
+        UnitOfWork(runtime.sessions, runtime.outbox_written),
+        cache,
+        tenant,
+        sales_force,
+        period,
+        given,
+        if_match=parse_if_match(if_match),
+        alignment_id=alignment_id,
+    )
+    read = _plan_read(row, segments)
     response.status_code = 201 if created else 200
     response.headers["ETag"] = etag_of(read.version)
     return read

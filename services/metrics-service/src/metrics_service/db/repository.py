@@ -1,24 +1,29 @@
-"""Reads of the projections that the metrics are computed from."""
+"""Reads of the projections that the metrics are computed from, and of what monitoring keeps (snapshots, balance
+flags and alerts)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any, Literal
 
 import numpy as np
 import shapely
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_service.db.records import (
     AccountProjectionRecord,
     AlignmentProjectionRecord,
+    BalanceAlertRecord,
+    BalanceFlagRecord,
     LayerProjectionRecord,
     MembershipRecord,
     OwnershipRecord,
     RepProjectionRecord,
     RosterEntryProjectionRecord,
+    SnapshotRecord,
     TenantRevisionRecord,
     TerritoryProjectionRecord,
     UnitProjectionRecord,
@@ -197,3 +202,71 @@ async def rosters(session: AsyncSession, tenant_id: str, sales_force: str, on: d
             seen.add((code, rep.rep_id))
             out.reps.setdefault(code, []).append(Rep(rep.rep_id, rep.home_lon, rep.home_lat, rep.capacity_hours))
     return out
+
+
+async def snapshots(
+    session: AsyncSession, tenant_id: str, *, alignment_id: str | None = None, sales_force: str | None = None
+) -> Sequence[SnapshotRecord]:
+    """The snapshots of one alignment, or of a sales force's active alignments, oldest first."""
+    query = select(SnapshotRecord).where(SnapshotRecord.tenant_id == tenant_id)
+    if alignment_id is not None:
+        query = query.where(SnapshotRecord.alignment_id == alignment_id)
+    if sales_force is not None:
+        query = query.where(SnapshotRecord.sales_force == sales_force)
+    return (await session.execute(query.order_by(SnapshotRecord.taken_at))).scalars().all()
+
+
+async def snapshot_taken(session: AsyncSession, alignment_id: str, reason: str, day: str) -> bool:
+    query = select(SnapshotRecord.id).where(
+        SnapshotRecord.alignment_id == alignment_id, SnapshotRecord.reason == reason, SnapshotRecord.day == day
+    )
+    return (await session.execute(query)).first() is not None
+
+
+async def balance_flags(session: AsyncSession, alignment_id: str) -> dict[tuple[str, str], BalanceFlagRecord]:
+    """The alignment's balance flags by (territory, metric)."""
+    query = select(BalanceFlagRecord).where(BalanceFlagRecord.alignment_id == alignment_id)
+    return {(f.territory_id, f.metric): f for f in (await session.execute(query)).scalars()}
+
+
+async def resolve_alert(session: AsyncSession, alignment_id: str, territory_id: str, metric: str, at: datetime) -> None:
+    """The territory came back within tolerance on ``metric``: its open alert is resolved ``at``."""
+    await session.execute(
+        update(BalanceAlertRecord)
+        .where(
+            BalanceAlertRecord.alignment_id == alignment_id,
+            BalanceAlertRecord.territory_id == territory_id,
+            BalanceAlertRecord.metric == metric,
+            BalanceAlertRecord.resolved_at.is_(None),
+        )
+        .values(resolved_at=at)
+    )
+
+
+async def alerts(
+    session: AsyncSession,
+    tenant_id: str,
+    state: Literal["current", "past", "all"],
+    sales_force: str | None,
+    metric: str | None,
+    limit: int,
+    offset: int,
+) -> list[Any]:
+    """Alerts newest first, each with whether it is current (still out, on an active alignment)."""
+    A, P = BalanceAlertRecord, AlignmentProjectionRecord
+    active = and_(A.resolved_at.is_(None), P.state == "active", P.deleted.is_(False))
+    q = (
+        select(A, active.label("current"))
+        .join(P, P.alignment_id == A.alignment_id, isouter=True)
+        .where(A.tenant_id == tenant_id)
+    )
+    if state == "current":
+        q = q.where(active)
+    elif state == "past":
+        q = q.where(~active)
+    if sales_force is not None:
+        q = q.where(A.sales_force == sales_force)
+    if metric is not None:
+        q = q.where(A.metric == metric)
+    q = q.order_by(A.detected_at.desc(), A.id).limit(limit).offset(offset)
+    return list((await session.execute(q)).all())

@@ -10,13 +10,14 @@ from territory_shared.events.contracts import CONTRACTS
 from territory_shared.events.envelope import CloudEvent
 from territory_shared.messaging.inbox import Batched, Handler
 
-from metrics_service.clients import GeoClient
+from metrics_service.db.unit_of_work import UnitOfWork
 from metrics_service.projections import territories
 from metrics_service.projections.accounts import AccountProjections
 from metrics_service.projections.alignments import GeoProjections
 from metrics_service.settings import MetricsSettings
 from metrics_service.use_cases.models import ModelCache
 from metrics_service.use_cases.monitor import check_balance, take_snapshot
+from metrics_service.use_cases.ports import GeoClient
 
 
 def build_handlers(settings: MetricsSettings, geo: GeoClient, cache: ModelCache) -> Mapping[str, Handler]:
@@ -32,9 +33,10 @@ def build_handlers(settings: MetricsSettings, geo: GeoClient, cache: ModelCache)
         orm_event.listen(session.sync_session, "after_rollback", lambda _s: cache.forget(alignment.alignment_id))
         model = await cache.model(session, alignment.tenant_id, alignment.alignment_id)
         await take_snapshot(session, model, alignment, "publish", event.time)
-        await check_balance(
-            session, model, alignment, settings.balance_metrics, settings.balance_tolerance, event.correlationid
-        )
+        uow = UnitOfWork.in_session(session)
+        async with uow:
+            await check_balance(uow, model, alignment, settings.balance_metrics, settings.balance_tolerance)
+            await uow.commit()  # stages the events: the consumer commits them with the projection
 
     handlers: dict[str, Handler] = {
         "geo.territory.created.v1": territories.on_territory_created,

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 
 import shapely
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from territory_shared.events.envelope import CloudEvent
 from territory_shared.events.geo import (
@@ -28,14 +28,15 @@ from territory_shared.events.geo import (
     LayerImportedV1,
 )
 
-from metrics_service.clients import GeoClient, GeoUnavailable
 from metrics_service.db.records import (
     AlignmentProjectionRecord,
     LayerProjectionRecord,
     MembershipRecord,
     UnitProjectionRecord,
 )
+from metrics_service.domain.sources import GeoUnavailable
 from metrics_service.projections.territories import ProjectionGap
+from metrics_service.use_cases.ports import GeoClient
 from metrics_service.use_cases.quotas import record_activation
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,39 @@ async def _set_memberships(
             )
 
 
+async def _move_to_layer(session: AsyncSession, row: AlignmentProjectionRecord, layer_id: str) -> None:
+    """The alignment now maps another layer's units (units split into finer ones): the rows of units that layer
+    lacks go, its new units join as white space, and the edit's moves then give them their territory."""
+    units = set(
+        (
+            await session.execute(select(UnitProjectionRecord.unit_id).where(UnitProjectionRecord.layer_id == layer_id))
+        ).scalars()
+    )
+    held = set(
+        (
+            await session.execute(
+                select(MembershipRecord.unit_id).where(MembershipRecord.alignment_id == row.alignment_id)
+            )
+        ).scalars()
+    )
+    gone, new = sorted(held - units), sorted(units - held)
+    for start in range(0, len(gone), 2_000):
+        await session.execute(
+            delete(MembershipRecord)
+            .where(
+                MembershipRecord.alignment_id == row.alignment_id,
+                MembershipRecord.unit_id.in_(gone[start : start + 2_000]),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    rows = [
+        {"alignment_id": row.alignment_id, "unit_id": u, "territory_id": None, "revision": row.revision} for u in new
+    ]
+    for start in range(0, len(rows), 2_000):
+        await session.execute(insert(MembershipRecord), rows[start : start + 2_000])
+    row.layer_id = layer_id
+
+
 class GeoProjections:
     """The handlers of geo-service's layer and alignment events, with the geo-service client they need."""
 
@@ -169,6 +203,9 @@ class GeoProjections:
             return
         row.version = data.version
         row.revision += 1
+        if data.layer_id is not None and data.layer_id != row.layer_id:
+            await ensure_layer(session, self.geo, event.tenantid, data.layer_id)
+            await _move_to_layer(session, row, data.layer_id)
         await _set_memberships(
             session, row.alignment_id, [(m.unit_id, m.to_territory_id) for m in data.moves], row.revision
         )

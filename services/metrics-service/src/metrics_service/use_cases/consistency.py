@@ -18,9 +18,10 @@ from prometheus_client import Gauge
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from metrics_service.clients import AssignmentRefused, AssignmentUnavailable, HttpAssignmentClient
 from metrics_service.db.records import AlignmentProjectionRecord
+from metrics_service.domain.sources import AssignmentRefused, AssignmentUnavailable
 from metrics_service.use_cases.models import ModelCache
+from metrics_service.use_cases.ports import AssignmentClient
 
 log = logging.getLogger(__name__)
 DIFFERENCES = Gauge(
@@ -61,7 +62,7 @@ def _same(a: float, b: float) -> bool:
 
 
 async def check(
-    session: AsyncSession, cache: ModelCache, assignment: HttpAssignmentClient, tenant_id: str, sales_force: str
+    session: AsyncSession, cache: ModelCache, assignment: AssignmentClient, tenant_id: str, sales_force: str
 ) -> Consistency:
     today = datetime.now(UTC).date()
     truth = await assignment.ownership(tenant_id, sales_force, today.isoformat())
@@ -136,7 +137,7 @@ async def sales_forces(session: AsyncSession) -> list[tuple[str, str]]:
 
 
 async def check_consistency(
-    sessions: async_sessionmaker[AsyncSession], cache: ModelCache, assignment: HttpAssignmentClient
+    sessions: async_sessionmaker[AsyncSession], cache: ModelCache, assignment: AssignmentClient
 ) -> None:
     """Check every sales force with an active alignment (the monitor's tick): the gauge stays current."""
     async with sessions() as session:

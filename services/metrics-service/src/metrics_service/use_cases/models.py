@@ -62,7 +62,13 @@ class ModelCache:
             tenant_revision = await repository.tenant_revision(session, tenant_id)
             today = datetime.now(UTC).date()
             cached = self._models.get(alignment_id)
-            if cached is not None and cached.tenant_revision == tenant_revision and cached.day == today:
+            # A draft moved onto another layer (units split) is built afresh: its units are not the cached ones.
+            if (
+                cached is not None
+                and cached.tenant_revision == tenant_revision
+                and cached.day == today
+                and cached.model.layer.layer_id == row.layer_id
+            ):
                 model = cached.model
                 if model.revision == row.revision:
                     return model

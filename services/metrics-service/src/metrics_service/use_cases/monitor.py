@@ -4,51 +4,37 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from territory_shared.audit import add_to_audit
-from territory_shared.events.envelope import new_event
 from territory_shared.events.metrics import TerritoryOutOfBalanceV1
-from territory_shared.messaging.outbox import add_to_outbox
 
-from metrics_service.db.records import (
-    OUTBOX,
-    AlignmentProjectionRecord,
-    BalanceAlertRecord,
-    BalanceFlagRecord,
-    SnapshotRecord,
-)
+from metrics_service.db import repository
+from metrics_service.db.records import AlignmentProjectionRecord, BalanceAlertRecord, BalanceFlagRecord, SnapshotRecord
+from metrics_service.db.unit_of_work import UnitOfWork
 from metrics_service.domain.alignment import AlignmentModel, TerritoryMetrics
 from metrics_service.domain.analysis import balance_report, level_rows
+from metrics_service.use_cases.models import ModelCache
 
 log = logging.getLogger(__name__)
-SOURCE = "/metrics-service"
 
 
 async def check_balance(
-    session: AsyncSession,
+    uow: UnitOfWork,
     model: AlignmentModel,
     alignment: AlignmentProjectionRecord,
     metrics: Sequence[str],
     tolerance: float,
-    correlation_id: str | None = None,
 ) -> int:
-    """Record which leaf territories are out of tolerance; emit an event for each one newly out. Returns how many."""
+    """Record which leaf territories are out of tolerance; emit an event for each one newly out (the caller
+    commits). Returns how many."""
+    session = uow.session
     rows = level_rows(model.territory_metrics(), None)
-    flags = {
-        (f.territory_id, f.metric): f
-        for f in (
-            await session.execute(
-                select(BalanceFlagRecord).where(BalanceFlagRecord.alignment_id == alignment.alignment_id)
-            )
-        ).scalars()
-    }
+    flags = await repository.balance_flags(session, alignment.alignment_id)
     now = datetime.now(UTC)
-    events = []
+    emitted = 0
     for metric in [m for m in metrics if m in model.layer.column]:
         report = balance_report(rows, metric, tolerance, None)
         if report.target == 0:
@@ -78,36 +64,18 @@ async def check_balance(
                     deviation_pct=t["deviation_pct"] or 0.0,
                     tolerance_pct=tolerance * 100,
                 )
-                event = new_event(
-                    source=SOURCE,
-                    type="metrics.territory.out_of_balance_detected.v1",
-                    subject=t["territory_id"],
-                    tenant_id=alignment.tenant_id,
-                    correlation_id=correlation_id,
-                    data=data,
-                )
-                events.append(event)
+                event = uow.emit(alignment.tenant_id, t["territory_id"], data)
+                emitted += 1
                 # The alert as listed over HTTP, open until the territory comes back within tolerance.
                 session.add(
                     BalanceAlertRecord(id=event.id, tenant_id=alignment.tenant_id, detected_at=now, **data.model_dump())
                 )
             elif not out and flag.out_of_balance:
-                await session.execute(
-                    update(BalanceAlertRecord)
-                    .where(
-                        BalanceAlertRecord.alignment_id == alignment.alignment_id,
-                        BalanceAlertRecord.territory_id == t["territory_id"],
-                        BalanceAlertRecord.metric == metric,
-                        BalanceAlertRecord.resolved_at.is_(None),
-                    )
-                    .values(resolved_at=now)
-                )
+                await repository.resolve_alert(session, alignment.alignment_id, t["territory_id"], metric, now)
             if out != flag.out_of_balance:
                 flag.out_of_balance, flag.changed_at = out, now
             flag.deviation_pct = t["deviation_pct"]
-    await add_to_outbox(session, OUTBOX, events)
-    await add_to_audit(session, events)
-    return len(events)
+    return emitted
 
 
 def territory_read(row: TerritoryMetrics) -> dict[str, Any]:
@@ -141,14 +109,7 @@ async def take_snapshot(
 ) -> bool:
     """Store the alignment's metrics as of ``at``; one per alignment, reason and day. False if already taken."""
     day = at.date().isoformat()
-    exists = await session.execute(
-        select(SnapshotRecord.id).where(
-            SnapshotRecord.alignment_id == alignment.alignment_id,
-            SnapshotRecord.reason == reason,
-            SnapshotRecord.day == day,
-        )
-    )
-    if exists.first() is not None:
+    if await repository.snapshot_taken(session, alignment.alignment_id, reason, day):
         return False
     session.add(
         SnapshotRecord(
@@ -166,20 +127,22 @@ async def take_snapshot(
     return True
 
 
-async def monitor_once(sessions: Any, cache: Any, metrics: Sequence[str], tolerance: float) -> int:
-    """Daily snapshots of active alignments and drift checks (accounts and rosters change them); events emitted."""
-    from metrics_service.db import repository
-
+async def monitor_once(
+    unit_of_work: Callable[[], UnitOfWork], cache: ModelCache, metrics: Sequence[str], tolerance: float
+) -> int:
+    """Daily snapshots of active alignments and drift checks (accounts and rosters change them), an alignment per
+    transaction; returns how many events were emitted."""
     emitted = 0
     now = datetime.now(UTC)
-    async with sessions() as session:
-        active = [(a.tenant_id, a.alignment_id) for a in await repository.alignments(session, state="active")]
+    async with unit_of_work() as uow:
+        active = [(a.tenant_id, a.alignment_id) for a in await repository.alignments(uow.session, state="active")]
     for tenant_id, alignment_id in active:
-        async with sessions() as session, session.begin():
-            row = await repository.alignment(session, tenant_id, alignment_id)
+        async with unit_of_work() as uow:
+            row = await repository.alignment(uow.session, tenant_id, alignment_id)
             if row is None or row.state != "active":
                 continue
-            model = await cache.model(session, tenant_id, alignment_id)
-            await take_snapshot(session, model, row, "daily", now)
-            emitted += await check_balance(session, model, row, metrics, tolerance)
+            model = await cache.model(uow.session, tenant_id, alignment_id)
+            await take_snapshot(uow.session, model, row, "daily", now)
+            emitted += await check_balance(uow, model, row, metrics, tolerance)
+            await uow.commit()
     return emitted

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from territory_shared.audit import add_to_audit, current_actor
+from territory_shared.actor import current_actor
 from territory_shared.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from territory_shared.events.envelope import new_event
 from territory_shared.events.metrics import QuotaPlanChangedV1
-from territory_shared.messaging.outbox import add_to_outbox
 
 from metrics_service.db import quotas as db
-from metrics_service.db.records import OUTBOX, AlignmentProjectionRecord, QuotaPlanRecord, QuotaSegmentRecord
+from metrics_service.db.records import AlignmentProjectionRecord, QuotaPlanRecord, QuotaSegmentRecord
+from metrics_service.db.unit_of_work import UnitOfWork
 from metrics_service.domain.quotas import (
     NothingToAllocate,
     PeriodQuotas,
@@ -36,8 +35,6 @@ from metrics_service.domain.quotas import (
 from metrics_service.use_cases.models import ModelCache
 
 log = logging.getLogger(__name__)
-SOURCE = "/metrics-service"
-EVENT_TYPE = "metrics.quota_plan.changed.v1"
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ async def _figures(
 
 
 async def set_plan(
-    session: AsyncSession,
+    uow: UnitOfWork,
     cache: ModelCache,
     tenant_id: str,
     sales_force: str,
@@ -86,85 +83,88 @@ async def set_plan(
     *,
     if_match: int | None = None,
     alignment_id: str | None = None,
-) -> tuple[QuotaPlanRecord, bool]:
-    """Create or replace the plan (the caller's transaction commits it with its event). Returns it, and whether it
-    is new. Adjustments are checked against ``alignment_id``'s leaf territories (default: the active alignment)."""
-    try:
-        plan = checked_plan(
-            given.goal, given.starts_on, given.ends_on, given.method, given.potential_weight, given.adjustments
-        )
-    except PlanRefused as exc:
-        raise InvalidInput(exc.detail, field=exc.field, **exc.extra) from None
-    row = await db.plan(session, tenant_id, sales_force, period, for_update=True)
-    if if_match is not None and (row is None or row.version != if_match):
-        found = "does not exist" if row is None else f"is at version {row.version}"
-        raise PreconditionFailed(f"The quota plan {found}, not at version {if_match}: read it again.")
-    if alignment_id is not None:
-        checked_against: AlignmentProjectionRecord | None = await _alignment(
-            session, cache, tenant_id, sales_force, alignment_id
-        )
-    else:
-        checked_against = await db.active_alignment(session, tenant_id, sales_force)
-    if plan.adjustments:
-        if checked_against is None:
-            raise Conflict(
-                f"Sales force {sales_force!r} has no active alignment whose territories the adjustments could "
-                "name; pass alignment_id.",
-                field="adjustments",
-            )
-        figures = await _figures(session, cache, tenant_id, checked_against.alignment_id)
+) -> tuple[QuotaPlanRecord, bool, list[QuotaSegmentRecord]]:
+    """Create or replace the plan and commit it with its event. Returns it, whether it is new, and its segments.
+    Adjustments are checked against ``alignment_id``'s leaf territories (default: the active alignment)."""
+    async with uow:
+        session = uow.session
         try:
-            check_adjustments(plan, figures)
+            plan = checked_plan(
+                given.goal, given.starts_on, given.ends_on, given.method, given.potential_weight, given.adjustments
+            )
         except PlanRefused as exc:
-            raise InvalidInput(
-                exc.detail, field=exc.field, alignment_id=checked_against.alignment_id, **exc.extra
-            ) from None
-    segments = await db.segments(session, tenant_id, sales_force, period)
-    closed = [s for s in segments if s.ends_on is not None]
-    if row is not None and closed and (row.starts_on, row.ends_on) != (plan.starts_on, plan.ends_on):
-        raise Conflict(
-            f"A realignment on {closed[-1].ends_on + timedelta(days=1)} split the period; its dates no longer change.",
-            field="starts_on",
+            raise InvalidInput(exc.detail, field=exc.field, **exc.extra) from None
+        row = await db.plan(session, tenant_id, sales_force, period, for_update=True)
+        if if_match is not None and (row is None or row.version != if_match):
+            found = "does not exist" if row is None else f"is at version {row.version}"
+            raise PreconditionFailed(f"The quota plan {found}, not at version {if_match}: read it again.")
+        if alignment_id is not None:
+            checked_against: AlignmentProjectionRecord | None = await _alignment(
+                session, cache, tenant_id, sales_force, alignment_id
+            )
+        else:
+            checked_against = await db.active_alignment(session, tenant_id, sales_force)
+        if plan.adjustments:
+            if checked_against is None:
+                raise Conflict(
+                    f"Sales force {sales_force!r} has no active alignment whose territories the adjustments could "
+                    "name; pass alignment_id.",
+                    field="adjustments",
+                )
+            figures = await _figures(session, cache, tenant_id, checked_against.alignment_id)
+            try:
+                check_adjustments(plan, figures)
+            except PlanRefused as exc:
+                raise InvalidInput(
+                    exc.detail, field=exc.field, alignment_id=checked_against.alignment_id, **exc.extra
+                ) from None
+        segments = await db.segments(session, tenant_id, sales_force, period)
+        closed = [s for s in segments if s.ends_on is not None]
+        if row is not None and closed and (row.starts_on, row.ends_on) != (plan.starts_on, plan.ends_on):
+            raise Conflict(
+                f"A realignment on {closed[-1].ends_on + timedelta(days=1)} split the period; "
+                "its dates no longer change.",
+                field="starts_on",
+            )
+        now = datetime.now(UTC)
+        created = row is None
+        if row is None:
+            row = QuotaPlanRecord(
+                tenant_id=tenant_id, sales_force=sales_force, period=period, version=0, created_at=now
+            )
+            session.add(row)
+        row.goal, row.starts_on, row.ends_on = plan.goal, plan.starts_on, plan.ends_on
+        row.method, row.potential_weight, row.adjustments = plan.method, plan.potential_weight, dict(plan.adjustments)
+        row.alignment_id = checked_against.alignment_id if checked_against is not None else None
+        row.version += 1
+        row.updated_at, row.updated_by = now, current_actor()
+        if not segments:
+            active = await db.active_alignment(session, tenant_id, sales_force)
+            if active is not None:
+                session.add(_open_segment(row, active.alignment_id, plan.starts_on))
+        elif not closed:
+            segments[0].starts_on = plan.starts_on
+        await uow.flush()
+        uow.emit(
+            tenant_id,
+            f"{sales_force}/{period}",
+            QuotaPlanChangedV1(
+                sales_force=sales_force,
+                period=period,
+                goal=row.goal,
+                starts_on=row.starts_on,
+                ends_on=row.ends_on,
+                method=row.method,  # type: ignore[arg-type]
+                potential_weight=row.potential_weight,
+                adjustments=row.adjustments,
+                alignment_id=row.alignment_id,
+                version=row.version,
+                updated_by=row.updated_by,
+            ),
         )
-    now = datetime.now(UTC)
-    created = row is None
-    if row is None:
-        row = QuotaPlanRecord(tenant_id=tenant_id, sales_force=sales_force, period=period, version=0, created_at=now)
-        session.add(row)
-    row.goal, row.starts_on, row.ends_on = plan.goal, plan.starts_on, plan.ends_on
-    row.method, row.potential_weight, row.adjustments = plan.method, plan.potential_weight, dict(plan.adjustments)
-    row.alignment_id = checked_against.alignment_id if checked_against is not None else None
-    row.version += 1
-    row.updated_at, row.updated_by = now, current_actor()
-    if not segments:
-        active = await db.active_alignment(session, tenant_id, sales_force)
-        if active is not None:
-            session.add(_open_segment(row, active.alignment_id, plan.starts_on))
-    elif not closed:
-        segments[0].starts_on = plan.starts_on
-    await session.flush()
-    event = new_event(
-        source=SOURCE,
-        type=EVENT_TYPE,
-        subject=f"{sales_force}/{period}",
-        tenant_id=tenant_id,
-        data=QuotaPlanChangedV1(
-            sales_force=sales_force,
-            period=period,
-            goal=row.goal,
-            starts_on=row.starts_on,
-            ends_on=row.ends_on,
-            method=row.method,  # type: ignore[arg-type]
-            potential_weight=row.potential_weight,
-            adjustments=row.adjustments,
-            alignment_id=row.alignment_id,
-            version=row.version,
-            updated_by=row.updated_by,
-        ),
-    )
-    await add_to_outbox(session, OUTBOX, [event])
-    await add_to_audit(session, [event])
-    return row, created
+        segments = await db.segments(session, tenant_id, sales_force, period)
+        await uow.commit()
+    return row, created, segments
 
 
 def _open_segment(plan: QuotaPlanRecord, alignment_id: str, starts_on: date) -> QuotaSegmentRecord:

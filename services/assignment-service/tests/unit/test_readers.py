@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from assignment_service.api.bodies import csv_rows, json_array_rows, ndjson_rows
+from assignment_service.api.readers import csv_rows, json_array_rows, ndjson_rows
 from assignment_service.domain.accounts import Malformed
 from territory_shared.api.problems import InvalidInput, MalformedRequest
 

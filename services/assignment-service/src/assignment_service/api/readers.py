@@ -34,6 +34,12 @@ class HashingStream:
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
 
+    async def read_all(self) -> str:
+        """Read what is left of the body; the SHA-256 of all of it."""
+        async for _ in self:
+            pass
+        return self.hexdigest()
+
 
 async def _text(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
