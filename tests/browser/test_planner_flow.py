@@ -10,6 +10,7 @@ second sales force whose name sorts first.
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -415,6 +416,7 @@ def test_optimize_shows_live_progress_and_the_moves_and_set_asides_of_its_result
     page.wait_for_function("(id) => window.territoryMap.alignmentId === id", arg=draft_id)
     mp.wait_ready()
     figures = " | ".join(page.locator("#optimize-result li").all_text_contents())
+    assert not re.search(r"\d(\.\d+)?e[+-]?\d", figures, re.IGNORECASE), f"scientific notation shown: {figures}"
     moved = result["units_moved"]
     assert f"{moved} unit{'' if moved == 1 else 's'} change territory" in figures, figures
     accounts = result["accounts_moved"]

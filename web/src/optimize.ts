@@ -8,6 +8,7 @@
 
 import { Api, ApiError } from "./api";
 import { $, errorText } from "./dom";
+import { humanizeNumbers } from "./format";
 
 export interface Job {
   id: string;
@@ -309,7 +310,7 @@ export function renderResult(el: HTMLElement, r: DesignResult): void {
     list.append(li);
   }
   if (r.against_source?.outcome) item(`Against the source: ${r.against_source.outcome}`);
-  for (const v of [...r.infeasible_reasons, ...r.violations].slice(0, 6)) item(`${v.constraint}: ${v.detail}`, false);
+  for (const v of [...r.infeasible_reasons, ...r.violations].slice(0, 6)) item(`${v.constraint}: ${humanizeNumbers(v.detail)}`, false);
   if (r.stopped_by !== "completed") item(`Stopped by the ${r.stopped_by.replace("_", " ")}`);
   el.replaceChildren(list);
 }
