@@ -4,7 +4,7 @@ can be on one metric, over every connected set of units that keeps the other met
     uv run python benchmarks/optimizer_bounds.py                  # NC K=10 around Wake County, workload
     uv run python benchmarks/optimizer_bounds.py --unit 37081 --max
 
-The optimizer's own connected-group program (`granularity.extreme_group`, the one its precheck proofs use): x[u] = 1
+The optimizer's own connected-group program (`group_program.extreme_group`, the one its precheck proofs use): x[u] = 1
 when unit u is in the territory (the given unit always is), connected by a single-commodity flow from the given unit.
 Solved to optimality by HiGHS, so the bound is exact (the script says so when the solver's limits end it first). If
 the lightest territory around a unit is still above the band of the minimised metric, no plan can meet the
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from optimizer_instances import north_carolina  # noqa: E402
 from territory_optimizer import unit_shapes  # noqa: E402
-from territory_optimizer.granularity import extreme_group  # noqa: E402
+from territory_optimizer.group_program import extreme_group  # noqa: E402
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 from grids import grid_problem
-from territory_optimizer import Metric, Options, optimize, solver
+from territory_optimizer import Metric, Options, from_alignment, optimize
 from territory_optimizer.model import compile_problem
 
 QUADRANTS = np.array([(q % 6 >= 3) + 2 * (q // 6 >= 3) for q in range(36)])
@@ -33,7 +33,7 @@ def trade_off_problem():
 
 def test_without_the_guard_the_search_would_return_a_plan_worse_than_the_source(monkeypatch):
     problem = trade_off_problem()
-    monkeypatch.setattr(solver, "worse", lambda *a: False)
+    monkeypatch.setattr(from_alignment, "worse", lambda *a: False)
     plan = optimize(problem, Options(seed=1, time_limit_s=30, effort=0.3))
     count = balanceable_deviation(np.ones(6), plan.assignment, 2)
     assert count > 0.30 + 1e-9  # the count, exactly balanced in the source, is now out of its tolerance
@@ -84,7 +84,9 @@ def test_moves_stay_proportionate_to_the_imbalance_unless_a_redesign_is_asked_fo
     totals = np.bincount(initial, weights=values, minlength=4)
     need = np.maximum(totals - model.targets[:, 0] * 1.05, 0).sum()
     plan = optimize(problem, Options(seed=0, time_limit_s=30, effort=0.3))
-    assert plan.move_budget == pytest.approx(solver.MOVE_FACTOR * need + solver.MOVE_FLOOR_UNITS * values.mean())
+    assert plan.move_budget == pytest.approx(
+        from_alignment.MOVE_FACTOR * need + from_alignment.MOVE_FLOOR_UNITS * values.mean()
+    )
     assert plan.figures.moved_weight <= plan.move_budget + 1e-9
     free = optimize(problem, Options(seed=0, time_limit_s=30, effort=0.3, moves="free"))
     assert free.move_budget is None

@@ -3,8 +3,9 @@ import pytest
 from grids import grid_problem
 from territory_optimizer import Metric, Options, Problem, optimize
 from territory_optimizer.feasibility import precheck
-from territory_optimizer.granularity import _Graph, extreme_group
+from territory_optimizer.group_program import extreme_group
 from territory_optimizer.model import compile_problem
+from territory_optimizer.pockets import MergedGraph
 
 
 def reasons(problem):
@@ -75,7 +76,7 @@ def test_units_that_border_the_rest_through_one_unit_and_are_too_light_alone_mer
     # territory; the merged pocket 0-1 is found in one round with its cut unit
     edges = np.array([(0, 1), (1, 2), (2, 3), (2, 4), (4, 5), (5, 6)])
     values = np.array([[1.0, 1.0, 5.0, 1.0, 5.0, 5.0, 5.0]])
-    graph = _Graph.merged(7, edges, values, low=np.array([4.0]))
+    graph = MergedGraph.merged(7, edges, values, low=np.array([4.0]))
     groups = sorted(sorted(m.tolist()) for m in graph.members)
     assert groups == [[0, 1, 2, 3], [4], [5], [6]]
     merged = next(q for q, m in enumerate(graph.members) if 2 in m.tolist())
@@ -90,18 +91,19 @@ def test_a_pocket_on_the_depth_first_search_roots_side_is_found_too():
     # unit 0, where the search starts, is itself in the pocket cut off by unit 1
     edges = np.array([(0, 1), (1, 2), (2, 3)])
     values = np.array([[1.0, 5.0, 5.0, 5.0]])
-    graph = _Graph.merged(4, edges, values, low=np.array([4.0]))
+    graph = MergedGraph.merged(4, edges, values, low=np.array([4.0]))
     assert sorted(sorted(m.tolist()) for m in graph.members) == [[0, 1], [2], [3]]
 
 
 def test_every_unit_the_growth_misses_is_put_to_the_integer_program_which_finds_its_group(monkeypatch):
     import territory_optimizer.granularity as granularity
+    from territory_optimizer import mip
 
     monkeypatch.setattr(granularity, "GROWTHS", 0)  # growth covers nothing: every unit goes to a program
     monkeypatch.setattr(granularity, "MAX_PROOFS", 36)
     proofs = []
-    real = granularity.mip.optimum
-    monkeypatch.setattr(granularity.mip, "optimum", lambda *a, **kw: proofs.append(real(*a, **kw)) or proofs[-1])
+    real = mip.optimum
+    monkeypatch.setattr(mip, "optimum", lambda *a, **kw: proofs.append(real(*a, **kw)) or proofs[-1])
     assert reasons(grid_problem(tolerance=0.05)) == []
     assert len(proofs) == 36 and all(status == "optimal" for status, _ in proofs)
 

@@ -6,11 +6,11 @@ import numpy as np
 from grids import grid_problem
 from territory_optimizer import Metric, Options
 from territory_optimizer.graph import non_contiguous, stays_connected
-from territory_optimizer.kernel import stays_connected as kernel_stays_connected
+from territory_optimizer.kernel_moves import stays_connected as kernel_stays_connected
 from territory_optimizer.model import compile_problem
 from territory_optimizer.search import Search
 from territory_optimizer.seed import power_diagram_seed
-from territory_optimizer.solver import _weights
+from territory_optimizer.stages import search_weights
 
 
 def _search(rows=8, cols=8, k=4, **kwargs):
@@ -18,7 +18,7 @@ def _search(rows=8, cols=8, k=4, **kwargs):
     model = compile_problem(problem)
     rng = np.random.default_rng(3)
     start = power_diagram_seed(model, rng, 2)
-    return model, Search(model, start, _weights(model, Options()), None), rng
+    return model, Search(model, start, search_weights(model, Options()), None), rng
 
 
 def _assert_same_figures(search, model):
@@ -68,7 +68,7 @@ def test_locked_units_never_move_in_the_compiled_search():
     model = compile_problem(problem)
     rng = np.random.default_rng(0)
     start = power_diagram_seed(model, rng, 2)
-    search = Search(model, start, _weights(model, Options()), None)
+    search = Search(model, start, search_weights(model, Options()), None)
     search.anneal(20_000, 1.0, 0.01, rng, time.monotonic() + 60, lambda f, b: None)
     for _ in range(100):
         search.recombine(rng, 0.5, 4)

@@ -94,20 +94,20 @@ def test_a_unit_heavier_than_a_territory_may_hold_is_reported_as_infeasible_with
 
 def test_a_request_proven_infeasible_gets_the_fresh_starts_only(monkeypatch):
     # Restarts wait for a feasible plan; when the precheck proves there is none they would all run in vain
-    import territory_optimizer.solver as solver
+    import territory_optimizer.restarts as restarts
 
     searches = []
-    real = solver._search
-    monkeypatch.setattr(solver, "_search", lambda *a, **kw: searches.append(1) or real(*a, **kw))
+    real = restarts.staged_search
+    monkeypatch.setattr(restarts, "staged_search", lambda *a, **kw: searches.append(1) or real(*a, **kw))
     base = grid_problem()
     values = np.asarray(base.metrics[0].values).copy()
     values[7] = values.sum()
     plan = optimize(grid_problem(metrics=[Metric("accounts", values, 0.05)]), FAST)
     assert plan.infeasible_reasons and plan.stopped_by == "completed"
-    assert len(searches) == solver.FRESH
+    assert len(searches) == restarts.FRESH
     searches.clear()
     optimize(grid_problem(), FAST)  # a feasible request goes on to perturbed restarts
-    assert len(searches) > solver.FRESH
+    assert len(searches) > restarts.FRESH
 
 
 def test_the_same_seed_gives_the_same_plan():
@@ -209,34 +209,35 @@ def test_north_carolina_counties_give_contiguous_territories_with_honest_figures
 
 
 def test_a_perturbed_plan_keeps_locked_units_and_every_territory_contiguous():
-    from territory_optimizer.solver import _perturb, _weights
+    from territory_optimizer.restarts import perturb
+    from territory_optimizer.stages import search_weights
 
     problem = grid_problem(locked={0: 0, 35: 3})
     model = compile_problem(problem)
     plan = optimize(problem, FAST).assignment.tolist()
     rng = np.random.default_rng(3)
-    perturbed = _perturb(model, plan, _weights(model, FAST), None, rng, 3)
+    perturbed = perturb(model, plan, search_weights(model, FAST), None, rng, 3)
     assert len(set(perturbed)) == model.k
     assert not non_contiguous(perturbed, model.k, model.neighbors)
     assert perturbed[0] == 0 and perturbed[35] == 3
 
 
 def test_restarts_end_once_perturbations_stop_improving_the_best_plan(monkeypatch):
-    import territory_optimizer.solver as solver
+    import territory_optimizer.restarts as restarts
 
     runs: list[bool] = []
-    search = solver._search
+    search = restarts.staged_search
 
     def counted(*args, **kwargs):
         runs.append(kwargs.get("hot", True))
         return search(*args, **kwargs)
 
-    monkeypatch.setattr(solver, "_search", counted)
+    monkeypatch.setattr(restarts, "staged_search", counted)
     plan = optimize(grid_problem(tolerance=0.05), FAST)
     assert plan.feasible, plan.violations
-    assert runs[: solver.FRESH] == [True] * solver.FRESH  # fresh starts first, then perturbed ones
-    assert len(runs) >= solver.FRESH + solver.PATIENCE
-    assert len(runs) < solver.MAX_RESTARTS or not any(runs[solver.FRESH :])
+    assert runs[: restarts.FRESH] == [True] * restarts.FRESH  # fresh starts first, then perturbed ones
+    assert len(runs) >= restarts.FRESH + restarts.PATIENCE
+    assert len(runs) < restarts.MAX_RESTARTS or not any(runs[restarts.FRESH :])
 
 
 def test_the_reported_best_balance_stays_within_tolerance_once_reached_across_restarts():
@@ -261,7 +262,8 @@ def test_metrics_only_reported_still_give_a_contiguous_plan():
 
 
 def test_moves_that_balance_no_longer_needs_are_sent_back():
-    from territory_optimizer.solver import _undo_moves, _weights
+    from territory_optimizer.from_alignment import undo_moves
+    from territory_optimizer.stages import search_weights
 
     # a 6 x 6 grid of equal units in four 3 x 3 quadrants; territory 0 starts with units 3 and 9 of territory 1 (11
     # against 7 units, 22% off). At +/-15% one of them must go back to territory 1; a plan that sends both back has
@@ -270,13 +272,13 @@ def test_moves_that_balance_no_longer_needs_are_sent_back():
     initial[[3, 9]] = 0
     problem = grid_problem(metrics=[Metric("w", np.ones(36), 0.15)], initial=initial)
     model = compile_problem(problem)
-    weights = _weights(model, Options(disruption="units"))
+    weights = search_weights(model, Options(disruption="units"))
     plan = initial.copy()
     plan[[3, 9]] = 1
-    undone = _undo_moves(model, plan.tolist(), weights, None)
+    undone = undo_moves(model, plan.tolist(), weights, None)
     assert [u for u in range(36) if undone[u] != initial[u]] == [9]  # unit 3 went back, unit 9's move is needed
     assert contiguous(problem, np.asarray(undone))
     # a plan out of balance keeps its moves: territories 0 and 1 are still 22% off
     unbalanced = initial.copy()
     unbalanced[20] = 3
-    assert _undo_moves(model, unbalanced.tolist(), weights, None) == unbalanced.tolist()
+    assert undo_moves(model, unbalanced.tolist(), weights, None) == unbalanced.tolist()

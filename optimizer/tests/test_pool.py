@@ -6,7 +6,7 @@ from territory_optimizer import Metric, Options, mip
 from territory_optimizer.model import compile_problem
 from territory_optimizer.pool import TerritoryPool, slot_classes
 from territory_optimizer.search import Search
-from territory_optimizer.solver import _weights
+from territory_optimizer.stages import search_weights
 
 # A 4 x 4 grid of unit squares, one account each, four territories of exactly four units.
 SQUARES = [0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3]  # four 2 x 2 blocks
@@ -17,7 +17,7 @@ TOP_ROWS_BOTTOM_SQUARES = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3]
 def grid_pool(**kwargs):
     problem = grid_problem(rows=4, cols=4, k=4, metrics=[Metric("accounts", np.ones(16), 0.0)], **kwargs)
     model = compile_problem(problem)
-    weights = _weights(model, Options())
+    weights = search_weights(model, Options())
     return model, TerritoryPool(model, polsby_popper=True), lambda plan: Search(model, plan, weights, None)
 
 

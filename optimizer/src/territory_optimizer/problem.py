@@ -135,7 +135,7 @@ class Options:
     ('weight') that change territory; `max_moved_units` / `max_moved_weight` are hard limits.
     moves: with `Problem.initial`, 'proportionate' (the default) searches from the initial alignment and, unless
     `max_moved_units` / `max_moved_weight` is given, keeps the weight moved (of the first balanced metric) within a
-    budget proportionate to how far its territories are from the tolerances (solver.MOVE_FACTOR times the weight
+    budget proportionate to how far its territories are from the tolerances (from_alignment.MOVE_FACTOR times the weight
     that must change territory at least, plus a couple of units); 'free' redesigns from scratch. Either way the
     plan is never worse than the initial alignment on any balanced metric's max deviation over the territories
     that can be balanced (see set_aside.py); when the search finds nothing better, the initial alignment is kept.

@@ -4,7 +4,8 @@ Cost = balance_weight * (excess beyond tolerance + cap violations, as fractions 
      + compactness (sum over territories) + disruption_weight * (units or weight away from the initial plan).
 Every figure is kept incrementally, so a move is evaluated in O(metrics + degree); the articulation check (a BFS
 inside the losing territory, stopping as soon as the unit's neighbours are joined) runs only for accepted moves.
-The loop itself runs compiled (kernel.py); this class owns the state and the moves made outside the loop.
+The loop itself runs compiled (kernel.py); this class owns the state and the single-unit moves made outside the
+loop; the pair recombinations are in recombine.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from territory_optimizer.kernel import anneal_kernel
 from territory_optimizer.model import Model
+from territory_optimizer.recombine import PairRecombination
 
 FOUR_PI = 4.0 * math.pi
 TWO_PI = 2.0 * math.pi
@@ -38,7 +40,7 @@ class Stop(Exception):
     """Raised inside the loop when the time limit passes or the run is cancelled."""
 
 
-class Search:
+class Search(PairRecombination):
     def __init__(self, model: Model, assign: list[int], weights: Weights, disruption_values: np.ndarray | None):
         self.model = model
         self.k = k = model.k
@@ -408,131 +410,5 @@ class Search:
                 self.squared += q - self.quad[m][t]
                 self.exc[m][t], self.quad[m][t] = e, q
             c = self._compact(t, self.tarea[t], self.per[t], self.sx[t], self.sy[t], self.sxx[t], self.s2[t])
-            self.compactness += c - self.comp[t]
-            self.comp[t] = c
-
-    def recombine(self, rng: np.random.Generator, temp: float, trees: int, exact: bool = False) -> bool:
-        """Re-split a pair of neighbouring territories (a violating one first, when there is one)."""
-
-        if not self.src:
-            return False
-        if self.violation > 1e-12 and rng.random() < 0.5:
-            per_territory = [sum(self.exc[m][t] for m in range(len(self.tracked))) for t in range(self.k)]
-            ta = int(np.argmax(per_territory))
-            around = sorted(
-                {
-                    self.assign[v]
-                    for u, t in enumerate(self.assign)
-                    if t == ta
-                    for v in self.neighbors[u]
-                    if self.assign[v] != ta
-                }
-            )
-            if not around:
-                return False
-            tb = around[int(rng.integers(len(around)))]
-        else:
-            for _ in range(50):
-                e = int(rng.integers(len(self.src)))
-                ta, tb = self.assign[self.src[e]], self.assign[self.dst[e]]
-                if ta != tb:
-                    break
-            else:
-                return False
-        return self.recombine_pair(ta, tb, rng, temp, trees, exact)
-
-    def worst_territory(self) -> int:
-        per_territory = [sum(self.exc[m][t] for m in range(len(self.tracked))) for t in range(self.k)]
-        return int(np.argmax(per_territory))
-
-    def neighbour_territories(self, ta: int) -> list[int]:
-        return sorted(
-            {
-                self.assign[v]
-                for u, t in enumerate(self.assign)
-                if t == ta
-                for v in self.neighbors[u]
-                if self.assign[v] != ta
-            }
-        )
-
-    def recombine_pair(
-        self, ta: int, tb: int, rng: np.random.Generator, temp: float, trees: int, exact: bool = False
-    ) -> bool:
-        """Re-split territories ta and tb along the best cut of `trees` random spanning trees (more on small pairs
-        unless `exact`), accepted by the Metropolis rule at `temp`."""
-        from territory_optimizer.recombine import best_split
-
-        pair_size = self.size[ta] + self.size[tb]
-        # small pairs are cheap: more trees there find finer balance
-        found = best_split(self, ta, tb, rng, trees if exact else max(trees, min(32, 400 // max(pair_size, 1))))
-        if found is None:
-            return False
-        delta, to_a = found
-        if delta > 0.0 and (temp <= 0 or rng.random() >= math.exp(-delta / temp)):
-            return False
-        if self.max_moved is not None and self.initial is not None:
-            # the move limit holds for re-splits as for single moves: one that would take the plan past it (and
-            # further than it already is) is refused
-            after = self._moved_after(ta, tb, to_a)
-            if after > self.max_moved + 1e-9 and after > self.moved + 1e-9:
-                return False
-        self.resplit(ta, tb, to_a)
-        return True
-
-    def _moved_after(self, ta: int, tb: int, to_a: list[int]) -> float:
-        assert self.initial is not None
-        to_a_set = set(to_a)
-        moved = self.moved
-        for u, t in enumerate(self.assign):
-            if t != ta and t != tb:
-                continue
-            new = ta if u in to_a_set else tb
-            if new != t:
-                if self.initial[u] == t:
-                    moved += self.dval[u]
-                elif self.initial[u] == new:
-                    moved -= self.dval[u]
-        return moved
-
-    def resplit(self, ta: int, tb: int, to_a: list[int]) -> None:
-        """Give `to_a` to territory `ta` and the rest of the pair to `tb`, and recompute both territories' figures
-        from their units: moving units one by one could empty a territory on the way, and the figures of an empty
-        territory are float residue that would poison every later delta."""
-        to_a_set = set(to_a)
-        assign, initial, dval = self.assign, self.initial, self.dval
-        units = [u for u, t in enumerate(assign) if t == ta or t == tb]
-        for u in units:
-            new = ta if u in to_a_set else tb
-            if initial is not None and new != assign[u]:
-                if initial[u] == assign[u]:
-                    self.moved += dval[u]
-                elif initial[u] == new:
-                    self.moved -= dval[u]
-            assign[u] = new
-        for t in (ta, tb):
-            members = [u for u in units if assign[u] == t]
-            self.size[t] = len(members)
-            ar = sx = sy = sxx = s2 = per = 0.0
-            for u in members:
-                a, x, y = self.area[u], self.x[u], self.y[u]
-                ar += a
-                sx += a * x
-                sy += a * y
-                sxx += a * (x * x + y * y)
-                s2 += a * a / TWO_PI
-                per += self.ext[u]
-                for v, ln in zip(self.neighbors[u], self.nlen[u], strict=True):
-                    if assign[v] != t:
-                        per += ln
-            self.tarea[t], self.sx[t], self.sy[t], self.sxx[t], self.s2[t], self.per[t] = ar, sx, sy, sxx, s2, per
-            for m, col in enumerate(self.vals):
-                load = sum(col[u] for u in members)
-                self.load[m][t] = load
-                e, q = self._excess(m, t, load), self._quad(m, t, load)
-                self.violation += e - self.exc[m][t]
-                self.squared += q - self.quad[m][t]
-                self.exc[m][t], self.quad[m][t] = e, q
-            c = self._compact(t, ar, per, sx, sy, sxx, s2)
             self.compactness += c - self.comp[t]
             self.comp[t] = c
