@@ -39,6 +39,7 @@ infra-down: ## Stop PostGIS and Kafka
 test: install web infra-up ## Install and start everything the tests need, then lint and run the whole suite
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
 	cd web && npm run check
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
@@ -54,10 +55,11 @@ config-doc: install ## Regenerate the settings table in docs/operations.md
 test-e2e: install infra-up ## End-to-end tests only
 	$(UV) run --frozen pytest tests/e2e $(PYTEST_ARGS)
 
-lint: install ## Lint and check formatting (Python and the web map's TypeScript)
+lint: install ## Lint, check formatting and types (Python and the web map's TypeScript)
 	cd web && npm run check
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
 
 format: install ## Fix lint and format
 	$(UV) run --frozen ruff check --fix .

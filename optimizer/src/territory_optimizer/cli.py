@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -22,6 +23,9 @@ import shapely
 from territory_optimizer.problem import Metric, Options, Problem, ProblemError, Progress
 from territory_optimizer.shapes import unit_shapes
 from territory_optimizer.solver import Plan, optimize
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -63,7 +67,7 @@ def read_units(path: Path, id_column: str) -> Units:
     return Units(unit_ids, np.asarray(geoms, dtype=object), columns, crs)
 
 
-def _read_geojson(path: Path):
+def _read_geojson(path: Path) -> tuple[None, list[BaseGeometry | None], dict[str, list[object]], str]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -89,7 +93,7 @@ def _read_geojson(path: Path):
     return None, geoms, columns, "EPSG:4326"
 
 
-def _read_geopackage(path: Path):
+def _read_geopackage(path: Path) -> tuple[None, list[BaseGeometry | None], dict[str, list[object]], str]:
     try:
         import pyogrio
     except ImportError as exc:
@@ -189,7 +193,7 @@ def _print_figures(plan: Plan, island_links: int) -> None:
 
 def optimize_command(args: argparse.Namespace) -> int:
     units = read_units(Path(args.units), args.id_column)
-    metrics = []
+    metrics: list[Metric] = []
     for spec in args.weight:
         column, tol = parse_weight(spec)
         if any(m.name == column for m in metrics):

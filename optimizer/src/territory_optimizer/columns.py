@@ -20,13 +20,17 @@ import numpy as np
 from numba import njit, types
 from numba.typed import List
 
+from territory_optimizer.model import Model
+
 FOUR_PI = 4.0 * math.pi
 GROWTHS = 30  # growths from each unit
 ROUNDEST = 6  # the next unit is drawn among this many roundest candidates
 
 
 @njit(cache=True, nogil=True)
-def _keep(flat, offsets, costs, members, size, last, cost):
+def _keep(
+    flat: np.ndarray, offsets: List[int], costs: List[float], members: np.ndarray, size: int, last: int, cost: float
+) -> np.ndarray:
     """Append members[:size], and `last` unless it is -1, as one territory; returns the buffer, grown if full."""
     start = offsets[-1]
     end = start + size + (1 if last >= 0 else 0)
@@ -43,7 +47,10 @@ def _keep(flat, offsets, costs, members, size, last, cost):
 
 
 @njit(cache=True, nogil=True)
-def _grow(seed, growths, roundest, nb_ptr, nb_idx, nb_len, ext, area, vals, low, high):
+def _grow(
+    seed: int, growths: int, roundest: int, nb_ptr: np.ndarray, nb_idx: np.ndarray, nb_len: np.ndarray,
+    ext: np.ndarray, area: np.ndarray, vals: np.ndarray, low: np.ndarray, high: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Every in-bounds set met while growing `growths` times from each unit: (units flat, offsets, costs)."""
     np.random.seed(seed)
     n = area.shape[0]
@@ -133,7 +140,9 @@ def _grow(seed, growths, roundest, nb_ptr, nb_idx, nb_len, ext, area, vals, low,
     return flat[: offsets[-1]].copy(), out_offsets, out_costs
 
 
-def grown_territories(model, low: np.ndarray, high: np.ndarray, metrics: list[int], seed: int) -> dict[bytes, float]:
+def grown_territories(
+    model: Model, low: np.ndarray, high: np.ndarray, metrics: list[int], seed: int
+) -> dict[bytes, float]:
     """Connected sets of units within [low, high] on every metric in `metrics`, each with its cost 1 - Polsby-Popper,
     keyed by its sorted units' bytes (the pool's key)."""
     n = model.n

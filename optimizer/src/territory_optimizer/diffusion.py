@@ -74,7 +74,17 @@ def _flows(model: Model, labels: np.ndarray, excess: np.ndarray) -> list[tuple[i
     return out
 
 
-def _carry(model, assign, members, load, w, pinned, src: int, dst: int, amount: float) -> int:
+def _carry(
+    model: Model,
+    assign: list[int],
+    members: list[set[int]],
+    load: np.ndarray,
+    w: np.ndarray,
+    pinned: np.ndarray,
+    src: int,
+    dst: int,
+    amount: float,
+) -> int:
     """Move units of `src` that border `dst` into `dst`, up to `amount` of weight; the unit sharing the most of its
     border with `dst` first. Returns the number moved."""
     neighbors, lengths = model.neighbors, model.neighbor_lengths

@@ -4,6 +4,8 @@ the territories cannot share, more separate parts than territories, units no con
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from territory_shared.geometry.adjacency import components
 
@@ -12,7 +14,7 @@ from territory_optimizer.granularity import granularity_reasons
 from territory_optimizer.model import Model
 
 
-def precheck(model: Model, unit_ids) -> list[Violation]:
+def precheck(model: Model, unit_ids: Sequence[str]) -> list[Violation]:
     out: list[Violation] = []
     k = model.k
     for j, name in enumerate(model.metric_names):

@@ -72,7 +72,7 @@ def compute_figures(model: Model, assign: np.ndarray, moved_weight_metric: int |
         cv = float(totals.std() / mean) if mean > 0 else 0.0
         within = True
         if tol is not None:
-            for t in np.flatnonzero(np.abs(dev) > tol + 1e-9):
+            for t in np.flatnonzero(np.abs(dev) > tol + 1e-9).tolist():
                 within = False
                 word = "above" if dev[t] > 0 else "below"
                 violations.append(
@@ -117,8 +117,8 @@ def compute_figures(model: Model, assign: np.ndarray, moved_weight_metric: int |
     broken = non_contiguous(lab.tolist(), k, model.neighbors)
     for t in broken:
         violations.append(Violation("contiguity", f"territory {t} is not contiguous", t))
-    for t in np.flatnonzero(sizes == 0):
-        violations.append(Violation("contiguity", f"territory {t} is empty", int(t)))
+    for t in np.flatnonzero(sizes == 0).tolist():
+        violations.append(Violation("contiguity", f"territory {t} is empty", t))
     bad_lock = np.flatnonzero((model.locked >= 0) & (model.locked != lab))
     for u in bad_lock:
         violations.append(Violation("locked", f"unit {u} is locked to territory {model.locked[u]}", int(lab[u])))

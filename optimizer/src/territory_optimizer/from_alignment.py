@@ -53,7 +53,10 @@ def optimize_from_alignment(
     if 0 < len(aside.territories) < model.k:  # every territory set aside: nothing to search, the source stays
         rest = rest_of(model, start, aside)
         sub = rest.model
-    sub_start = start if rest is None else rest.model.initial.tolist()
+    sub_start = start
+    if rest is not None:
+        assert rest.model.initial is not None  # the rest starts from the source's plan
+        sub_start = rest.model.initial.tolist()
     source_dev = deviations(sub, sub_start)
     clock.model = sub
     clock.worse = lambda plan: worse(sub, plan, source_dev)
@@ -165,7 +168,9 @@ def optimize_from_alignment(
     )
 
 
-def undo_moves(model: Model, plan: list[int], weights: Weights, dvals, deadline: float = math.inf) -> list[int]:
+def undo_moves(
+    model: Model, plan: list[int], weights: Weights, dvals: np.ndarray | None, deadline: float = math.inf
+) -> list[int]:
     """The plan with every moved unit that can go back to its initial territory sent back: a unit returns when it
     borders that territory, its leaving keeps its current territory connected, and every territory stays within its
     tolerances and caps. The search trades moves against compactness and aims inside the tolerances, so it can end

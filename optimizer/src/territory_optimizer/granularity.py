@@ -15,6 +15,8 @@ from above, the figures a planner needs to choose a tolerance or a K that can be
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 from numba import njit
 
@@ -30,7 +32,9 @@ SHOWN = 3  # proven units named in the reason
 
 
 @njit(cache=True, nogil=True)
-def _cover(seed, growths, ptr, idx, vals, low, high):  # pragma: no cover - compiled
+def _cover(  # pragma: no cover - compiled
+    seed: int, growths: int, ptr: np.ndarray, idx: np.ndarray, vals: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
     """Units found in a connected group within [low, high] on every metric, by random growth from each unit that no
     earlier group covered: at each step every neighbouring unit that would complete a group is tried, then one that
     keeps every metric under its upper bound is added at random."""
@@ -101,7 +105,7 @@ def _cover(seed, growths, ptr, idx, vals, low, high):  # pragma: no cover - comp
     return covered
 
 
-def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
+def granularity_reasons(model: Model, unit_ids: Sequence[str]) -> list[Violation]:
     """A reason when some unit can be in no connected group within every territory's bounds (proven by an integer
     program), naming such units; empty when growth or the programs find a group for every unit they try."""
     metrics, low_t, high_t = model.bounds()
@@ -182,7 +186,7 @@ def granularity_reasons(model: Model, unit_ids) -> list[Violation]:
     ]
 
 
-def _gap(sides, target: float) -> float | None:
+def _gap(sides: tuple[tuple[str, float | None], tuple[str, float | None]], target: float) -> float | None:
     """How far from the target the nearest group on either side is, as a fraction; None unless both are proven."""
     (below_status, below), (above_status, above) = sides
     if "unknown" in (below_status, above_status):
@@ -192,7 +196,7 @@ def _gap(sides, target: float) -> float | None:
     return min(gaps) if gaps else None
 
 
-def _listed(units, unit_ids) -> str:
+def _listed(units: Iterable[int], unit_ids: Sequence[str]) -> str:
     """'a' / 'a' and 'b' / 'a', 'b', 'c' and 4 more."""
     names = [repr(unit_ids[u]) for u in units]
     if len(names) > SHOWN:

@@ -4,6 +4,8 @@ request by hand)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -37,16 +39,18 @@ class GroupProgram:
     single-commodity flow from the root, each other chosen unit keeping one unit of flow, carried only between
     chosen units. Only units whose lightest path from the root fits under every upper bound can be in a group."""
 
-    def __init__(self, graph: MergedGraph, low: np.ndarray, high: np.ndarray, root: int, reach=None):
+    def __init__(
+        self, graph: MergedGraph, low: np.ndarray, high: np.ndarray, root: int, reach: np.ndarray | None = None
+    ):
         reach = high if reach is None else reach  # the bound on a path's weight from the root
         n, edges, vals = graph.n, graph.edges, graph.vals
         near = np.ones(n, dtype=bool)
-        for m in np.flatnonzero(np.isfinite(reach)):
+        for m in np.flatnonzero(np.isfinite(reach)).tolist():
             # a path's weight counts its units; the weight of an arc is its head's (a hair more, so that units of
             # zero weight stay arcs of the sparse graph)
             hair = 1e-12 * max(1.0, float(vals[m].max()))
             w = vals[m] + hair
-            arcs = csr_matrix(
+            weighted = csr_matrix(
                 (np.concatenate([w[edges[:, 1]], w[edges[:, 0]]]),
                  (np.concatenate([edges[:, 0], edges[:, 1]]), np.concatenate([edges[:, 1], edges[:, 0]]))),
                 shape=(n, n),
@@ -54,7 +58,9 @@ class GroupProgram:
             # the hairs (n at most on a path) and rounding must not push out a unit whose path is exactly at the
             # bound: with whole numbers such as account counts, that is where a group fits exactly
             slack = n * hair + 1e-9 * max(1.0, abs(float(reach[m])))
-            near &= dijkstra(arcs, indices=root, min_only=True) + vals[m, root] <= reach[m] + slack
+            # scipy takes a single source index, which scipy-stubs' overloads leave out (they take arrays only)
+            nearest = dijkstra(weighted, indices=root, min_only=True)  # type: ignore[call-overload]
+            near &= nearest + vals[m, root] <= reach[m] + slack
         near[root] = True  # a root over the bounds on its own has no group: the bounds rows say so
         units = np.flatnonzero(near)
         local = np.full(n, -1, dtype=np.int64)
@@ -67,8 +73,8 @@ class GroupProgram:
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         data: list[np.ndarray] = []
-        lo: list[np.ndarray] = []
-        hi: list[np.ndarray] = []
+        lo: list[np.ndarray | list[float]] = []
+        hi: list[np.ndarray | list[float]] = []
         row = 0
         metric_rows = []
         for m in range(len(low)):  # the bounds, one row per metric
@@ -112,7 +118,9 @@ class GroupProgram:
         self.col_upper = np.concatenate([np.ones(n_u), np.full(n_a, float(n_u))])
         self.integer = np.concatenate([np.ones(n_u, dtype=bool), np.zeros(n_a, dtype=bool)])
 
-    def solve(self, cost: np.ndarray, low: np.ndarray, high: np.ndarray):
+    def solve(
+        self, cost: np.ndarray, low: np.ndarray, high: np.ndarray
+    ) -> tuple[Literal["optimal", "infeasible", "unknown"], np.ndarray | None]:
         return mip.optimum(
             cost, self.matrix, low, high, self.col_lower, self.col_upper, self.integer,
             time_limit=PROOF_SECONDS, node_limit=PROOF_NODES, work_limit=PROOF_WORK,

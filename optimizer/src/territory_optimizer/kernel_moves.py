@@ -17,7 +17,10 @@ TWO_PI = 2.0 * math.pi
 
 
 @njit(cache=True, nogil=True)
-def stays_connected(i, a, assign, nb_ptr, nb_idx, want, seen, queue, stamp):
+def stays_connected(
+    i: int, a: int, assign: np.ndarray, nb_ptr: np.ndarray, nb_idx: np.ndarray, want: np.ndarray, seen: np.ndarray,
+    queue: np.ndarray, stamp: np.ndarray,
+) -> bool:  # fmt: skip
     """Whether territory `a` stays connected without unit `i` (a BFS inside `a` that stops as soon as all of
     `i`'s neighbours in `a` are reached). `want` / `seen` are stamp arrays, so nothing is cleared between calls."""
     stamp[0] += 1
@@ -58,16 +61,20 @@ def stays_connected(i, a, assign, nb_ptr, nb_idx, want, seen, queue, stamp):
 
 @njit(cache=True, nogil=True)
 def apply_move(
-    i, b, assign, size, nb_ptr, nb_idx, nb_len, ltot, ext, area, xs, ys, tarea, per, sx_, sy_, sxx_, s2_, comp,
-    load, exc, quad, vals, tgt, tol, cmin, cmax, cref, wts, fixed, hxs, hys, initial, dval, state,
-):  # fmt: skip
+    i: int, b: int, assign: np.ndarray, size: np.ndarray, nb_ptr: np.ndarray, nb_idx: np.ndarray, nb_len: np.ndarray,
+    ltot: np.ndarray, ext: np.ndarray, area: np.ndarray, xs: np.ndarray, ys: np.ndarray, tarea: np.ndarray,
+    per: np.ndarray, sx_: np.ndarray, sy_: np.ndarray, sxx_: np.ndarray, s2_: np.ndarray, comp: np.ndarray,
+    load: np.ndarray, exc: np.ndarray, quad: np.ndarray, vals: np.ndarray, tgt: np.ndarray, tol: np.ndarray,
+    cmin: np.ndarray, cmax: np.ndarray, cref: np.ndarray, wts: np.ndarray, fixed: np.ndarray, hxs: np.ndarray,
+    hys: np.ndarray, initial: np.ndarray, dval: np.ndarray, state: np.ndarray,
+) -> float:  # fmt: skip
     """Move unit i to territory b, updating every figure; returns the change of the search's cost. Used for the
     compound moves, which are applied, scored, and undone by the reverse move when refused."""
-    wb = wts[0]
-    wq = wts[1]
-    wpp = wts[2]
-    win = wts[3]
-    wd = wts[4]
+    wb: float = wts[0]
+    wq: float = wts[1]
+    wpp: float = wts[2]
+    win: float = wts[3]
+    wd: float = wts[4]
     a = assign[i]
     dv = 0.0
     dq = 0.0

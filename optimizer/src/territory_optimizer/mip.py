@@ -7,7 +7,7 @@ node limit that keeps a seed's result the same.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from scipy.sparse import csc_matrix, spmatrix
@@ -20,7 +20,11 @@ except ImportError:  # pragma: no cover - a future highspy that moves it
     from highspy import HighsLp, HighsModelStatus, HighsSolution, HighsVarType, MatrixFormat
     from highspy import cb as _cb
 
-    HighsCallbackType = _cb.HighsCallbackType
+    # the same class the first branch imports, bound to the same name (mypy sees the first branch's import)
+    HighsCallbackType = _cb.HighsCallbackType  # type: ignore[misc]
+
+if TYPE_CHECKING:
+    from highspy._core.cb import HighsCallbackInput, HighsCallbackOutput
 
 INF = 1e30  # HiGHS's infinity
 PROBING_RULE = 1 << 15  # presolve_rule_off's bit for probing (HiGHS 1.16 names it in its log)
@@ -103,7 +107,7 @@ def optimum(
     return ("optimal" if status == HighsModelStatus.kOptimal else "unknown"), x
 
 
-def _run(highs, node_limit: int, gap: float, work_limit: int | None, probing: bool) -> None:
+def _run(highs: _Highs, node_limit: int, gap: float, work_limit: int | None, probing: bool) -> None:
     highs.setOptionValue("mip_max_nodes", int(node_limit))
     highs.setOptionValue("mip_rel_gap", float(gap))
     # Restarting the search after root presolve tripled the time of our small repair programs for the same answers
@@ -113,7 +117,9 @@ def _run(highs, node_limit: int, gap: float, work_limit: int | None, probing: bo
     if work_limit is not None:
         checks = 0
 
-        def interrupt(_kind, _message, _out, data_in, _user) -> None:
+        def interrupt(
+            _kind: HighsCallbackType, _message: str, _out: HighsCallbackOutput, data_in: HighsCallbackInput, _user: Any
+        ) -> None:
             nonlocal checks
             checks += 1
             if checks > work_limit:
@@ -142,7 +148,16 @@ def relaxation_duals(
     return np.asarray(highs.getSolution().row_dual)
 
 
-def _model(cost, matrix, row_lower, row_upper, col_lower, col_upper, integer, time_limit: float):
+def _model(
+    cost: np.ndarray,
+    matrix: spmatrix,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    integer: np.ndarray,
+    time_limit: float,
+) -> _Highs:
     """A silent HiGHS instance holding the program, ready to run."""
     a = csc_matrix(matrix)
     lp = HighsLp()

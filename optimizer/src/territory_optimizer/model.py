@@ -33,7 +33,8 @@ class Model:
 
     @property
     def balanced(self) -> np.ndarray:
-        return np.isfinite(self.tolerances)
+        finite: np.ndarray = np.isfinite(self.tolerances)
+        return finite
 
     def bounds(self) -> tuple[list[int], np.ndarray, np.ndarray]:
         """The real bounds of each constrained metric per territory (tolerance and caps), with a hair of rounding
@@ -245,10 +246,12 @@ def _spectral_coords(n: int, neighbors: list[list[int]]) -> np.ndarray:
 
     rows = [a for a, nb in enumerate(neighbors) for _ in nb]
     cols = [b for nb in neighbors for b in nb]
-    adj = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
+    adj = coo_matrix((np.ones(len(rows)), (np.asarray(rows), np.asarray(cols))), shape=(n, n)).tocsr()
     lap = diags(np.asarray(adj.sum(axis=1)).ravel()) - adj
     try:
-        _, vecs = eigsh(lap.astype(float), k=3, sigma=-1e-3, which="LM", v0=np.ones(n) / math.sqrt(n))
-        return vecs[:, 1:3] * math.sqrt(n)
+        # scipy-stubs type a difference of sparse matrices as their base class, which eigsh's overloads leave out
+        _, vecs = eigsh(lap.astype(float), k=3, sigma=-1e-3, which="LM", v0=np.ones(n) / math.sqrt(n))  # type: ignore[call-overload]
+        coords: np.ndarray = vecs[:, 1:3] * math.sqrt(n)
+        return coords
     except Exception:  # eigsh may not converge on odd graphs: any layout is better than none
         return np.column_stack([np.arange(n, dtype=float), np.zeros(n)])

@@ -10,6 +10,8 @@ polishes compactness as it does from any start.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
@@ -17,6 +19,9 @@ from scipy.sparse.csgraph import connected_components
 
 from territory_optimizer.model import Model
 from territory_optimizer.seed import _fill_empty, _seed_score, balance_weight
+
+if TYPE_CHECKING:
+    import pymetis
 
 # METIS takes integer weights: unit weights are scaled so that they sum to this (well inside 32-bit integers, fine
 # enough that rounding is far below any tolerance), and border lengths to this many per mean border.
@@ -55,7 +60,7 @@ def metis_seed(model: Model, rng: np.random.Generator, runs: int = 4) -> list[in
     return best[1]
 
 
-def _csr(model: Model):
+def _csr(model: Model) -> tuple[pymetis.CSRAdjacency, list[int]]:
     import pymetis
 
     n = model.n
@@ -72,7 +77,7 @@ def _connected(model: Model) -> bool:
     return connected_components(_adjacency(model, np.ones(len(model.edges), dtype=bool)), directed=False)[0] == 1
 
 
-def _adjacency(model: Model, edge_kept: np.ndarray):
+def _adjacency(model: Model, edge_kept: np.ndarray) -> coo_matrix:
     a, b = model.edges[:, 0][edge_kept], model.edges[:, 1][edge_kept]
     return coo_matrix((np.ones(len(a)), (a, b)), shape=(model.n, model.n))
 
@@ -93,7 +98,7 @@ def _matched(model: Model, parts: np.ndarray, w: np.ndarray, target: np.ndarray)
     rows, cols = linear_sum_assignment(cost)
     label_of = np.empty(k, dtype=np.int64)
     label_of[rows] = cols
-    labels = label_of[parts]
+    labels: np.ndarray = label_of[parts]
     labels[locked] = model.locked[locked]
     return labels
 
@@ -140,6 +145,6 @@ def join_detached(model: Model, labels: np.ndarray, w: np.ndarray, target: np.nd
         move = dest[comp]
         where = move >= 0
         labels[where] = move[where]
-    assign = labels.tolist()
+    assign: list[int] = labels.tolist()
     _fill_empty(model, assign, w.tolist())
     return assign

@@ -35,8 +35,9 @@ class MergedGraph:
     @classmethod
     def merged(cls, n: int, edges: np.ndarray, unit_vals: np.ndarray, low: np.ndarray) -> MergedGraph:
         """Merge pockets until none is left: a merged group can make a pocket of its own in turn."""
-        labels = np.arange(n, dtype=np.int64)
-        hub = np.arange(n, dtype=np.int64)  # the original unit through which each merged unit borders the rest
+        labels: np.ndarray = np.arange(n, dtype=np.int64)
+        # the original unit through which each merged unit borders the rest
+        hub: np.ndarray = np.arange(n, dtype=np.int64)
         heaviest = np.full(len(low), -np.inf)
         while True:
             graph = cls(labels, edges, unit_vals, hub)

@@ -21,6 +21,7 @@ from scipy.sparse import coo_matrix
 
 from territory_optimizer import mip
 from territory_optimizer.model import Model
+from territory_optimizer.search import Search
 
 FOUR_PI = 4.0 * math.pi
 NODE_LIMIT = 200  # branch-and-bound nodes per solve: a limit by count keeps a seed's plan the same
@@ -67,7 +68,7 @@ class TerritoryPool:
     def __len__(self) -> int:
         return len(self.columns)
 
-    def add(self, search) -> None:
+    def add(self, search: Search) -> None:
         """Every territory of the search's current plan that meets the real constraints on its own."""
         model = self.model
         lab = np.asarray(search.assign, dtype=np.int64)
@@ -102,8 +103,8 @@ class TerritoryPool:
             raise ValueError("territories grown without a slot in mind fit only interchangeable slots")
         columns = dict(self.columns)
         own = len(columns)
-        for units, cost in (extra or {}).items():
-            columns.setdefault((self.classes[0], units), cost)
+        for units, value in (extra or {}).items():
+            columns.setdefault((self.classes[0], units), value)
         if not columns:
             return None
         n = self.model.n

@@ -14,6 +14,7 @@ from scipy.sparse import coo_matrix
 
 from territory_optimizer import mip
 from territory_optimizer.graph import stays_connected
+from territory_optimizer.search import Search
 
 # Branch-and-bound nodes per round (a limit by count, not seconds, keeps a seed's plan the same). A quick round stops
 # at the root, whose heuristics mostly find the moves: proving them best took most of the time for little gain. A
@@ -25,7 +26,7 @@ DEEP_NODES = 50
 HOPS = 1
 
 
-def rebalance_round(search, time_limit: float, node_limit: int = DEEP_NODES) -> bool:
+def rebalance_round(search: Search, time_limit: float, node_limit: int = DEEP_NODES) -> bool:
     """Apply one round of moves if it lowers the balance violation; returns whether anything moved."""
     s = search
     if s.violation <= 1e-12 or time_limit <= 0.05:
@@ -101,11 +102,11 @@ def rebalance_round(search, time_limit: float, node_limit: int = DEEP_NODES) -> 
                 if not math.isfinite(bound):
                     continue
                 # sign * (load - out + in) - scale * slack <= sign * bound
-                for c, v in terms:
-                    if v:
+                for c, coef in terms:
+                    if coef:
                         rows.append(r)
                         cols.append(c)
-                        data.append(-sign * v)
+                        data.append(-sign * coef)
                 rows.append(r)
                 cols.append(slack)
                 data.append(-scale)
@@ -121,7 +122,7 @@ def rebalance_round(search, time_limit: float, node_limit: int = DEEP_NODES) -> 
         lo.append(-np.inf)
         hi.append(s.max_moved - s.moved)
         r += 1
-    matrix = coo_matrix((data, (rows, cols)), shape=(r, n_var)).tocsr()
+    matrix = coo_matrix((np.asarray(data), (np.asarray(rows), np.asarray(cols))), shape=(r, n_var)).tocsr()
     # a node limit (not only time) keeps the round deterministic; the time limit is a safety net
     x = mip.solve(
         objective,
@@ -151,7 +152,7 @@ def rebalance_round(search, time_limit: float, node_limit: int = DEEP_NODES) -> 
     return False
 
 
-def _near_violations(s, hops: int) -> set[int]:
+def _near_violations(s: Search, hops: int) -> set[int]:
     """Territories out of tolerance and those up to `hops` steps from them on the territory graph."""
     out = {t for t in range(s.k) if any(s.exc[m][t] > 1e-12 for m in range(len(s.tracked)))}
     frontier = set(out)
@@ -168,7 +169,7 @@ def _near_violations(s, hops: int) -> set[int]:
     return out
 
 
-def _move_cost(s, u: int, t: int) -> float:
+def _move_cost(s: Search, u: int, t: int) -> float:
     """Compactness and disruption change of moving u alone to t (balance is handled by the constraints)."""
     before = s.compactness + s.w.disruption * s.moved
     a = s.assign[u]

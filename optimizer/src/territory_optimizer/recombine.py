@@ -9,15 +9,21 @@ n - 1 candidate splits in O(n * depth). This is what moves balance in big steps 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from territory_optimizer.tree_cuts import split_pair
 
+if TYPE_CHECKING:
+    from territory_optimizer.search import Weights
+
 TWO_PI = 2.0 * math.pi
 
 
-def best_split(search, ta: int, tb: int, rng: np.random.Generator, trees: int) -> tuple[float, list[int]] | None:
+def best_split(
+    search: PairRecombination, ta: int, tb: int, rng: np.random.Generator, trees: int
+) -> tuple[float, list[int]] | None:
     """The cheapest re-split of territories `ta` and `tb` found on `trees` random spanning trees, as (cost change,
     units that go to `ta`); None when no candidate is allowed or the best is the current split. The trees and cuts
     are scored in the compiled kernel."""
@@ -47,6 +53,49 @@ def best_split(search, ta: int, tb: int, rng: np.random.Generator, trees: int) -
 class PairRecombination:
     """The search's pair moves: choosing a pair of neighbouring territories, re-splitting it, and recomputing both
     territories' figures. Mixed into `Search`, whose state (assignment, per-territory figures, weights) they use."""
+
+    # The search's state these moves read and update (set by `Search`; per territory t, per tracked metric m)
+    k: int
+    assign: list[int]  # territory of each unit
+    w: Weights
+    tracked: list[int]  # the metrics with a tolerance or a cap
+    vals: list[list[float]]  # [m][unit]
+    tol: list[float]  # [m], inf where not balanced
+    neighbors: list[list[int]]
+    nlen: list[list[float]]  # border lengths, as `neighbors`
+    ext: list[float]
+    area: list[float]
+    x: list[float]
+    y: list[float]
+    initial: list[int] | None
+    dval: list[float]  # disruption value of each unit
+    max_moved: float | None
+    src: list[int]  # the adjacency's directed edges
+    dst: list[int]
+    size: list[int]
+    load: list[list[float]]  # [m][t]
+    exc: list[list[float]]  # [m][t]
+    quad: list[list[float]]  # [m][t]
+    tarea: list[float]
+    per: list[float]
+    sx: list[float]
+    sy: list[float]
+    sxx: list[float]
+    s2: list[float]
+    comp: list[float]
+    moved: float
+    violation: float
+    squared: float
+    compactness: float
+    _static: dict[str, np.ndarray]  # the compiled kernels' arrays
+
+    if TYPE_CHECKING:
+
+        def _excess(self, m: int, t: int, load: float) -> float: ...
+
+        def _quad(self, m: int, t: int, load: float) -> float: ...
+
+        def _compact(self, t: int, ar: float, per: float, sx: float, sy: float, sxx: float, s2: float) -> float: ...
 
     def recombine(self, rng: np.random.Generator, temp: float, trees: int, exact: bool = False) -> bool:
         """Re-split a pair of neighbouring territories (a violating one first, when there is one)."""

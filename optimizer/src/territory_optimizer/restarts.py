@@ -44,7 +44,12 @@ POOL_SECONDS = 8.0  # the set-partitioning recombination
 
 
 def run_restarts(
-    model: Model, options: Options, weights: Weights, dvals, clock: Clock, proven_infeasible: bool = False
+    model: Model,
+    options: Options,
+    weights: Weights,
+    dvals: np.ndarray | None,
+    clock: Clock,
+    proven_infeasible: bool = False,
 ) -> list[int]:
     """Restarts, each a full search, keeping the best plan.
 
@@ -81,6 +86,7 @@ def run_restarts(
         perturbed = best is not None and r >= FRESH and best_key[0] <= 1e-12 and not diversify
         diversify = False
         if perturbed:
+            assert best is not None
             start = perturb(model, best, weights, dvals, run_rng, PERTURB_PAIRS + stall)
         elif small:
             start = power_diagram_seed(model, run_rng, options.seed_restarts)
@@ -108,8 +114,8 @@ def run_restarts(
             # with territories grown from every unit too (pieces of basins no start reached)
             if grow:
                 grown, regrown = _grown(model, pool, run_rng), len(pool)
-            start = best if best is not None and best_key[0] <= 1e-12 else None
-            found = pool.best_partition(_pool_seconds(clock), grown if grow else None, start)
+            from_best = best if best is not None and best_key[0] <= 1e-12 else None
+            found = pool.best_partition(_pool_seconds(clock), grown if grow else None, from_best)
             if found is not None:
                 candidates.append(found[0])
         improved = False
@@ -120,6 +126,7 @@ def run_restarts(
             if key < best_key:
                 improved = improved or best is None or key < (best_key[0], best_key[1] - 1e-9)
                 best, best_key = cand, key
+        assert best is not None  # the first candidate always improves on no plan
         paid = paid or (grow and found is not None and best is found[0])
         clock.hold(best, best_key[0])
         feasible = best_key[0] <= 1e-12
@@ -137,14 +144,14 @@ def run_restarts(
             if not grown or len(pool) == regrown:
                 break
             regrown = len(pool)
-            found = _recombined(model, pool, grown, best, run_rng, clock)
+            recombined = _recombined(model, pool, grown, best, run_rng, clock)
             key = best_key
-            if found is not None:
-                search.reset(found)
+            if recombined is not None:
+                search.reset(recombined)
                 key = (round(search.violation, 12), judged(search))
-            if key < (best_key[0], best_key[1] - 1e-9):
+            if recombined is not None and key < (best_key[0], best_key[1] - 1e-9):
                 pool.add(search)
-                best, best_key, stall, paid = found, key, 0, True
+                best, best_key, stall, paid = recombined, key, 0, True
                 clock.hold(best, best_key[0])
             elif paid and diversified < DIVERSIFY:
                 # Where the grown territories have paid, a fresh start brings territories of a basin no restart
@@ -157,7 +164,7 @@ def run_restarts(
     return best
 
 
-def _large_start(model: Model, rng) -> list[int]:
+def _large_start(model: Model, rng: np.random.Generator) -> list[int]:
     """A large layer's start: a multilevel partitioner's plan (short borders, nearly balanced on the balanced metrics
     together, in a second or two), then balanced by diffusion to within the search's aim, which the annealing alone
     reaches slowly when hundreds of territories are off at once."""
@@ -169,7 +176,12 @@ def _large_start(model: Model, rng) -> list[int]:
 
 
 def _recombined(
-    model: Model, pool: TerritoryPool, grown: dict[bytes, float], best: list[int], rng, clock: Clock
+    model: Model,
+    pool: TerritoryPool,
+    grown: dict[bytes, float],
+    best: list[int],
+    rng: np.random.Generator,
+    clock: Clock,
 ) -> list[int] | None:
     """The most compact plan made of the pool's territories, those grown after the fresh starts and as many grown
     afresh (each growth reaches different pieces of the basins), from the best plan; None when none is found."""
@@ -191,7 +203,7 @@ def _grows_territories(model: Model, pool: TerritoryPool, weights: Weights) -> b
     return weights.polsby_popper > 0 and model.has_shapes and pool.interchangeable and balanced
 
 
-def _grown(model: Model, pool: TerritoryPool, rng) -> dict[bytes, float]:
+def _grown(model: Model, pool: TerritoryPool, rng: np.random.Generator) -> dict[bytes, float]:
     # a balanced metric first: growth stops once that one reaches its lower bound
     order = sorted(range(len(pool.metrics)), key=lambda q: not np.isfinite(model.tolerances[pool.metrics[q]]))
     metrics = [pool.metrics[q] for q in order]
@@ -199,7 +211,14 @@ def _grown(model: Model, pool: TerritoryPool, rng) -> dict[bytes, float]:
     return grown_territories(model, low, high, metrics, int(rng.integers(2**31 - 1)))
 
 
-def perturb(model: Model, plan: list[int], weights: Weights, dvals, rng, pairs: int) -> list[int]:
+def perturb(
+    model: Model,
+    plan: list[int],
+    weights: Weights,
+    dvals: np.ndarray | None,
+    rng: np.random.Generator,
+    pairs: int,
+) -> list[int]:
     """The plan with a few pairs of neighbouring territories re-split for compactness, balance loosened."""
     search = Search(model, plan, weights, dvals)
     search.tol = [t * LOOSEN for t in search.tol]

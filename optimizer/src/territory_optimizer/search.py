@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +55,7 @@ class Search(PairRecombination):
         self.tracked = sorted(set(bal) | set(capped))
         self.vals = [model.values[:, j].tolist() for j in self.tracked]
         ref = model.values.sum(axis=0) / k
-        self.tgt = [model.targets[:, j].tolist() for j in self.tracked]
+        self.tgt: list[list[float]] = [model.targets[:, j].tolist() for j in self.tracked]
         self.tol = [float(model.tolerances[j]) if np.isfinite(model.tolerances[j]) else math.inf for j in self.tracked]
         self.cmin = [float(model.cap_min[j]) for j in self.tracked]
         self.cmax = [float(model.cap_max[j]) for j in self.tracked]
@@ -175,7 +176,7 @@ class Search(PairRecombination):
         t_end: float,
         rng: np.random.Generator,
         deadline: float,
-        tick,  # called every chunk with the fraction done; raises Stop to end the run
+        tick: Callable[[float, float], None],  # called every chunk with the fraction done; raises Stop to end the run
         max_moved: float | None = None,
     ) -> tuple[list[int], float, float]:
         """Anneal from the current plan; returns the best plan seen (least violation, then least objective()).
@@ -196,7 +197,7 @@ class Search(PairRecombination):
         limit = math.inf if max_moved is None else float(max_moved)
         ratio = (t_end / t_start) if t_start > 0 else 1.0
         n_m = len(self.tracked)
-        scratch = [np.zeros(n_m) for _ in range(4)]
+        new_exc_a, new_exc_b, new_q_a, new_q_b = (np.zeros(n_m) for _ in range(4))
         chunk = CHUNK
         it = 0
         try:
@@ -261,7 +262,10 @@ class Search(PairRecombination):
                     k["seen"],
                     k["queue"],
                     k["stamp"],
-                    *scratch,
+                    new_exc_a,
+                    new_exc_b,
+                    new_q_a,
+                    new_q_b,
                     self.p_double,
                 )
                 it += m

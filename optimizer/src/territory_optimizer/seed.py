@@ -83,12 +83,21 @@ def _power_diagram(model: Model, w: np.ndarray, target: np.ndarray, rng: np.rand
     return labels
 
 
-def _balance_offsets(d2, offsets, w, target, locked, cell, rounds) -> np.ndarray:
+def _balance_offsets(
+    d2: np.ndarray,
+    offsets: np.ndarray,
+    w: np.ndarray,
+    target: np.ndarray,
+    locked: np.ndarray | None,
+    cell: float,
+    rounds: int,
+) -> np.ndarray:
     """Adjust the power-diagram offsets (in place) until each cell's weight is near its target; sign-adaptive steps."""
     k = len(target)
     step = np.full(k, 0.5 * cell)
     prev = np.zeros(k)
-    best_labels, best_err = None, np.inf
+    best_labels: np.ndarray | None = None
+    best_err = np.inf
     for _ in range(rounds):
         labels = np.argmin(d2 - offsets, axis=1)
         if locked is not None:
@@ -151,7 +160,9 @@ def repair_contiguity(model: Model, assign: list[int], w: np.ndarray, target: np
     return assign
 
 
-def _path_to(part: list[int], main: set[int], t: int, assign: list[int], neighbors, locked) -> list[int]:
+def _path_to(
+    part: list[int], main: set[int], t: int, assign: list[int], neighbors: list[list[int]], locked: np.ndarray
+) -> list[int]:
     from collections import deque
 
     start = set(part)
@@ -199,7 +210,7 @@ def _seed_score(model: Model, assign: np.ndarray, w: np.ndarray, target: np.ndar
     load = np.bincount(assign, weights=w, minlength=k)
     dev = np.abs(load - target) / target
     tol = float(np.min(model.tolerances[model.balanced])) if model.balanced.any() else 1.0
-    excess = np.maximum(dev - tol, 0).sum()
+    excess: float = np.maximum(dev - tol, 0).sum()
     area = np.bincount(assign, weights=model.areas, minlength=k)
     inertia = 0.0
     for axis in range(2):

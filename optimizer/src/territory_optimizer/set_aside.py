@@ -15,6 +15,7 @@ for being less tight than a source that met it too).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ class SetAside:
     reasons: tuple[str, ...]
 
 
-def unbalanceable(model: Model, start: list[int], unit_ids) -> SetAside:
+def unbalanceable(model: Model, start: list[int], unit_ids: Sequence[str]) -> SetAside:
     """The source's territories that hold a unit heavier than a territory may hold, or locked units that are."""
     metrics, _, high = model.bounds()
     lab = np.asarray(start, dtype=np.int64)
@@ -74,7 +75,8 @@ class Rest:
         """The rest's plan as a plan of the full request: the set-aside territories as they started."""
         full = self.start.copy()
         full[self.units] = self.territories[np.asarray(plan, dtype=np.int64)]
-        return full.tolist()
+        lifted: list[int] = full.tolist()
+        return lifted
 
 
 def rest_of(model: Model, start: list[int], aside: SetAside) -> Rest:

@@ -74,7 +74,7 @@ def staged_search(
     options: Options,
     search: Search,
     weights: Weights,
-    rng,
+    rng: np.random.Generator,
     clock: Clock,
     hot: bool = True,
     pool: TerritoryPool | None = None,

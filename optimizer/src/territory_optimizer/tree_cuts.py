@@ -18,7 +18,10 @@ TWO_PI = 2.0 * math.pi
 
 
 @njit(cache=True, nogil=True)
-def _side_cost(side, tgt_t, tol, cmin, cmax, cref, wb, wq, n_m):
+def _side_cost(
+    side: np.ndarray, tgt_t: np.ndarray, tol: np.ndarray, cmin: np.ndarray, cmax: np.ndarray, cref: np.ndarray,
+    wb: float, wq: float, n_m: int,
+) -> float:  # fmt: skip
     c = 0.0
     for m in range(n_m):
         load = side[m]
@@ -39,7 +42,9 @@ def _side_cost(side, tgt_t, tol, cmin, cmax, cref, wb, wq, n_m):
 
 
 @njit(cache=True, nogil=True)
-def _side_compact(side, per, n_m, wpp, win, fixed, hx, hy):
+def _side_compact(
+    side: np.ndarray, per: float, n_m: int, wpp: float, win: float, fixed: bool, hx: float, hy: float
+) -> float:
     ar = side[n_m]
     if ar <= 0.0:
         return 0.0
@@ -59,7 +64,11 @@ def _side_compact(side, per, n_m, wpp, win, fixed, hx, hy):
 
 
 @njit(cache=True, nogil=True)
-def _gather(assign, ta, tb, nb_ptr, nb_idx, nb_len, vals, area, xs, ys, ext, ltot, locked, initial, dval, moved):
+def _gather(
+    assign: np.ndarray, ta: int, tb: int, nb_ptr: np.ndarray, nb_idx: np.ndarray, nb_len: np.ndarray, vals: np.ndarray,
+    area: np.ndarray, xs: np.ndarray, ys: np.ndarray, ext: np.ndarray, ltot: np.ndarray, locked: np.ndarray,
+    initial: np.ndarray, dval: np.ndarray, moved: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:  # fmt: skip
     """The units of territories ta and tb (in unit order), their internal edges and their per-unit columns: metrics,
     then area, area*x, area*y, area*(x^2+y^2)+area^2/2pi, perimeter, length shared inside the pair, locked to a,
     locked to b, and with an initial plan disruption value, its part initially in a, in b. Also the disruption of the
@@ -124,8 +133,10 @@ def _gather(assign, ta, tb, nb_ptr, nb_idx, nb_len, vals, area, xs, ys, ext, lto
 
 @njit(cache=True, nogil=True)
 def _grow_tree(
-    keys_row, root, e_q, e_r, e_len, cols, uf, adj_ptr, adj, tree_e, deg, parent, depth, order, seen, acc, sub
-):
+    keys_row: np.ndarray, root: int, e_q: np.ndarray, e_r: np.ndarray, e_len: np.ndarray, cols: np.ndarray,
+    uf: np.ndarray, adj_ptr: np.ndarray, adj: np.ndarray, tree_e: np.ndarray, deg: np.ndarray, parent: np.ndarray,
+    depth: np.ndarray, order: np.ndarray, seen: np.ndarray, acc: np.ndarray, sub: np.ndarray,
+) -> bool:  # fmt: skip
     """Kruskal on random edge keys gives a random spanning tree, rooted at `root` in BFS `order` with `parent`s;
     `sub` gets each subtree's column sums and `acc` the edge length shared inside each subtree. False when the
     pair's units are not connected."""
@@ -211,7 +222,10 @@ def _grow_tree(
 
 
 @njit(cache=True, nogil=True)
-def _cut(node, sub, acc, totals, internal_all, c_in, c_plen, part, rest):
+def _cut(
+    node: int, sub: np.ndarray, acc: np.ndarray, totals: np.ndarray, internal_all: float, c_in: int, c_plen: int,
+    part: np.ndarray, rest: np.ndarray,
+) -> tuple[float, float]:  # fmt: skip
     """The two pieces of cutting `node` off its parent: column sums in `part` (the subtree) and `rest`; returns
     their perimeters."""
     for c in range(totals.shape[0]):
@@ -223,7 +237,7 @@ def _cut(node, sub, acc, totals, internal_all, c_in, c_plen, part, rest):
 
 
 @njit(cache=True, nogil=True)
-def _mark_subtree(node, parent, order, out):
+def _mark_subtree(node: int, parent: np.ndarray, order: np.ndarray, out: np.ndarray) -> None:
     """out[q] = 1 for the units of the subtree under `node`, 0 for the others (parents come first in BFS order)."""
     nu = order.shape[0]
     for j in range(nu):
@@ -233,7 +247,12 @@ def _mark_subtree(node, parent, order, out):
 
 
 @njit(cache=True, nogil=True)
-def _scratch(nu, n_cols):
+def _scratch(
+    nu: int, n_cols: int
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+    np.ndarray, np.ndarray,
+]:  # fmt: skip
     return (
         np.empty(nu, dtype=np.int64),  # uf
         np.zeros(nu + 1, dtype=np.int64),  # adj_ptr
@@ -250,7 +269,7 @@ def _scratch(nu, n_cols):
 
 
 @njit(cache=True, nogil=True)
-def _random_trees(seed, trees, nu, n_e):
+def _random_trees(seed: int, trees: int, nu: int, n_e: int) -> tuple[np.ndarray, np.ndarray]:
     np.random.seed(seed)
     keys = np.random.random((trees, n_e))
     roots = np.empty(trees, dtype=np.int64)
@@ -261,9 +280,12 @@ def _random_trees(seed, trees, nu, n_e):
 
 @njit(cache=True, nogil=True)
 def split_pair(
-    assign, ta, tb, seed, trees, nb_ptr, nb_idx, nb_len, vals, area, xs, ys, ext, ltot, locked, initial, dval,
-    tgt, tol, cmin, cmax, cref, wts, fixed, hxs, hys, moved, max_moved, goes_to_a,
-):  # fmt: skip
+    assign: np.ndarray, ta: int, tb: int, seed: int, trees: int, nb_ptr: np.ndarray, nb_idx: np.ndarray,
+    nb_len: np.ndarray, vals: np.ndarray, area: np.ndarray, xs: np.ndarray, ys: np.ndarray, ext: np.ndarray,
+    ltot: np.ndarray, locked: np.ndarray, initial: np.ndarray, dval: np.ndarray, tgt: np.ndarray, tol: np.ndarray,
+    cmin: np.ndarray, cmax: np.ndarray, cref: np.ndarray, wts: np.ndarray, fixed: np.ndarray, hxs: np.ndarray,
+    hys: np.ndarray, moved: float, max_moved: float, goes_to_a: np.ndarray,
+) -> float:  # fmt: skip
     """The cheapest re-split of territories ta and tb over the cuts of `trees` random spanning trees of their units.
     Sets goes_to_a[u] = 1 for the units that go to ta (others of the pair 0) and returns its cost: penalised balance,
     compactness and disruption under the weights `wts` (inf when no cut is allowed)."""

@@ -32,7 +32,9 @@ def within_reach(model: Model, reasons: list[Violation]) -> Model:
     return replace(model, tolerances=tolerances)
 
 
-def tightened(model: Model, plan: list[int], options: Options, weights: Weights, dvals, clock: Clock) -> list[int]:
+def tightened(
+    model: Model, plan: list[int], options: Options, weights: Weights, dvals: np.ndarray | None, clock: Clock
+) -> list[int]:
     """The widened search's plan, searched again against the tolerances as requested: the territories that can be
     within them are pulled back in, while the one the proof concerns stays as near as it can be. The better of the
     two by the request's own measure. Virginia's counties at K=10 within 1%, where Arlington's group is at best

@@ -20,9 +20,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Column, DateTime, Float, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from territory_shared.db.timeouts import QUERY_CANCELED, use_default_statement_timeout
@@ -205,10 +206,14 @@ class JobRunner:
 
     async def _set_if_active(self, job_id: str, **values: Any) -> bool:
         async with self._sessions() as session, session.begin():
-            done = await session.execute(
-                update(self._table)
-                .where(self._table.c.id == job_id, self._table.c.status.in_(ACTIVE))
-                .values(updated_at=datetime.now(UTC), **values)
+            # An UPDATE's result is a cursor result (it has a row count); `execute` is typed for any statement.
+            done = cast(
+                CursorResult[Any],
+                await session.execute(
+                    update(self._table)
+                    .where(self._table.c.id == job_id, self._table.c.status.in_(ACTIVE))
+                    .values(updated_at=datetime.now(UTC), **values)
+                ),
             )
         return bool(done.rowcount)
 

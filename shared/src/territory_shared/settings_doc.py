@@ -47,7 +47,8 @@ MEANINGS = {
 
 def _load(path: str) -> type[ServiceSettings]:
     module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    settings: type[ServiceSettings] = getattr(importlib.import_module(module), name)
+    return settings
 
 
 def _default(field: FieldInfo) -> str:

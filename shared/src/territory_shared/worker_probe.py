@@ -75,7 +75,8 @@ def probe_app(probe: WorkerProbe) -> WSGIApp:
             return _json(start_response, True, {"status": "ok"})
         if path == "/readyz":
             return _json(start_response, *probe.readiness())
-        return metrics(environ, start_response)  # type: ignore[no-any-return]
+        body: Iterable[bytes] = metrics(environ, start_response)
+        return body
 
     return app
 

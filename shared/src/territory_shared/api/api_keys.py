@@ -46,7 +46,8 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
 
 
 def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
-    return request.app.state.runtime.sessions  # type: ignore[no-any-return]
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessions
+    return sessions
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated, summary="Create an API key (shown once)")

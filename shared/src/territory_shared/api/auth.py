@@ -84,8 +84,11 @@ class TokenVerifier:
         if alg in HMAC_ALGORITHMS and self._secret:
             return self._secret, alg
         if alg in PUBLIC_KEY_ALGORITHMS and self._jwks_client is not None:
+            kid = header.get("kid")
+            if not isinstance(kid, str):
+                raise Unauthorized("The token's signing key could not be found: the token names no key (kid).")
             try:
-                return self._jwks_client.get_signing_key(header.get("kid")).key, alg
+                return self._jwks_client.get_signing_key(kid).key, alg
             except jwt.PyJWKClientError as exc:
                 raise Unauthorized(f"The token's signing key could not be found: {exc}") from exc
         if alg in PUBLIC_KEY_ALGORITHMS and self._settings.jwks_file:

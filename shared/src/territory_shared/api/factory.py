@@ -113,4 +113,5 @@ def _open_routes_need_no_credentials_in_openapi(app: FastAPI) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
+    # FastAPI documents replacing `app.openapi` to customise the schema; mypy sees a method being reassigned.
     app.openapi = openapi  # type: ignore[method-assign]

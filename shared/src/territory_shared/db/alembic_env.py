@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import MetaData, pool, text
+from sqlalchemy import Connection, MetaData, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 
@@ -20,7 +20,7 @@ def run_migrations(target_metadata: MetaData) -> None:
             context.run_migrations()
         return
 
-    def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    def _run(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             # API, relay and consumer processes all migrate on start: one at a time.
             connection.execute(text("SELECT pg_advisory_lock(7355608)"))

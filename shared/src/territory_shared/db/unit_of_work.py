@@ -111,11 +111,20 @@ class UnitOfWork:
         topic = CONTRACTS[event_type].topic
         now, actor = datetime.now(UTC), current_actor()
         self._bulk_audit[(tenant_id, actor, event_type)] += len(subjects)
-        envelope = {"source": self.source, "type": event_type, "time": now, "tenant_id": tenant_id, "actor": actor}
-        envelope["correlation_id"] = correlation_id.get()
+        correlation = correlation_id.get()
         for subject, data in zip(subjects, datas, strict=True):
             event_id = str(uuid.uuid4())
-            payload = encode_event(event_id=event_id, subject=subject, data=data, **envelope)  # type: ignore[arg-type]
+            payload = encode_event(
+                event_id=event_id,
+                source=self.source,
+                type=event_type,
+                subject=subject,
+                time=now,
+                tenant_id=tenant_id,
+                data=data,
+                correlation_id=correlation,
+                actor=actor,
+            )
             row = dict(event_id=event_id, topic=topic, key=subject, event_type=event_type, payload=payload)
             self._events.append(row | {"created_at": now})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
@@ -15,5 +16,6 @@ class EventData(BaseModel):
 class EventContract:
     type: str
     topic: str
-    model: type[EventData]
+    # `builtins.type`: inside the class body `type` is the field above.
+    model: builtins.type[EventData]
     producer: str

@@ -13,7 +13,7 @@ CONUS_ALBERS = CRS.from_epsg(5070)
 CONUS_BOUNDS = (-125.5, 24.0, -66.5, 49.8)
 
 
-def choose_equal_area_crs(bounds: Sequence[float]) -> CRS:
+def choose_equal_area_crs(bounds: Sequence[float] | np.ndarray) -> CRS:
     """EPSG:5070 for data within the contiguous US, else a Lambert azimuthal equal-area centred on the data.
 
     `bounds` is (min_lon, min_lat, max_lon, max_lat) in degrees.

@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import BigInteger, Row, Select, Table, any_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -70,7 +69,11 @@ async def oldest_pending_age_s(session: AsyncSession, outbox: Table, now: dateti
     return max(0.0, ((now or datetime.now(UTC)) - created).total_seconds())
 
 
-def next_pending(outbox: Table, after: int | None, limit: int) -> Select[Any]:
+# seq, topic, key, payload
+PendingRow = Row[int, str, str, bytes]
+
+
+def next_pending(outbox: Table, after: int | None, limit: int) -> Select[int, str, str, bytes]:
     """The relay's read: the next pending rows in ``seq`` order (after ``after``: the batch being sent is not
     marked yet). The outbox's pending index (tables.outbox_pending_index) serves it."""
     q = select(outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.payload).where(outbox.c.published_at.is_(None))
@@ -123,7 +126,7 @@ class OutboxRelay:
                     return 0
             try:
                 rows = await self._pending(conn, None)
-                marked: Sequence[Row[Any]] = []
+                marked: Sequence[PendingRow] = []
                 while rows:
                     sending = asyncio.ensure_future(self._publish(rows))
                     try:
@@ -145,17 +148,17 @@ class OutboxRelay:
                     await _unlock(conn)
         return sent
 
-    async def _pending(self, conn: AsyncConnection, after: int | None) -> Sequence[Row[Any]]:
+    async def _pending(self, conn: AsyncConnection, after: int | None) -> Sequence[PendingRow]:
         async with conn.begin():
             return (await conn.execute(next_pending(self._outbox, after, self._batch_size))).all()
 
-    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
+    async def _publish(self, rows: Sequence[PendingRow]) -> None:
         headers = {"content-type": CONTENT_TYPE}
         await self._publisher.publish(
             [OutgoingMessage(topic=r.topic, key=r.key, value=r.payload, headers=headers) for r in rows]
         )
 
-    async def _mark(self, conn: AsyncConnection, rows: Sequence[Row[Any]]) -> int:
+    async def _mark(self, conn: AsyncConnection, rows: Sequence[PendingRow]) -> int:
         seqs = [r.seq for r in rows]
         if conn.dialect.name == "postgresql":
             # One array parameter: an IN list of thousands of parameters costs more to compile and bind than

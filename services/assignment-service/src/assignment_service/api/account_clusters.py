@@ -66,10 +66,10 @@ async def list_account_clusters(
         AccountCluster(
             lon=r.lon,
             lat=r.lat,
-            count=r.count,
+            count=r.accounts,
             potential=float(r.potential),
-            external_id=r.external_id if r.count == 1 else None,
-            name=r.name if r.count == 1 else None,
+            external_id=r.external_id if r.accounts == 1 else None,
+            name=r.name if r.accounts == 1 else None,
         )
         for r in rows
     ]

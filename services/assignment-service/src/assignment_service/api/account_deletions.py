@@ -135,6 +135,7 @@ async def bulk_delete(
         if earlier is not None:
             return JSONResponse(earlier.response, earlier.status_code, headers={"Idempotent-Replayed": "true"})
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    external_ids: list[str] | None
     if kind in ("text/csv", "application/csv"):
         external_ids, where = _from_csv(body), None
     elif kind in ("application/json", ""):

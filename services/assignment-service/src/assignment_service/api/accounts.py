@@ -143,13 +143,13 @@ async def list_accounts(
         where = await resolve(uow, tenant, filters, sales_force, rep, rep_external_id)
         rows = await uow.accounts.search(tenant, where, after, limit + 1)
     items = [account_read(r) for r in rows[:limit]]
-    cursor = items[-1].id if len(rows) > limit else None
+    cursor = rows[limit - 1].id if len(rows) > limit else None
     next_url = str(request.url.include_query_params(after=cursor)) if cursor else None
     return AccountPage(items=items, next=next_url, next_cursor=cursor)
 
 
 @router.get("/{external_id}", response_model=AccountRead, name="get_account")
-async def get_account(external_id: str, tenant: TenantId, uow: Uow, rep: OwnRep, response: Response) -> AccountRead:
+async def get_account(external_id: str, tenant: TenantId, uow: Uow, rep: OwnRep, response: Response) -> BaseModel:
     async with uow:
         row = await uow.accounts.get(tenant, external_id)
         if row is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Request
 from territory_shared.api.etags import parse_if_match
@@ -13,6 +13,9 @@ from assignment_service.db.unit_of_work import UnitOfWork
 from assignment_service.domain.accounts import ZipPoint, ZipResolver
 from assignment_service.use_cases.ports import GeoClient
 
+if TYPE_CHECKING:
+    from territory_geodata.zips import ZipLookup
+
 
 def unit_of_work(request: Request) -> UnitOfWork:
     runtime = request.app.state.runtime
@@ -20,18 +23,20 @@ def unit_of_work(request: Request) -> UnitOfWork:
 
 
 def geo_client(request: Request) -> GeoClient:
-    return request.app.state.geo
+    geo: GeoClient = request.app.state.geo
+    return geo
 
 
 def job_runner(request: Request) -> JobRunner:
-    return request.app.state.jobs
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
 
 
 class ZipTable:
     """The package-shipped ZIP table (territory_geodata), loaded once on first use, off the event loop."""
 
     def __init__(self) -> None:
-        self._lookup = None
+        self._lookup: ZipLookup | None = None
         self._lock = asyncio.Lock()
 
     async def resolver(self) -> ZipResolver:
@@ -51,7 +56,8 @@ class ZipTable:
 
 
 async def zip_resolver(request: Request) -> ZipResolver:
-    return await request.app.state.zips.resolver()
+    zips: ZipTable = request.app.state.zips
+    return await zips.resolver()
 
 
 def job_location(request: Request, job_id: str) -> str:

@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -29,6 +29,7 @@ from assignment_service.api.account_filters import AccountFilters, Filters, reso
 from assignment_service.api.deps import Uow
 from assignment_service.api.rep_scope import OwnRep
 from assignment_service.db.account_search import AccountSearch
+from assignment_service.db.rows import AnyRow
 from assignment_service.db.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["assignments"])
@@ -55,7 +56,9 @@ _DESCRIPTION = (
 )
 
 
-async def _pages(uow: UnitOfWork, tenant_id: str, sales_force: str, where: AccountSearch) -> AsyncIterator[list[Any]]:
+async def _pages(
+    uow: UnitOfWork, tenant_id: str, sales_force: str, where: AccountSearch
+) -> AsyncIterator[Sequence[AnyRow]]:
     after = None
     while True:
         async with uow:
@@ -135,7 +138,7 @@ async def assignments_csv(
     )
 
 
-def _xlsx_append(sheet: Any, rows: list[Any]) -> None:
+def _xlsx_append(sheet: Any, rows: Sequence[AnyRow]) -> None:
     def text(value: str | None) -> Any:
         if value is None:
             return None
@@ -163,7 +166,7 @@ def _xlsx_append(sheet: Any, rows: list[Any]) -> None:
         )
 
 
-async def _xlsx_file(pages: AsyncIterator[list[Any]]) -> IO[bytes]:
+async def _xlsx_file(pages: AsyncIterator[Sequence[AnyRow]]) -> IO[bytes]:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("assignments")
     sheet.append([*COLUMNS[:-1], "assigned_since (UTC)"])

@@ -139,9 +139,10 @@ async def json_array_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[i
                 continue
             try:
                 value, end = decoder.raw_decode(buf, pos)
-            except ValueError as exc:
+            except ValueError as exc:  # a JSONDecodeError, or the int() of a number too long to read
                 if exhausted or len(buf) - pos > MAX_PENDING_CHARS:
-                    raise MalformedRequest(f"malformed JSON in element {number + 1}: {exc.msg}", field="body") from None
+                    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                    raise MalformedRequest(f"malformed JSON in element {number + 1}: {reason}", field="body") from None
                 try:
                     more = await anext(texts)
                 except StopAsyncIteration:

@@ -21,14 +21,14 @@ AccountRead: type[BaseModel] = create_model(
 )
 
 
-def account_read(row: Any) -> Any:
+def account_read(row: Any) -> BaseModel:
     """An account record (or row) as read over the API."""
     fields = {k: getattr(row, k) for k in AccountRead.model_fields if k != "deleted"}
     return AccountRead(**fields, deleted=row.deleted_at is not None)
 
 
 class AccountPage(BaseModel):
-    items: list[AccountRead]  # type: ignore[valid-type]
+    items: list[AccountRead]
     next: str | None = Field(description="URL of the next page (keyset on the account id), or null on the last page")
     next_cursor: str | None = Field(
         description="The `after` of the next page (the last id of this one), or null on the last page"

@@ -108,9 +108,8 @@ class HttpGeoClient:
         a = r.json()
         return AlignmentInfo(a["id"], a["layer_id"], a["sales_force"], a["state"], a["version"])
 
-    async def _json(
-        self, method: str, path: str, tenant_id: str, *, expect_404: bool = False, **kwargs: Any
-    ) -> Any | None:
+    async def _json(self, method: str, path: str, tenant_id: str, *, expect_404: bool = False, **kwargs: Any) -> Any:
+        """The decoded JSON body (any JSON value); None when there is none, or on a 404 with ``expect_404``."""
         headers = {**self._headers(tenant_id), **kwargs.pop("headers", {})}
         try:
             r = await self._http.request(method, path, headers=headers, **kwargs)
@@ -132,7 +131,10 @@ class HttpGeoClient:
             offset += params["limit"]
 
     async def layer(self, tenant_id: str, layer_id: str) -> dict[str, Any] | None:
-        return await self._json("GET", f"/v1/layers/{_segment(layer_id)}", tenant_id, expect_404=True)
+        layer: dict[str, Any] | None = await self._json(
+            "GET", f"/v1/layers/{_segment(layer_id)}", tenant_id, expect_404=True
+        )
+        return layer
 
     async def unit_features(self, tenant_id: str, layer_id: str) -> list[dict[str, Any]]:
         """Every unit of a layer as a GeoJSON feature at full resolution, its attributes in the properties."""
@@ -146,7 +148,10 @@ class HttpGeoClient:
 
     async def memberships(self, tenant_id: str, alignment_id: str) -> list[dict[str, Any]]:
         """unit_id, territory_id (None: white space), locked: one row per unit of the alignment's layer."""
-        return await self._json("GET", f"/v1/alignments/{_segment(alignment_id)}/units", tenant_id)
+        rows: list[dict[str, Any]] = await self._json(
+            "GET", f"/v1/alignments/{_segment(alignment_id)}/units", tenant_id
+        )
+        return rows
 
     async def territories(self, tenant_id: str, alignment_id: str) -> list[dict[str, Any]]:
         return await self._pages("/v1/territories", tenant_id, "items", {"alignment_id": alignment_id, "limit": 1000})
@@ -165,31 +170,36 @@ class HttpGeoClient:
         self, tenant_id: str, name: str, sales_force: str, *, copy_from: str | None = None, layer_id: str | None = None
     ) -> dict[str, Any]:
         body = {"name": name, "sales_force": sales_force, "copy_from": copy_from, "layer_id": layer_id}
-        return await self._json("POST", "/v1/alignments", tenant_id, json={k: v for k, v in body.items() if v})
+        draft: dict[str, Any] = await self._json(
+            "POST", "/v1/alignments", tenant_id, json={k: v for k, v in body.items() if v}
+        )
+        return draft
 
     async def assign_units(
         self, tenant_id: str, alignment_id: str, version: int, rows: Sequence[tuple[str, str | None]]
     ) -> dict[str, Any]:
         """Put each unit in the territory with that code (created when missing), in one versioned write."""
         lines = ["unit_id,territory_code", *(f"{u},{c or ''}" for u, c in rows)]
-        return await self._json(
+        answer: dict[str, Any] = await self._json(
             "PUT",
             f"/v1/alignments/{_segment(alignment_id)}/assignments.csv",
             tenant_id,
             content="\n".join(lines).encode(),
             headers={"content-type": "text/csv", "If-Match": f'"{version}"'},
         )
+        return answer
 
     async def lock_units(
         self, tenant_id: str, alignment_id: str, version: int, unit_ids: Sequence[str]
     ) -> dict[str, Any]:
-        return await self._json(
+        answer: dict[str, Any] = await self._json(
             "POST",
             f"/v1/alignments/{_segment(alignment_id)}/locks",
             tenant_id,
             json={"unit_ids": list(unit_ids), "locked": True},
             headers={"If-Match": f'"{version}"'},
         )
+        return answer
 
     async def delete_draft(self, tenant_id: str, alignment_id: str) -> None:
         info = await self.alignment(tenant_id, alignment_id)

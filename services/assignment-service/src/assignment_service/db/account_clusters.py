@@ -7,12 +7,13 @@ integer division is the floor on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, Row, cast, func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assignment_service.db.records import AccountRecord
+from assignment_service.db.rows import AnyRow
 
 A = AccountRecord.__table__
 MICRO = 1_000_000
@@ -20,9 +21,9 @@ MICRO = 1_000_000
 
 async def account_clusters(
     session: AsyncSession, tenant_id: str, cell_deg: float, bbox: tuple[float, float, float, float] | None
-) -> list[Row[Any]]:
-    """Per occupied cell: its accounts' mean position, count, summed potential, and (for a lone account) its id
-    and name."""
+) -> Sequence[AnyRow]:
+    """Per occupied cell: its accounts' mean position, number (``accounts``), summed potential, and (for a lone
+    account) its id and name."""
     size = max(1, round(cell_deg * MICRO))
     col = cast((A.c.lon + 180) * MICRO, BigInteger) // size
     row = cast((A.c.lat + 90) * MICRO, BigInteger) // size
@@ -39,7 +40,7 @@ async def account_clusters(
         select(
             func.avg(A.c.lon).label("lon"),
             func.avg(A.c.lat).label("lat"),
-            func.count().label("count"),
+            func.count().label("accounts"),  # not "count": a row has a count() method
             func.coalesce(func.sum(A.c.potential), 0).label("potential"),
             func.min(A.c.external_id).label("external_id"),
             func.min(A.c.name).label("name"),
@@ -47,4 +48,4 @@ async def account_clusters(
         .where(*conditions)
         .group_by(col, row)
     )
-    return list((await session.execute(q)).all())
+    return (await session.execute(q)).all()

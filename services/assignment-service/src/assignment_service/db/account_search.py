@@ -9,6 +9,7 @@ id, so a page deep in 50,000 accounts costs what the first one does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, select
 
@@ -66,7 +67,7 @@ def search_conditions(tenant_id: str, where: AccountSearch, dialect: str) -> lis
     (``unassigned=false``) is a correlated ``EXISTS``, checked per account while walking the ids, so the walk stops
     at the page's end.
     """
-    tenant = A.c.tenant_id
+    tenant: ColumnElement[str] = A.c.tenant_id
     if dialect == "sqlite" and where.external_id is None:
         # Compared as an expression, the tenant's (tenant, external id) index is not used: SQLite would read every
         # account of the tenant through it and sort them by id for each page (100 ms at 50,000 accounts, the
@@ -120,7 +121,9 @@ def assignment_conditions(tenant_id: str, sales_force: str, where: AccountSearch
     return out
 
 
-def assignment_rows(tenant_id: str, sales_force: str, where: AccountSearch, after: str | None, limit: int) -> Select:
+def assignment_rows(
+    tenant_id: str, sales_force: str, where: AccountSearch, after: str | None, limit: int
+) -> Select[*tuple[Any, ...]]:
     """A page of a sales force's assignments with what an export shows, in account id order after ``after``.
 
     ``assigned_since``: when the account got its current territory and rep, the latest change in its history

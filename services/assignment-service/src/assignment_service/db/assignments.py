@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from territory_shared.audit import current_actor
 
@@ -19,6 +19,7 @@ from assignment_service.db.records import (
     RuleSetRecord,
     SalesForceRecord,
 )
+from assignment_service.db.rows import AnyRow
 
 S = AssignmentRecord.__table__
 H = HistoryRecord.__table__
@@ -65,8 +66,8 @@ class AssignmentRepository:
         return found[0] if found else None
 
     # current assignments
-    async def current(self, tenant_id: str, sales_force: str, account_ids: Sequence[str]) -> dict[str, Row[Any]]:
-        out: dict[str, Row[Any]] = {}
+    async def current(self, tenant_id: str, sales_force: str, account_ids: Sequence[str]) -> dict[str, AnyRow]:
+        out: dict[str, AnyRow] = {}
         for start in range(0, len(account_ids), LOOKUP_CHUNK):
             chunk = account_ids[start : start + LOOKUP_CHUNK]
             q = select(S).where(
@@ -98,7 +99,7 @@ class AssignmentRepository:
             out.setdefault(r.sales_force, []).append(r.account_id)
         return out
 
-    async def of_account(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
+    async def of_account(self, tenant_id: str, account_id: str) -> list[AnyRow]:
         """An account's assignments, each with the alignment that places it now.
 
         A row's ``alignment_id`` only says whether geography located it: a realignment rewrites the rows of the
@@ -106,7 +107,7 @@ class AssignmentRepository:
         """
         return await self.of_accounts(tenant_id, [account_id])
 
-    async def of_accounts(self, tenant_id: str, account_ids: Sequence[str]) -> list[Row[Any]]:
+    async def of_accounts(self, tenant_id: str, account_ids: Sequence[str]) -> list[AnyRow]:
         """``of_account`` for many accounts, ordered by account then sales force.
 
         Looked up with the tenant's sales forces named: every assignment is written for a ``SalesForceRecord``
@@ -125,7 +126,7 @@ class AssignmentRepository:
             .scalar_subquery()
         )
         located_in = case((S.c.alignment_id.is_(None), None), else_=alignment).label("alignment_id")
-        out: list[Row[Any]] = []
+        out: list[AnyRow] = []
         for start in range(0, len(account_ids), LOOKUP_CHUNK):
             chunk = account_ids[start : start + LOOKUP_CHUNK]
             q = (
@@ -150,7 +151,7 @@ class AssignmentRepository:
         limit: int,
         offset: int,
         rep_id: str | None = None,
-    ) -> list[Row[Any]]:
+    ) -> Sequence[AnyRow]:
         q = select(S).where(S.c.tenant_id == tenant_id, S.c.sales_force == sales_force)
         if rep_id is not None:
             q = q.where(S.c.rep_id == rep_id)
@@ -179,7 +180,7 @@ class AssignmentRepository:
         elif rows:
             await self._s.execute(update(AssignmentRecord), rows)
 
-    async def end_for_accounts(self, tenant_id: str, account_ids: Sequence[str]) -> list[Row[Any]]:
+    async def end_for_accounts(self, tenant_id: str, account_ids: Sequence[str]) -> list[AnyRow]:
         """Delete the accounts' assignments in every sales force; answers them as they were (``of_accounts``)."""
         rows = await self.of_accounts(tenant_id, account_ids)
         by_sales_force: dict[str, list[str]] = {}
@@ -205,7 +206,7 @@ class AssignmentRepository:
                 row["changed_by"] = actor
         await insert_rows(self._s, H, rows)
 
-    async def owner_at(self, tenant_id: str, sales_force: str, account_id: str, at: datetime) -> Row[Any] | None:
+    async def owner_at(self, tenant_id: str, sales_force: str, account_id: str, at: datetime) -> AnyRow | None:
         """The history row that made the account's owner in the sales force at ``at`` (None: it had none yet).
 
         Every change of territory or rep is a history row, so the last one written by then names the owner.
@@ -223,11 +224,11 @@ class AssignmentRepository:
         )
         return (await self._s.execute(q)).first()
 
-    async def history_of(self, tenant_id: str, account_id: str) -> list[Row[Any]]:
+    async def history_of(self, tenant_id: str, account_id: str) -> Sequence[AnyRow]:
         q = select(H).where(H.c.tenant_id == tenant_id, H.c.account_id == account_id).order_by(H.c.seq)
         return (await self._s.execute(q)).all()
 
-    async def run_totals(self, tenant_id: str, run_id: str) -> list[Row[Any]]:
+    async def run_totals(self, tenant_id: str, run_id: str) -> Sequence[AnyRow]:
         """A run's changes grouped by (from, to) territory and rep: counts and potential, summed in SQL."""
         q = (
             select(
@@ -243,7 +244,7 @@ class AssignmentRepository:
         )
         return (await self._s.execute(q)).all()
 
-    async def run_changes(self, tenant_id: str, run_id: str, limit: int | None, offset: int) -> list[Row[Any]]:
+    async def run_changes(self, tenant_id: str, run_id: str, limit: int | None, offset: int) -> Sequence[AnyRow]:
         q = select(H).where(H.c.tenant_id == tenant_id, H.c.run_id == run_id).order_by(H.c.seq).offset(offset)
         if limit is not None:
             q = q.limit(limit)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def is_postgres(session: AsyncSession) -> bool:
-    return session.bind.dialect.name == "postgresql"
+    return session.get_bind().dialect.name == "postgresql"
 
 
 async def asyncpg_connection(session: AsyncSession) -> Any:

@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, String, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 
-def among(session: AsyncSession, column: ColumnElement[str], values: Sequence[str]) -> ColumnElement[bool]:
-    if session.bind.dialect.name == "postgresql":
+def among(
+    session: AsyncSession, column: ColumnElement[str] | QueryableAttribute[str], values: Sequence[str]
+) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
     return column.in_(list(values))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assignment_service.db.records import AccountRecord, OverrideRecord, RepRecord
+from assignment_service.db.rows import AnyRow
 
 A = AccountRecord.__table__
 O = OverrideRecord.__table__  # noqa: E741 - table alias
@@ -16,7 +17,7 @@ R = RepRecord.__table__
 
 async def overrides_page(
     session: AsyncSession, tenant_id: str, sales_force: str, after: str | None, limit: int
-) -> list[Row[Any]]:
+) -> Sequence[AnyRow]:
     """Overrides not removed, in account external id order after ``after`` (one per account: a keyset).
 
     An override of a deleted account is listed too: it still holds should the account come back.

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Row, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assignment_service.db.accounts import account_columns
 from assignment_service.db.lists import LOOKUP_CHUNK, among
 from assignment_service.db.records import AccountRecord, AssignmentRecord, RosterEntryRecord
+from assignment_service.db.rows import AnyRow
 
 S = AssignmentRecord.__table__
 A = AccountRecord.__table__
 
 
-async def per_territory(session: AsyncSession, tenant_id: str, sales_force: str) -> list[Row[Any]]:
+async def per_territory(session: AsyncSession, tenant_id: str, sales_force: str) -> list[AnyRow]:
     """Live accounts per owning territory code (null: unassigned): count and potential, summed in SQL."""
     q = (
         select(
@@ -34,10 +34,10 @@ async def per_territory(session: AsyncSession, tenant_id: str, sales_force: str)
 
 async def accounts_in_units(
     session: AsyncSession, tenant_id: str, sales_force: str, unit_ids: Sequence[str], *, with_custom: bool
-) -> list[Row[Any]]:
+) -> list[AnyRow]:
     """The live accounts whose current assignment lies in these units, each with that assignment
     (``cur_territory``, ``cur_rep``, ``cur_unit``): one read where a preview would make three."""
-    out: list[Row[Any]] = []
+    out: list[AnyRow] = []
     current = (
         S.c.territory_code.label("cur_territory"),
         S.c.rep_id.label("cur_rep"),
@@ -61,7 +61,7 @@ async def accounts_in_units(
 
 async def page_of_owners(
     session: AsyncSession, tenant_id: str, sales_force: str, after: str | None, limit: int
-) -> list[Row[Any]]:
+) -> list[AnyRow]:
     """Current assignments of live accounts in account id order after ``after``: a keyset page."""
     q = (
         select(S)

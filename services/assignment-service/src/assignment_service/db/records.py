@@ -8,6 +8,7 @@ overrides are kept (end-dated), never deleted.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -27,11 +29,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from territory_shared.jobs import jobs_table
 from territory_shared.messaging.tables import inbox_table, outbox_pending_index, outbox_table
 
+from assignment_service.domain.rule_set import Fallback
+
 _SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:
+        # Every record here is mapped to a Table (SQLAlchemy types `__table__` as any FromClause).
+        __table__: ClassVar[Table]
 
 
 class AccountRecord(Base):
@@ -118,7 +124,7 @@ class RuleSetRecord(Base):
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sales_force: Mapped[str] = mapped_column(String(100), primary_key=True)
-    fallback: Mapped[str] = mapped_column(String(20))  # geography | unassigned
+    fallback: Mapped[Fallback] = mapped_column(String(20))
     rules: Mapped[list[dict[str, object]]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

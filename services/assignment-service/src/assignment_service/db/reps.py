@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Row, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assignment_service.db.records import RepRecord, RosterEntryRecord
+from assignment_service.db.rows import AnyRow
 
 R = RepRecord.__table__
 E = RosterEntryRecord.__table__
@@ -29,6 +31,7 @@ class RepRepository:
     def add(self, rep: RepRecord) -> None:
         self._s.add(rep)
 
+    # Annotations after this method say `builtins.list`: in the class body `list` is this method.
     async def list(self, tenant_id: str, limit: int, offset: int, external_id: str | None = None) -> list[RepRecord]:
         q = select(RepRecord).where(RepRecord.tenant_id == tenant_id).order_by(RepRecord.external_id)
         if external_id is not None:
@@ -94,7 +97,7 @@ class RepRepository:
 
     async def entries(
         self, tenant_id: str, sales_force: str | None, territory_code: str | None, rep_id: str | None
-    ) -> list[Row[Any]]:
+    ) -> Sequence[AnyRow]:
         q = select(E, R.c.external_id.label("rep_external_id")).join(R, R.c.id == E.c.rep_id)
         q = q.where(E.c.tenant_id == tenant_id)
         if sales_force:
@@ -105,6 +108,6 @@ class RepRepository:
             q = q.where(E.c.rep_id == rep_id)
         return (await self._s.execute(q.order_by(E.c.sales_force, E.c.territory_code, E.c.effective_from))).all()
 
-    async def territories_of_rep(self, tenant_id: str, rep_id: str) -> list[tuple[str, str]]:
+    async def territories_of_rep(self, tenant_id: str, rep_id: str) -> builtins.list[tuple[str, str]]:
         q = select(E.c.sales_force, E.c.territory_code).where(E.c.tenant_id == tenant_id, E.c.rep_id == rep_id)
         return sorted({(r.sales_force, r.territory_code) for r in await self._s.execute(q)})

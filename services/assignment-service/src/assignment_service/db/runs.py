@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from assignment_service.db.records import (
     WebhookDeliveryRecord,
     WebhookRecord,
 )
+from assignment_service.db.rows import AnyRow
 
 D = WebhookDeliveryRecord.__table__
 
@@ -79,7 +81,7 @@ class RunRepository:
         )
         return list((await self._s.execute(q)).scalars())
 
-    async def due_deliveries(self, now: datetime, limit: int) -> list[Any]:
+    async def due_deliveries(self, now: datetime, limit: int) -> Sequence[AnyRow]:
         q = (
             select(D, WebhookRecord.url, WebhookRecord.secret)
             .join(WebhookRecord, WebhookRecord.id == D.c.webhook_id)
@@ -87,7 +89,7 @@ class RunRepository:
             .order_by(D.c.next_attempt_at, D.c.seq)
             .limit(limit)
         )
-        if self._s.bind.dialect.name == "postgresql":
+        if self._s.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(of=D, skip_locked=True)
         return (await self._s.execute(q)).all()
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, String, bindparam, text
+from sqlalchemy import String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assignment_service.db.bulk import asyncpg_connection, is_postgres
+from assignment_service.db.rows import AnyRow
 
 # The accounts of a unit whose new territory is null are unassigned, with the reason the domain gives.
 _WHITE_SPACE = "'unit ' || s.geo_unit_id || ' is white space (in no territory) in the alignment'"
@@ -74,7 +74,7 @@ class UnitMoves:
 
     async def move(
         self, unit_ids: Sequence[str], *, alignment_id: str, run_id: str, trigger: str, now: datetime, actor: str
-    ) -> list[Row[Any]]:
+    ) -> Sequence[AnyRow]:
         """Reassign the accounts of ``unit_ids`` (not the leftovers), write the history of those whose territory
         or rep changed, and return these: account_id, external_id, geo_unit_id, from/to territory and rep, cause,
         potential."""

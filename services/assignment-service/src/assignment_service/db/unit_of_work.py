@@ -41,7 +41,7 @@ class UnitOfWork(BaseUnitOfWork):
         committed. PostgreSQL: a transaction-level advisory lock per tenant. SQLite: its one write lock, taken
         now by a write that changes nothing (a transaction that read first could not upgrade to writing).
         """
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"accounts:{tenant_id}"}
             )

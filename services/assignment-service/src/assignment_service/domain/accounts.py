@@ -126,7 +126,7 @@ def validate_account(line: int, raw: object, resolve_zip: ZipResolver) -> tuple[
             continue
         if isinstance(key, str) and key.startswith(CUSTOM_PREFIX) and len(key) > len(CUSTOM_PREFIX):
             if not _blank(value):
-                custom[key[len(CUSTOM_PREFIX) :]] = value  # type: ignore[assignment]
+                custom[key[len(CUSTOM_PREFIX) :]] = value
         else:
             fail(str(key), "unknown field (custom numeric fields are named custom.<name>)")
     nested = raw.get("custom")
@@ -181,7 +181,7 @@ def validate_account(line: int, raw: object, resolve_zip: ZipResolver) -> tuple[
             industry=texts["industry"],
             size=texts["size"],
             custom=checked_custom,
-            **numbers,  # type: ignore[arg-type]
+            **numbers,
         ),
         [],
     )

@@ -52,7 +52,7 @@ async def load_plan(uow: UnitOfWork, tenant_id: str, sales_force: SalesForceReco
     rule_record = await uow.assignments.rule_set(tenant_id, sales_force.name)
     rules = None
     if rule_record is not None and (rule_record.rules or rule_record.fallback != "geography"):
-        rules, _ = build_rule_set(rule_record.rules, rule_record.fallback, rule_record.version)  # type: ignore[arg-type]
+        rules, _ = build_rule_set(rule_record.rules, rule_record.fallback, rule_record.version)
     primary = await uow.reps.primary_reps(tenant_id, sales_force.name, today or datetime.now(UTC).date())
     return Plan(
         sales_force,
@@ -70,7 +70,7 @@ async def locate_accounts(
     alignment_id: str | None = None,
 ) -> tuple[dict[str, GeoAnswer], str | None, int | None]:
     """Geography of the accounts that have a location; also which alignment answered (None: no active one)."""
-    points = [(a.id, a.lon, a.lat) for a in accounts if a.lat is not None]
+    points = [(a.id, a.lon, a.lat) for a in accounts if a.lat is not None and a.lon is not None]
     located = await geo.locate(tenant_id, points, sales_force=sales_force, alignment_id=alignment_id)
     if located is None:
         return {}, None, None
@@ -89,8 +89,7 @@ async def reassign(
     run_id: str | None = None,
     current: dict[str, Any] | None = None,
 ) -> list[Move]:
-    """Recompute the given accounts (``Account``s, or the repository's rows of them) in one sales force; ``geo``
-    None keeps each account's stored geography.
+    """Recompute the given accounts in one sales force; ``geo`` None keeps each account's stored geography.
 
     ``current``: the accounts' assignments, when the caller has just read them.
     """
@@ -125,7 +124,7 @@ async def reassign(
         # Only rules read the account's fields; geography needs to know whether it has a location.
         facts = account_facts(account) if plan.plan.rules is not None else {"lat": account.lat}
         decision: Decision = plan.plan.decide(facts, answer, overrides.get(account.id))
-        row = {
+        row: dict[str, Any] = {
             "tenant_id": tenant_id,
             "sales_force": sf,
             "account_id": account.id,
@@ -148,9 +147,12 @@ async def reassign(
             updates.append(row)
         else:
             continue
-        moved = before is None or (before.territory_code, before.rep_id) != (decision.territory_code, decision.rep_id)
-        # The same owner on another unit, or now pinned (or no longer): told, for what other alignments would do.
-        told = moved or (before.geo_unit_id, before.by_geography) != (row["geo_unit_id"], decision.by_geography)
+        if before is None:
+            moved = told = True
+        else:
+            moved = (before.territory_code, before.rep_id) != (decision.territory_code, decision.rep_id)
+            # The same owner on another unit, or now pinned (or no longer): told, for what other alignments would do.
+            told = moved or (before.geo_unit_id, before.by_geography) != (row["geo_unit_id"], decision.by_geography)
         if not told:
             continue
         move = Move(

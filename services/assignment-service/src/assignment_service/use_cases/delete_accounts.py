@@ -8,10 +8,12 @@ that same transaction, so a retried request is answered from the record and dele
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from assignment_service.db.rows import AnyRow
 from assignment_service.db.unit_of_work import UnitOfWork
 from assignment_service.domain.accounts import AccountFilter
 from assignment_service.use_cases.delete_account import retire_accounts
@@ -57,6 +59,7 @@ async def delete_accounts(
     async with uow:
         # Serialises with bulk upserts and realignment runs: none of them writes an account being retired.
         await uow.lock_accounts(tenant_id)
+        rows: Sequence[AnyRow]
         if external_ids is not None:
             wanted = list(dict.fromkeys(external_ids))
             found = await uow.accounts.by_external_ids(tenant_id, wanted)

@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ from assignment_service.use_cases.ports import DesignInputs, GeoClient
 if TYPE_CHECKING:
     from territory_optimizer import Problem
     from territory_optimizer import Progress as OptimizerProgress
+    from territory_optimizer.problem import Disruption
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +184,7 @@ async def run_design(
         locked=locked,
         initial=initial,
     )
-    disruption = "none"
+    disruption: Disruption = "none"
     if initial is not None and explicit:
         disruption = "weight" if max_weight is not None else "units"
     left = request.time_limit_s - (time.monotonic() - started) - WRITE_RESERVE_S
@@ -214,14 +216,16 @@ async def run_design(
 def _units(features: list[dict[str, Any]]) -> Units:
     ids = [str(f["properties"].get("unit_id", f.get("id"))) for f in features]
     shapes = np.array([shapely.from_geojson(json.dumps(f["geometry"])) for f in features], dtype=object)
-    attributes = [{k: v for k, v in f["properties"].items() if k != "unit_id"} for f in features]
+    attributes: list[Mapping[str, Any]] = [
+        {k: v for k, v in f["properties"].items() if k != "unit_id"} for f in features
+    ]
     return Units(ids, shapes, attributes)
 
 
 async def _optimize(
     problem: Problem,
     request: DesignRequest,
-    disruption: str,
+    disruption: Disruption,
     max_weight: float | None,
     time_limit_s: float,
     progress: Progress,
@@ -240,7 +244,7 @@ async def _optimize(
         seed=request.seed,
         time_limit_s=time_limit_s,
         compactness=request.compactness,
-        disruption=disruption,  # type: ignore[arg-type]
+        disruption=disruption,
         max_moved_units=request.max_moved_units if problem.initial is not None else None,
         max_moved_weight=max_weight if problem.initial is not None else None,
         moves="free" if request.redesign else "proportionate",
@@ -307,9 +311,10 @@ async def _write_draft(
     territory in one versioned write."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     name = request.name or f"Optimized {len(codes)} territories {stamp}"
-    same = source is not None and sorted(codes) == source_leaves
-    if same:
-        draft = await geo.create_draft(tenant_id, name, sales_force, copy_from=source.id)
+    copy_from = source.id if source is not None and sorted(codes) == source_leaves else None
+    same = copy_from is not None
+    if copy_from is not None:
+        draft = await geo.create_draft(tenant_id, name, sales_force, copy_from=copy_from)
     else:
         draft = await geo.create_draft(tenant_id, name, sales_force, layer_id=layer_id)
     rows = [(u, codes[t]) for u, t in zip(units.ids, plan.assignment.tolist(), strict=True)]

@@ -46,7 +46,7 @@ async def preview_alignment(
             )
             for start in range(0, len(rows), PAGE):
                 page = rows[start : start + PAGE]
-                current = {r.id: _Current(r.cur_territory, r.cur_rep) for r in page}
+                current: dict[str, Any] = {r.id: _Current(r.cur_territory, r.cur_rep) for r in page}
                 answers = {r.id: GeoAnswer(r.cur_unit, changed[r.cur_unit], alignment_id) for r in page}
                 moves += await _decide(uow, tenant_id, plan, page, answers, current, alignment_id, located=False)
         else:

@@ -39,8 +39,8 @@ async def reassign_territories(
     for sf, code in pairs:
         by_sf.setdefault(sf, []).append(code)
     for sf_name, codes in by_sf.items():
-        sf = await sales_force_record(uow, tenant_id, sf_name)
-        plan = await load_plan(uow, tenant_id, sf, today)
+        record = await sales_force_record(uow, tenant_id, sf_name)
+        plan = await load_plan(uow, tenant_id, record, today)
         ids = await uow.assignments.account_ids_in_territories(tenant_id, sf_name, codes)
         moved += await reassign_ids(uow, tenant_id, plan, ids, trigger=trigger)
     return moved

@@ -123,14 +123,14 @@ def _approval(found: AlignmentApproval) -> ApprovalRead:
     return ApprovalRead(
         alignment_id=found.alignment.id,
         required=s.required,
-        state=s.state,  # type: ignore[arg-type]
+        state=s.state,
         version=s.version,
         current_level=s.current_level,
         levels=_levels(found.policy),
         steps=[
             StepRead(
                 level=st.level,
-                decision=st.decision,  # type: ignore[arg-type]
+                decision=st.decision,
                 by=st.by,
                 comment=st.comment,
                 at=st.at,

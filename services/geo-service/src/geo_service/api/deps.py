@@ -18,11 +18,13 @@ def unit_of_work(request: Request) -> UnitOfWork:
 
 
 def index_cache(request: Request) -> IndexCache:
-    return request.app.state.index_cache
+    cache: IndexCache = request.app.state.index_cache
+    return cache
 
 
 def job_runner(request: Request) -> JobRunner:
-    return request.app.state.jobs
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
 
 
 def if_match(

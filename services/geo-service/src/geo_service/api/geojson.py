@@ -8,11 +8,12 @@ from typing import Any
 
 import shapely
 from fastapi import Response
+from shapely.geometry.base import BaseGeometry
 
 GEOJSON = "application/geo+json"
 
 
-def feature(feature_id: str, geometry: shapely.Geometry | None, properties: dict[str, Any]) -> str:
+def feature(feature_id: str, geometry: BaseGeometry | None, properties: dict[str, Any]) -> str:
     geom = shapely.to_geojson(geometry) if geometry is not None and not geometry.is_empty else "null"
     return f'{{"type":"Feature","id":{json.dumps(feature_id)},"properties":{json.dumps(properties)},"geometry":{geom}}}'
 

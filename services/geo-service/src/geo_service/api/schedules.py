@@ -53,7 +53,7 @@ def _read(s: PublishSchedule) -> ScheduleRead:
         effective_at=s.effective_at,
         local_time=s.local_time,
         time_zone=s.time_zone,
-        state=s.state,  # type: ignore[arg-type]
+        state=s.state,
         created_by=s.created_by,
         created_at=s.created_at,
         done_at=s.done_at,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 
 from sqlalchemy import delete, insert, select, text, update
@@ -26,6 +27,7 @@ class AlignmentRepository:
         record = (await self._session.execute(query)).scalars().first()
         return _to_domain(record) if record else None
 
+    # Annotations after this method say `builtins.list`: in the class body `list` is this method.
     async def list(self, tenant_id: str, sales_force: str | None, state: str | None) -> list[Alignment]:
         query = select(AlignmentRecord).where(AlignmentRecord.tenant_id == tenant_id)
         if sales_force:
@@ -146,7 +148,7 @@ class AlignmentRepository:
             .values(locked=locked)
         )
 
-    async def units_of(self, alignment_id: str, territory_id: str) -> list[str]:
+    async def units_of(self, alignment_id: str, territory_id: str) -> builtins.list[str]:
         query = select(MembershipRecord.unit_id).where(
             MembershipRecord.alignment_id == alignment_id, MembershipRecord.territory_id == territory_id
         )

@@ -21,7 +21,9 @@ class ApprovalRepository:
         return _policy(record) if record is not None else None
 
     async def put_policy(self, policy: ApprovalPolicy) -> None:
-        levels = [{"name": lv.name, "roles": list(lv.roles), "users": list(lv.users)} for lv in policy.levels]
+        levels: list[dict[str, object]] = [
+            {"name": lv.name, "roles": list(lv.roles), "users": list(lv.users)} for lv in policy.levels
+        ]
         record = await self._session.get(ApprovalPolicyRecord, (policy.tenant_id, policy.sales_force))
         if record is None:
             self._session.add(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import builtins
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +32,7 @@ class TerritoryRepository:
         found = (await self._session.execute(query)).scalars().first()
         return found is not None and found != except_id
 
+    # Annotations after this method say `builtins.list`: in the class body `list` is this method.
     async def list(self, tenant_id: str, limit: int, offset: int, alignment_id: str | None = None) -> list[Territory]:
         query = select(TerritoryRecord).where(TerritoryRecord.tenant_id == tenant_id)
         if alignment_id is not None:
@@ -37,7 +40,7 @@ class TerritoryRepository:
         query = query.order_by(TerritoryRecord.code, TerritoryRecord.id).limit(limit).offset(offset)
         return [_to_domain(r) for r in (await self._session.execute(query)).scalars()]
 
-    async def codes_of_sales_force(self, tenant_id: str, sales_force: str) -> list[str]:
+    async def codes_of_sales_force(self, tenant_id: str, sales_force: str) -> builtins.list[str]:
         """Every territory code of the sales force's alignments that are not archived (active and drafts)."""
         query = (
             select(TerritoryRecord.code)
@@ -53,7 +56,7 @@ class TerritoryRepository:
         )
         return list((await self._session.execute(query)).scalars())
 
-    async def in_alignment(self, alignment_id: str) -> list[Territory]:
+    async def in_alignment(self, alignment_id: str) -> builtins.list[Territory]:
         query = select(TerritoryRecord).where(TerritoryRecord.alignment_id == alignment_id)
         return [_to_domain(r) for r in (await self._session.execute(query.order_by(TerritoryRecord.code))).scalars()]
 

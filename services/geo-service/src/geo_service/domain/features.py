@@ -6,11 +6,12 @@ whole layer passes, or repairs what can be repaired when asked to and reports ea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 POLYGONAL = {"Polygon", "MultiPolygon"}
 
@@ -41,7 +42,7 @@ class ValidationOptions:
 def validate_features(
     ids: Sequence[object],
     wkbs: Sequence[bytes | None],
-    attributes: dict[str, Sequence[object]],
+    attributes: Mapping[str, Sequence[object]],
     options: ValidationOptions,
 ) -> ValidatedLayer:
     problems: list[FeatureProblem] = []
@@ -76,13 +77,13 @@ def validate_features(
                 geoms[i] = shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")
 
     missing = np.array([g is None for g in geoms])
-    for i in np.flatnonzero(missing):
+    for i in np.flatnonzero(missing).tolist():
         problems.append(FeatureProblem(labels[i], "no geometry"))
     present = ~missing
     kinds = np.array([shapely.get_type_id(g) if g is not None else -1 for g in geoms])
     kind = options.kind or ("point" if present.any() and np.all(kinds[present] == 0) else "polygon")
 
-    for i in np.flatnonzero(present):
+    for i in np.flatnonzero(present).tolist():
         g = geoms[i]
         if g.is_empty:
             if not any(p.feature_id == labels[i] for p in problems):
@@ -171,7 +172,7 @@ def _number(value: object) -> float | None:
     return number if np.isfinite(number) else None
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
+def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
     if geom.geom_type in POLYGONAL:
         return geom
     parts = [p for p in shapely.get_parts(geom) if p.geom_type in POLYGONAL]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from territory_shared.errors import InvalidInput
 from territory_shared.geometry.projection import choose_equal_area_crs, to_equal_area
 
@@ -24,7 +25,7 @@ SLIVER = 0.001
 PREFIX = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 MAX_UNIT_ID = 100  # the units table's unit_id length
 # Words of a layer's name that say what its units are, and the prefix their pieces get.
-_KINDS = {
+_KINDS: dict[str, str] = {
     "zip": "zip",
     "zips": "zip",
     "zcta": "zip",
@@ -53,7 +54,7 @@ class SourceUnit:
     """A unit as the split reads it: id, lon/lat geometry and numeric attributes."""
 
     unit_id: str
-    geometry: shapely.Geometry
+    geometry: BaseGeometry
     attributes: Mapping[str, float]
 
 
@@ -61,7 +62,7 @@ class SourceUnit:
 class Piece:
     unit_id: str
     split_unit: str
-    geometry: shapely.Geometry  # lon/lat, polygonal (one or several parts)
+    geometry: BaseGeometry  # lon/lat, polygonal (one or several parts)
     attributes: dict[str, float]
     source: dict[str, Any]  # the finer unit it comes from, the unit it split and its area share
 
@@ -69,7 +70,7 @@ class Piece:
 def default_prefix(layer_name: str) -> str:
     """A short prefix for the pieces' ids, from what the finer layer's name says its units are ("zip" for a layer
     of approximate ZIP areas), else the name's first word."""
-    words = re.findall(r"[a-z0-9]+", layer_name.lower())
+    words: list[str] = re.findall(r"[a-z0-9]+", layer_name.lower())
     for word in words:
         if word in _KINDS:
             return _KINDS[word]
@@ -121,12 +122,12 @@ def clip_pieces(
     area = shapely.area(to_equal_area(clipped, target_crs=crs)[0]) if len(clipped) else np.zeros(0)
     keep = (area > 0) & ((area > SLIVER * finer_area[f_idx]) | (area > SLIVER * split_area[s_idx]))
 
-    kept: dict[int, list[tuple[int, shapely.Geometry, float]]] = {i: [] for i in range(len(split))}
+    kept: dict[int, list[tuple[int, BaseGeometry, float]]] = {i: [] for i in range(len(split))}
     for s, f, geom, a in zip(s_idx[keep], f_idx[keep], clipped[keep], area[keep], strict=True):
         kept[int(s)].append((int(f), geom, float(a)))
     splits_of_finer: dict[int, int] = {}
-    for pieces in kept.values():
-        for f, _, _ in pieces:
+    for kept_of_unit in kept.values():
+        for f, _, _ in kept_of_unit:
             splits_of_finer[f] = splits_of_finer.get(f, 0) + 1
 
     out: dict[str, list[Piece]] = {}
@@ -173,7 +174,7 @@ def clip_pieces(
     return out
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     """The polygons of an intersection (which may also hold the lines and points where borders touch)."""
     if geom is None or geom.is_empty:
         return shapely.Polygon()
@@ -185,7 +186,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts)
 
 
-def _fill_gaps(whole: shapely.Geometry, pieces: list[shapely.Geometry]) -> list[shapely.Geometry]:
+def _fill_gaps(whole: BaseGeometry, pieces: list[BaseGeometry]) -> list[BaseGeometry]:
     """The pieces, each grown by the parts of ``whole`` no piece covers that touch it along the longest border
     (the nearest piece for a part that touches none), so that together they cover ``whole``."""
     rest = _polygonal(shapely.difference(whole, shapely.union_all(pieces)))

@@ -50,8 +50,8 @@ async def import_assignments(
         await uow.flush()
         by_target: dict[str | None, list[str]] = {}
         moves = []
-        for unit_id, code in rows:
-            target = territories[code].id if code else None
+        for unit_id, unit_code in rows:
+            target = territories[unit_code].id if unit_code else None
             if current[unit_id][0] != target:
                 by_target.setdefault(target, []).append(unit_id)
                 moves.append(UnitMove(unit_id=unit_id, from_territory_id=current[unit_id][0], to_territory_id=target))

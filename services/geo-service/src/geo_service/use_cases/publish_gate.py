@@ -100,7 +100,7 @@ async def end_schedule(
             alignment_id=schedule.alignment_id,
             sales_force=schedule.sales_force,
             effective_at=schedule.effective_at,
-            state=state,  # type: ignore[arg-type]
+            state=state,
             reason=reason,
             by=by,
         ),

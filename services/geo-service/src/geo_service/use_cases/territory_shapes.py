@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.shapes import dissolve, for_display
@@ -27,9 +28,9 @@ async def refresh_shapes(uow: UnitOfWork, alignment_id: str, touched: Iterable[s
         if t.parent_id is not None:
             children.setdefault(t.parent_id, []).append(t.id)
     stored = await uow.alignments.shapes(alignment_id)
-    fresh: dict[str, tuple[shapely.Geometry | None, int]] = {}
+    fresh: dict[str, tuple[BaseGeometry | None, int]] = {}
 
-    def shape_of(territory_id: str) -> tuple[shapely.Geometry | None, int]:
+    def shape_of(territory_id: str) -> tuple[BaseGeometry | None, int]:
         if territory_id in fresh:
             return fresh[territory_id]
         record = stored.get(territory_id)

@@ -45,7 +45,8 @@ Target = Annotated[str, Query(description="'mean', or a number", examples=["mean
 
 
 def model_cache(request: Request) -> ModelCache:
-    return request.app.state.models
+    models: ModelCache = request.app.state.models
+    return models
 
 
 Cache = Annotated[ModelCache, Depends(model_cache)]

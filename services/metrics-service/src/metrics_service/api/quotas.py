@@ -33,7 +33,8 @@ AlignmentParam = Annotated[
 
 
 def model_cache(request: Request) -> ModelCache:
-    return request.app.state.models
+    models: ModelCache = request.app.state.models
+    return models
 
 
 Cache = Annotated[ModelCache, Depends(model_cache)]
@@ -257,7 +258,7 @@ def _sheet_read(sheet: QuotaSheet) -> QuotaSheetRead:
                 starts_on=s.starts_on,
                 ends_on=s.ends_on,
                 days=s.days,
-                state=s.state,  # type: ignore[arg-type]
+                state=s.state,
             )
             for s in sheet.segments
         ],

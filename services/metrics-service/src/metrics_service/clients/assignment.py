@@ -26,4 +26,5 @@ class HttpAssignmentClient(HttpClient):
             raise AssignmentUnavailable(f"GET {path}: {r.status_code} {r.text[:200]}")
         if r.status_code >= 400:
             raise AssignmentRefused(f"{r.status_code} {r.text[:200]}")
-        return r.json()
+        body: dict[str, Any] = r.json()
+        return body

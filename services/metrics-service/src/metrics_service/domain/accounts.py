@@ -64,7 +64,7 @@ def owned_sums(
     np.add.at(sums, unit[inside], rows[inside])
     unplaced = rows[follows & ~inside].sum(axis=0)
     by_code: dict[str, np.ndarray] = {}
-    for i in np.flatnonzero(~follows):
+    for i in np.flatnonzero(~follows).tolist():
         code = pinned[i] if pinned is not None else None
         if code is None:
             unplaced = unplaced + rows[i]

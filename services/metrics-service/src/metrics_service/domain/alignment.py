@@ -261,7 +261,7 @@ class AlignmentModel:
     def white_space_values(self) -> np.ndarray:
         """What no territory holds: the units in none, the accounts pinned to none or to a code the alignment
         lacks, and the accounts no unit holds."""
-        out = self.layer.values[self.labels == WHITE_SPACE].sum(axis=0)
+        out: np.ndarray = self.layer.values[self.labels == WHITE_SPACE].sum(axis=0)
         if self.unplaced is not None:
             out = out + self.unplaced
         codes = {t.code for t in self.territories.values()}
@@ -272,9 +272,10 @@ class AlignmentModel:
 
     def totals(self) -> np.ndarray:
         """Sums over every territory: the units they hold and the accounts pinned to them."""
-        return self.layer.values[self.labels >= 0].sum(axis=0) + self._pinned_of(
+        sums: np.ndarray = self.layer.values[self.labels >= 0].sum(axis=0) + self._pinned_of(
             self._slot_index[t] for t in self.territories if t in self._slot_index
         )
+        return sums
 
     def _metrics_of(
         self, node: TerritoryNode, depth: int, children: dict[str | None, list[str]], subtree: list[int]
@@ -333,5 +334,6 @@ class AlignmentModel:
     def _travel_weights(self, units: np.ndarray) -> np.ndarray:
         for metric in ("account_potential", "potential"):
             if metric in self.layer.column:
-                return self.layer.values[units, self.layer.column[metric]]
+                weights: np.ndarray = self.layer.values[units, self.layer.column[metric]]
+                return weights
         return np.ones(len(units))

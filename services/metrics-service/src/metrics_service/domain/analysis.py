@@ -133,7 +133,8 @@ def _code_per_unit(model: AlignmentModel) -> np.ndarray:
     codes = np.array(
         [model.territories[t].code if t in model.territories else t for t in model.slots] + [""], dtype=object
     )
-    return codes[model.labels]  # WHITE_SPACE (-1) picks the trailing ""
+    per_unit: np.ndarray = codes[model.labels]  # WHITE_SPACE (-1) picks the trailing ""
+    return per_unit
 
 
 def _reps_per_unit(model: AlignmentModel) -> np.ndarray | None:
@@ -143,7 +144,8 @@ def _reps_per_unit(model: AlignmentModel) -> np.ndarray | None:
     for i, t in enumerate(model.slots):
         reps[i] = frozenset(r.rep_id for r in model.rosters.get(model._code(t), []))
     reps[-1] = frozenset()
-    return reps[model.labels]
+    per_unit: np.ndarray = reps[model.labels]
+    return per_unit
 
 
 def compare(a: AlignmentModel, b: AlignmentModel) -> dict[str, Any]:

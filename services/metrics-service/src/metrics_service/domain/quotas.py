@@ -342,13 +342,13 @@ def period_quotas(plan: QuotaPlan, segments: Sequence[Segment]) -> PeriodQuotas:
         roll(root)
     rep_rows: dict[str, RepQuota] = {}
     for code, rep in sorted(shown.primary.items()):
-        t = current.get(code)
-        if t is None or not t.figures.is_leaf:
+        held = current.get(code)
+        if held is None or not held.figures.is_leaf:
             continue
         row = rep_rows.setdefault(rep.rep_id, RepQuota(rep.rep_id, rep.external_id, [], 0.0, 0.0, 0.0))
         row.territory_codes.append(code)
-        row.allocation += t.quota
-        row.revenue += t.figures.revenue
+        row.allocation += held.quota
+        row.revenue += held.figures.revenue
     for rep_id, quota in reps.items():
         ref = refs[rep_id]
         rep_rows.setdefault(rep_id, RepQuota(rep_id, ref.external_id, [], 0.0, 0.0, 0.0)).quota = quota

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class ShapeMetrics:
         return cls(0.0, 0.0, 0.0, 0)
 
 
-def dissolve(projected: np.ndarray | list[shapely.Geometry]) -> shapely.Geometry | None:
+def dissolve(projected: np.ndarray | list[BaseGeometry]) -> BaseGeometry | None:
     """The union of equal-area geometries (metres); None when there are none."""
     parts = [g for g in projected if g is not None and not g.is_empty]
     return shapely.union_all(parts) if parts else None
@@ -32,7 +33,7 @@ def shape_metrics(projected: np.ndarray) -> ShapeMetrics:
     return measure(dissolve(projected))
 
 
-def measure(union: shapely.Geometry | None) -> ShapeMetrics:
+def measure(union: BaseGeometry | None) -> ShapeMetrics:
     if union is None or union.is_empty:
         return ShapeMetrics.empty()
     area, perimeter = float(union.area), float(union.length)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ class Balance:
     gini: float
 
 
-def balance(values: np.ndarray, tolerance: float, target: float | None = None) -> Balance:
+def balance(values: np.ndarray | Sequence[float], tolerance: float, target: float | None = None) -> Balance:
     """``target`` None means the mean. ``tolerance`` is a fraction (0.05 = 5 %)."""
     x = np.asarray(values, dtype=float)
     mean = float(x.mean()) if len(x) else 0.0

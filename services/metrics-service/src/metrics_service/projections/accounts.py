@@ -46,8 +46,10 @@ async def _bump(session: AsyncSession, tenants: Counter[str], what: str) -> None
 async def _by_id(session: AsyncSession, record: type[R], ids: set[str]) -> dict[str, R]:
     """The projected rows of these ids, in one query (and in the session, so changes to them are flushed)."""
     key = record.__mapper__.primary_key[0]
+    name = key.key
+    assert name is not None  # a mapped table's primary key column has a name
     rows = (await session.execute(select(record).where(key.in_(ids)))).scalars()
-    return {getattr(r, key.key): r for r in rows}
+    return {getattr(r, name): r for r in rows}
 
 
 async def _newer(

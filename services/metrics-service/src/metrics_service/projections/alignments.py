@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import numpy as np
 import shapely
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,7 +73,7 @@ async def ensure_layer(
     )
     await session.flush()
     geoms = [shapely.geometry.shape(u.geometry) if u.geometry else shapely.Point() for u in units]
-    wkbs = shapely.to_wkb(geoms) if geoms else []
+    wkbs: np.ndarray | list[bytes] = shapely.to_wkb(geoms) if geoms else []
     rows = [
         {"layer_id": layer_id, "unit_id": u.unit_id, "idx": i, "attributes": u.attributes, "wkb": w}
         for i, (u, w) in enumerate(zip(units, wkbs, strict=True))

@@ -101,11 +101,11 @@ async def check(
             # holds these accounts, so metrics-service counts them with the unassigned, and so does the check.
             result.codes_outside_alignment.append(code)
             code = None
-        row = theirs.setdefault(code, {"accounts": 0, "potential": 0.0, "primary_rep_id": None})
-        row["accounts"] += t["accounts"]
-        row["potential"] += t["potential"]
+        their = theirs.setdefault(code, {"accounts": 0, "potential": 0.0, "primary_rep_id": None})
+        their["accounts"] += t["accounts"]
+        their["potential"] += t["potential"]
         if code is not None:
-            row["primary_rep_id"] = t["primary_rep_id"]
+            their["primary_rep_id"] = t["primary_rep_id"]
     empty = {"accounts": 0.0, "potential": 0.0, "primary_rep_id": None}
     for code in sorted(set(ours) | set(theirs), key=lambda c: (c is None, c or "")):
         mine, real = ours.get(code, empty), theirs.get(code, empty)

@@ -120,10 +120,11 @@ async def set_plan(
                 ) from None
         segments = await db.segments(session, tenant_id, sales_force, period)
         closed = [s for s in segments if s.ends_on is not None]
-        if row is not None and closed and (row.starts_on, row.ends_on) != (plan.starts_on, plan.ends_on):
+        ends = [s.ends_on for s in closed if s.ends_on is not None]
+        if row is not None and ends and (row.starts_on, row.ends_on) != (plan.starts_on, plan.ends_on):
+            last_end = ends[-1]
             raise Conflict(
-                f"A realignment on {closed[-1].ends_on + timedelta(days=1)} split the period; "
-                "its dates no longer change.",
+                f"A realignment on {last_end + timedelta(days=1)} split the period; its dates no longer change.",
                 field="starts_on",
             )
         now = datetime.now(UTC)
@@ -154,7 +155,7 @@ async def set_plan(
                 goal=row.goal,
                 starts_on=row.starts_on,
                 ends_on=row.ends_on,
-                method=row.method,  # type: ignore[arg-type]
+                method=row.method,
                 potential_weight=row.potential_weight,
                 adjustments=row.adjustments,
                 alignment_id=row.alignment_id,
