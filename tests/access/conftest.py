@@ -193,5 +193,6 @@ def tenant_a(client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> Te
         key = ok(client.post(f"/{prefix}/v1/api-keys", json={"name": f"CRM {a.marker}"}, headers=h), 201)
         a.ids[f"{prefix}:key_id"] = key["id"]
     a.ids.update({"external_id": "ACC-A1", "account_external_id": "ACC-A2", "sales_force": "field"})
+    a.ids.update({"z": "7", "x": "36", "y": "50"})  # the vector tile holding Wake county
     a.ids.update({"lon": str(RALEIGH[0]), "lat": str(RALEIGH[1])})
     return a

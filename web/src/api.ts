@@ -96,6 +96,17 @@ export class Api {
     return this.request<T>("GET", path);
   }
 
+  /** A layer's vector tile (null: no unit reaches it). */
+  async tile(layerId: string, z: number, x: number, y: number, signal?: AbortSignal): Promise<ArrayBuffer | null> {
+    const response = await fetch(`/geo/v1/layers/${layerId}/tiles/${z}/${x}/${y}.mvt`, {
+      headers: { Authorization: `Bearer ${this.token}` },
+      signal,
+    });
+    if (response.status === 204) return null;
+    if (!response.ok) throw new ApiError(response.status, { title: await response.text() });
+    return response.arrayBuffer();
+  }
+
   alignments(salesForce?: string): Promise<Alignment[]> {
     const q = salesForce ? `?sales_force=${encodeURIComponent(salesForce)}` : "";
     return this.get<Alignment[]>(`/geo/v1/alignments${q}`);

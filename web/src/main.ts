@@ -25,6 +25,7 @@ import { wireSplit } from "./split";
 import { Assignment, BalanceReport, Metrics } from "./services";
 import { askForToken, signedIn, takeToken, tenantOf } from "./signin";
 import { exposeTestHook } from "./testhook";
+import { drawFromTiles, UnitTiles, unitAttributes } from "./tiles";
 import { renderPointLegend } from "./legend";
 import { unitTooltipHtml } from "./tooltips";
 import { readViewState, saveViewState, viewOf } from "./urlstate";
@@ -242,6 +243,7 @@ export class App {
     // islands (the Aleutians cross the antimeridian) would otherwise shrink the mainland to a speck.
     const bounds = robustBounds([...facts.values()].map((f) => f.centre));
     if (bounds) this.view.map.fitBounds(bounds, { padding: [12, 12], animate: false });
+    if (drawFromTiles(this.layer.unit_count)) return this.loadTiledLayer(layerId, facts);
     const zoom = Math.max(0, Math.round(this.view.map.getZoom()) + 1);
     const [features, adjacency] = await Promise.all([this.api.units(layerId, zoom), this.api.adjacency(layerId)]);
     this.unitFeatures = features;
@@ -251,6 +253,28 @@ export class App {
     this.view.setTooltip((u) => this.unitTooltip(u));
     this.fillChoroplethOptions();
     this.optimizer?.setAttributes(this.layer.attributes);
+    void this.loadPoints();
+  }
+
+  /** A big layer (ZIP areas): units drawn from vector tiles, attributes fetched after the first draw. */
+  async loadTiledLayer(layerId: string, facts: Map<string, { centre: [number, number] }>): Promise<void> {
+    const tiles = new UnitTiles(
+      this.api,
+      layerId,
+      (u) => this.unitStyle(u),
+      (u) => this.territoryOf.get(u) ?? null,
+      (u, additive) => this.clickUnit(u, additive),
+    );
+    this.unitFeatures = [];
+    this.unitProps = new Map();
+    this.edges = (await this.api.adjacency(layerId)).edges;
+    this.view.setTiledUnits(tiles, new Map([...facts].map(([id, f]) => [id, f.centre])));
+    this.view.setTooltip((u) => this.unitTooltip(u));
+    this.fillChoroplethOptions();
+    this.optimizer?.setAttributes(this.layer!.attributes);
+    void unitAttributes(this.api, layerId).then((props) => {
+      if (this.layer?.id === layerId) this.unitProps = props;
+    });
     void this.loadPoints();
   }
 

@@ -8,6 +8,7 @@ import { BaseMap } from "./basemap";
 import { ClusterLayer, ClusterSource, escapeHtml } from "./clusters";
 import { LabelLayer, labelPoint, LabelSpec } from "./labels";
 import type { Point } from "./services";
+import type { UnitTiles } from "./tiles";
 
 export type UnitStyle = (unitId: string) => L.PathOptions;
 
@@ -31,6 +32,10 @@ export class MapView {
   readonly basemap: BaseMap;
   private reps: L.LayerGroup | null = null;
   private visible = new Map<string, boolean>();
+  /** A big layer's units, drawn from vector tiles instead of GeoJSON; `centres` stands in for their shapes. */
+  private tiled: UnitTiles | null = null;
+  private centres = new Map<string, L.LatLng>();
+  private tiledOutlineLevel = -1;
 
   constructor(
     element: HTMLElement,
@@ -58,6 +63,8 @@ export class MapView {
   setUnits(features: Feature[], style: UnitStyle): void {
     this.unitGroup?.remove();
     this.units.clear();
+    this.tiled?.remove();
+    this.tiled = null;
     this.unitGroup = L.geoJSON(features as unknown as GeoJSON.Feature[], {
       style: (f) => style(String(f?.properties?.unit_id ?? f?.id)),
       onEachFeature: (f, layer) => {
@@ -72,11 +79,35 @@ export class MapView {
     if (this.visible.get("units") !== false) this.unitGroup.addTo(this.map);
   }
 
+  /** Units drawn from vector tiles, with each unit's centre (lon, lat) for selection. */
+  setTiledUnits(tiles: UnitTiles, centres: Map<string, [number, number]>): void {
+    this.unitGroup?.remove();
+    this.unitGroup = null;
+    this.units.clear();
+    this.tiled?.remove();
+    this.tiled = tiles;
+    this.centres = new Map([...centres].map(([id, [lon, lat]]) => [id, L.latLng(lat, lon)]));
+    if (this.visible.get("units") !== false) tiles.addTo(this.map);
+  }
+
+  tiles(): UnitTiles | null {
+    return this.tiled;
+  }
+
+  unitCentre(id: string): L.LatLng | null {
+    return this.tiled ? (this.centres.get(id) ?? null) : (this.units.get(id)?.getBounds().getCenter() ?? null);
+  }
+
   restyle(style: UnitStyle, ids?: Iterable<string>): void {
+    if (this.tiled) {
+      this.tiled.setStyle(style);
+      return this.tiled.restyle(ids);
+    }
     for (const id of ids ?? this.units.keys()) this.units.get(id)?.setStyle(style(id));
   }
 
   setTooltip(text: (unitId: string) => string): void {
+    this.tiled?.setTooltip(text);
     for (const [id, layer] of this.units) layer.bindTooltip(() => text(id), { sticky: true });
   }
 
@@ -87,7 +118,10 @@ export class MapView {
     const levels = [...new Set(outlines.map((o) => o.level))].sort((a, b) => b - a);
     const deepest = Math.max(0, ...levels);
     for (const level of levels) {
-      const features = outlines.filter((o) => o.level === level && o.feature.geometry).map((o) => o.feature);
+      // Tiled units draw the leaf territories' outlines themselves, from the borders in the tiles.
+      const fromTiles = this.tiled !== null && level === deepest;
+      if (fromTiles) this.tiledOutlineLevel = level;
+      const features = fromTiles ? [] : outlines.filter((o) => o.level === level && o.feature.geometry).map((o) => o.feature);
       const weight = OUTLINE_WEIGHT[Math.min(OUTLINE_WEIGHT.length - 1, deepest - level === 0 ? 3 : level)];
       const group = L.geoJSON(features as unknown as GeoJSON.Feature[], {
         style: { color: level === deepest ? "#333" : "#111", weight, fill: false, interactive: false },
@@ -151,12 +185,18 @@ export class MapView {
   hasLayer(name: string): boolean {
     if (name === "accounts") return this.accounts !== null;
     if (name === "reps") return this.reps !== null;
-    if (name === "units") return this.unitGroup !== null;
+    if (name === "units") return this.unitGroup !== null || this.tiled !== null;
     return this.outlineGroups.has(Number(name.replace("level-", "")));
   }
 
   toggle(name: string, on: boolean): void {
     this.visible.set(name, on);
+    if (this.tiled && name === `level-${this.tiledOutlineLevel}`) this.tiled.showOutlines(on);
+    if (this.tiled && name === "units") {
+      if (on) this.tiled.addTo(this.map);
+      else this.tiled.remove();
+      return;
+    }
     if (name === "accounts") {
       if (on) this.accounts?.addTo();
       else this.accounts?.remove();
@@ -177,6 +217,12 @@ export class MapView {
 
   /** Units drawn in the current view: the test hook's counterpart of MapLibre's queryRenderedFeatures. */
   renderedUnits(): string[] {
+    if (this.tiled) {
+      if (!this.map.hasLayer(this.tiled)) return [];
+      const view = this.map.getBounds();
+      const drawn = this.tiled.drawnUnits();
+      return [...this.centres].filter(([id, c]) => drawn.has(id) && view.contains(c)).map(([id]) => id);
+    }
     if (!this.unitGroup || !this.map.hasLayer(this.unitGroup)) return [];
     const view = this.map.getBounds();
     return [...this.units].filter(([, l]) => view.intersects(l.getBounds())).map(([id]) => id);
@@ -199,6 +245,10 @@ export class MapView {
   unitsInside(ring: L.LatLng[]): string[] {
     const bounds = L.latLngBounds(ring);
     const out: string[] = [];
+    if (this.tiled) {
+      for (const [id, c] of this.centres) if (bounds.contains(c) && insideRing(c, ring)) out.push(id);
+      return out;
+    }
     for (const [id, layer] of this.units) {
       const c = layer.getBounds().getCenter();
       if (bounds.contains(c) && insideRing(c, ring)) out.push(id);

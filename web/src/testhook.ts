@@ -25,13 +25,19 @@ export function exposeTestHook(app: App): void {
     adjacentTerritories: () =>
       [...territoryAdjacency(app.edges, app.territoryOf)].map(([id, ns]) => [app.codeOf(id), [...ns].map((n) => app.codeOf(n))]),
     unitScreenPoint: (unitId: string) => {
-      const layer = app.view.units.get(unitId);
-      if (!layer) return null;
-      const p = app.view.map.latLngToContainerPoint(layer.getBounds().getCenter());
+      const centre = app.view.unitCentre(unitId);
+      if (!centre) return null;
+      const p = app.view.map.latLngToContainerPoint(centre);
       const box = app.view.map.getContainer().getBoundingClientRect();
       return { x: box.left + p.x, y: box.top + p.y };
     },
     renderedPoints: () => app.view.renderedPoints(),
+    tiles: () => {
+      const t = app.view.tiles();
+      return t
+        ? { loading: t.loading(), fetched: t.tilesFetched, drawn: t.drawnUnits().size, outlineSegments: t.outlineSegments(), coverage: t.coverage(), ...t.sharedBorders() }
+        : null;
+    },
     labels: () => app.view.labels.placed(),
     clusters: () => {
       const layer = app.view.clusters();

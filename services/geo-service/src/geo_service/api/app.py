@@ -17,9 +17,11 @@ from geo_service.api.layers import router as layers_router
 from geo_service.api.locate import router as locate_router
 from geo_service.api.schedules import router as schedules_router
 from geo_service.api.territories import router as territories_router
+from geo_service.api.tiles import router as tiles_router
 from geo_service.db.records import INBOX, JOBS, OUTBOX
 from geo_service.settings import GeoSettings
 from geo_service.spatial_index import IndexCache
+from geo_service.tile_cache import TileCache
 from geo_service.workers.schedules import SchedulePublisher
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -39,6 +41,7 @@ def create_app(settings: GeoSettings, *, bus: Bus | None = None, run_workers_in_
 
     async def start(app: FastAPI, runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
         app.state.index_cache = IndexCache()
+        app.state.tile_cache = TileCache()
         jobs = app.state.jobs = JobRunner(runtime.sessions, JOBS)
         await jobs.mark_interrupted()
         stop = asyncio.Event()
@@ -65,6 +68,7 @@ def create_app(settings: GeoSettings, *, bus: Bus | None = None, run_workers_in_
     )
     for router in (
         layers_router,
+        tiles_router,
         alignments_router,
         approvals_router,
         schedules_router,
