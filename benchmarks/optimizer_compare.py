@@ -181,10 +181,12 @@ def run_peers(inst, shapes, weight, tolerance, seed, budgets, peer_timeout, meth
     return scores
 
 
-def run_metis(inst: Instance, shapes, weight: np.ndarray, tolerance: float, seed: int, runs: int = 25) -> Score:
+def run_metis(
+    inst: Instance, shapes, weight: np.ndarray, tolerance: float, seed: int, borders: bool, runs: int = 25
+) -> Score:
     """METIS (pymetis) as a peer: k-way partitions with contiguous parts, imbalance allowed up to the tolerance,
-    shared border lengths as edge weights (so a small cut means short borders: compact shapes). Best of `runs` seeds:
-    the smallest max deviation, then the higher mean Polsby-Popper; the time is the mean per run."""
+    edges weighted alike or (`borders`) by shared border length, so that a small cut means short borders. Best of
+    `runs` seeds: the smallest max deviation, then the higher mean Polsby-Popper; the time is the mean per run."""
     import pymetis
 
     n = len(inst.ids)
@@ -194,7 +196,10 @@ def run_metis(inst: Instance, shapes, weight: np.ndarray, tolerance: float, seed
     xadj = np.concatenate([[0], np.cumsum(np.bincount(np.concatenate([a, b]), minlength=n))])
     lengths = np.asarray(shapes.geometry.border_lengths, dtype=float)
     eweights = np.maximum(1, np.round(np.concatenate([lengths, lengths])[order] / lengths.mean() * 100)).astype(int)
+    if not borders:
+        eweights = np.ones_like(eweights)
     vweights = np.maximum(1, np.round(weight / weight.sum() * 1e8)).astype(int)
+    graph = pymetis.CSRAdjacency(xadj.tolist(), adjncy.tolist())
     best, best_key, seconds = None, None, 0.0
     for r in range(runs):
         opts = pymetis.Options()
@@ -203,16 +208,17 @@ def run_metis(inst: Instance, shapes, weight: np.ndarray, tolerance: float, seed
         opts.ufactor = max(1, int(tolerance * 1000))
         started = time.perf_counter()
         _, parts = pymetis.part_graph(
-            inst.k, xadj=xadj.tolist(), adjncy=adjncy.tolist(), vweights=vweights.tolist(),
-            eweights=eweights.tolist(), options=opts,
-        )  # fmt: skip
+            inst.k, graph, vweights=vweights.tolist(), eweights=eweights.tolist(), options=opts
+        )
         seconds += time.perf_counter() - started
         sc = score("METIS", parts, weight, shapes.edges, shapes.projected, 0.0)
         key = (round(sc.max_dev_pct, 6), -sc.mean_pp)
         if best_key is None or key < best_key:
             best, best_key = sc, key
     assert best is not None
-    return replace(best, seconds=seconds / runs, note=f"best of {runs} runs, contiguous, border-length edge weights")
+    how = "border-length edge weights" if borders else "edges alike"
+    return replace(best, method="METIS" + (" (borders)" if borders else ""), seconds=seconds / runs,
+                   note=f"best of {runs} runs, contiguous, {how}")  # fmt: skip
 
 
 def multi_metric_case(inst: Instance, metrics: list[tuple[str, float]], seed: int, time_limit: float) -> str:
@@ -297,8 +303,9 @@ def main() -> None:
         print(table([ours]), flush=True)
         scores = [ours]
         if not args.no_peers:
-            scores.append(run_metis(inst, shapes, inst.columns[column], tolerance, args.seed))
-            print(table(scores[-1:]).splitlines()[-1], flush=True)
+            for borders in (False, True):
+                scores.append(run_metis(inst, shapes, inst.columns[column], tolerance, args.seed, borders))
+                print(table(scores[-1:]).splitlines()[-1], flush=True)
             chosen = args.peers if args.peers is not None else (default_peers if default_peers is not None else ALL)
             methods = [m for m in chosen.split(",") if m]
             if key == "us":
