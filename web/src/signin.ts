@@ -2,7 +2,7 @@
 // prints it), kept in sessionStorage for this tab and removed from the address bar so it is not bookmarked or
 // shared; otherwise a small form to paste one.
 
-import { claimsOf } from "./auth";
+import { claimsOf, NO_TOKEN, tokenProblem } from "./auth";
 import { $ } from "./dom";
 import { markSignedOut, useToken } from "./editing";
 
@@ -18,6 +18,20 @@ export function takeToken(): string | null {
   const token = sessionStorage.getItem(KEY);
   useToken(token);
   return token;
+}
+
+/** Take the token the page was given (see takeToken) and show the tenant it speaks for. */
+export function signIn(): string | null {
+  const token = takeToken();
+  $<HTMLInputElement>("tenant").value = token ? tenantOf(token) : "";
+  return token;
+}
+
+/** Whether the page has a token that may work; if not, the sign-in form asks for one and says why. */
+export function tokenUsable(token: string | null): boolean {
+  const problem = token ? tokenProblem(token) : NO_TOKEN;
+  if (problem) askForToken(problem);
+  return !problem;
 }
 
 /** The tenant a JWT names (its `tenant` claim); empty for an API key or a token that cannot be read. */

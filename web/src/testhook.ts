@@ -5,25 +5,26 @@ import { territoryAdjacency } from "./colouring";
 import type { App } from "./main";
 
 export function exposeTestHook(app: App): void {
+  const state = app.state;
   (window as unknown as { territoryMap: unknown }).territoryMap = {
     get ready() {
-      return app.ready && app.busy === 0;
+      return app.state.ready && app.state.busy === 0;
     },
     get version() {
-      return app.current?.version ?? null;
+      return app.state.current?.version ?? null;
     },
     get alignmentId() {
-      return app.current?.id ?? null;
+      return app.state.current?.id ?? null;
     },
     queryRenderedFeatures: (layer: "units" | "territories") =>
       layer === "units" ? app.view.renderedUnits() : app.view.renderedOutlines(),
-    territoryOf: (unitId: string) => app.codeOf(app.territoryOf.get(unitId) ?? null),
-    selection: () => [...app.selection].sort(),
-    locked: () => [...app.locked].sort(),
-    changedUnits: () => [...(app.compared?.changed ?? [])].sort(),
-    territoryColours: () => Object.fromEntries([...app.colours].map(([id, c]) => [app.codeOf(id), c])),
+    territoryOf: (unitId: string) => state.codeOf(state.territoryOf.get(unitId) ?? null),
+    selection: () => [...state.selection].sort(),
+    locked: () => [...state.locked].sort(),
+    changedUnits: () => [...(state.compared?.changed ?? [])].sort(),
+    territoryColours: () => Object.fromEntries([...state.colours].map(([id, c]) => [state.codeOf(id), c])),
     adjacentTerritories: () =>
-      [...territoryAdjacency(app.edges, app.territoryOf)].map(([id, ns]) => [app.codeOf(id), [...ns].map((n) => app.codeOf(n))]),
+      [...territoryAdjacency(state.edges, state.territoryOf)].map(([id, ns]) => [state.codeOf(id), [...ns].map((n) => state.codeOf(n))]),
     unitScreenPoint: (unitId: string) => {
       const centre = app.view.unitCentre(unitId);
       if (!centre) return null;
