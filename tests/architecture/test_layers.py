@@ -150,6 +150,12 @@ def test_use_cases_import_no_web_framework_themselves(graph: grimp.ImportGraph, 
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_use_cases_reach_no_web_layer_through_any_chain(graph: grimp.ImportGraph, service: str) -> None:
+    chains = chains_from(graph, f"{service}.use_cases", [*FRAMEWORKS, f"{SHARED}.api"])
+    assert not chains, "use cases reach the web layer:\n" + "\n".join(chains)
+
+
+@pytest.mark.parametrize("service", SERVICES)
 @pytest.mark.parametrize("adapter", ADAPTERS)
 def test_adapters_reach_neither_api_nor_use_cases(graph: grimp.ImportGraph, service: str, adapter: str) -> None:
     above = [f"{service}.{layer}" for layer in ("use_cases", *ENTRY_LAYERS)]
