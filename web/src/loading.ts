@@ -63,7 +63,15 @@ export class Loader {
     state.locked = new Set(memberships.filter((m) => m.locked).map((m) => m.unit_id));
     state.territories = territories;
     state.recolour();
-    await this.loadShapes();
+    if (state.layer && drawFromTiles(state.layer.unit_count)) {
+      // Drawn from tiles, whose outlines come with them: the server's territory shapes (labels, upper levels) follow
+      // the first paint instead of holding it back.
+      void this.loadShapes().then(() => {
+        if (state.current?.id === id) this.host.renderAll();
+      });
+    } else {
+      await this.loadShapes();
+    }
     this.host.renderAll();
     this.host.viewChanged();
     this.host.optimizer()?.alignmentShown(id);
@@ -107,7 +115,11 @@ export class Loader {
     );
     state.unitFeatures = [];
     state.unitProps = new Map();
-    state.edges = (await api.adjacency(layerId)).edges;
+    // Adjacency serves edits and checks, not the first paint: the tiles are drawn without waiting for it.
+    state.edges = [];
+    void api.adjacency(layerId).then((a) => {
+      if (state.layer?.id === layerId) state.edges = a.edges;
+    });
     view.setTiledUnits(tiles, new Map([...facts].map(([id, f]) => [id, f.centre])));
     view.setTooltip(styles.tooltip);
     styles.fillChoroplethOptions();

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import time
 
 import mapbox_vector_tile
 import pytest
 import shapely
 from geo_service.domain.tiles import BUFFER, EXTENT, TileAddress
+from geo_service.tile_cache import WARM_ZOOMS
 
 from tests.support.auth import auth_headers
 
@@ -133,3 +135,39 @@ def test_a_tile_already_held_is_not_sent_again(client, nc):
         headers={**headers, "If-None-Match": first.headers["etag"]},
     )
     assert again.status_code == 304 and again.content == b""
+
+
+def _held_tiles(client, layer: str) -> set[tuple[int, int, int]]:
+    cache = client.app.state.tile_cache
+    with cache._guard:
+        return {(z, x, y) for (lid, z, x, y) in cache._tiles if lid == layer}
+
+
+def test_the_low_zoom_tiles_are_cut_ahead_once_a_layer_is_drawn_and_match_a_fresh_cut(client, nc, tmp_path):
+    headers = auth_headers("tiles-warm")
+    layer = nc_layer(client, headers, tmp_path)
+    fetch(client, headers, layer, *tile_of(-79.0, 35.5, 9))
+    # North Carolina at zoom 5 spans tiles x 8-9, y 12; every zoom of the warm-up covers the state's bbox.
+    wanted = {(3, 2, 3), (4, 4, 6), (5, 8, 12), (5, 9, 12)}
+    deadline = time.monotonic() + 60
+    while not wanted <= _held_tiles(client, layer) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert wanted <= _held_tiles(client, layer)
+    assert not any(z > max(WARM_ZOOMS) and z != 9 for z, _, _ in _held_tiles(client, layer))
+    warmed = fetch(client, headers, layer, 5, 9, 12)
+    assert warmed.status_code == 200
+    assert set(shapes(warmed.content)) >= {WAKE, *WAKE_NEIGHBOURS}
+
+
+def test_deleting_a_layer_forgets_its_tiles_and_adjacency(client, nc, tmp_path):
+    headers = auth_headers("tiles-delete")
+    layer = nc_layer(client, headers, tmp_path)
+    fetch(client, headers, layer, *tile_of(-78.6, 35.8, 7))
+    edges = client.get(f"/v1/layers/{layer}/adjacency", headers=headers).json()["edges"]
+    assert [WAKE, sorted(WAKE_NEIGHBOURS)[0]] in edges or [sorted(WAKE_NEIGHBOURS)[0], WAKE] in edges
+    assert _held_tiles(client, layer)
+    assert client.delete(f"/v1/layers/{layer}", headers=headers).status_code == 204
+    assert not _held_tiles(client, layer)
+    assert not [k for k in client.app.state.tile_cache._blobs if k[0] == layer]
+    assert fetch(client, headers, layer, *tile_of(-78.6, 35.8, 7)).status_code == 404
+    assert client.get(f"/v1/layers/{layer}/adjacency", headers=headers).status_code == 404

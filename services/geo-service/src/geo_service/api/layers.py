@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -10,6 +11,7 @@ import shapely
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from territory_shared.api.limits import MAX_OFFSET, UPLOAD_BODY
 from territory_shared.api.problems import BadRequest, NotFound
 from territory_shared.api.tenancy import TenantId
@@ -17,6 +19,8 @@ from territory_shared.jobs import Progress
 
 from geo_service.api.deps import Cache, Jobs, Uow
 from geo_service.api.geojson import collection, feature, parse_bbox
+from geo_service.api.tiles import Tiles
+from geo_service.db.records import AdjacencyRecord
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.features import ValidationOptions
 from geo_service.domain.shapes import tolerance_for_zoom
@@ -165,8 +169,9 @@ async def get_layer(layer_id: str, tenant: TenantId, uow: Uow) -> LayerRead:
     summary="Delete a layer with its units and adjacency, when no alignment (in any state) uses it",
     responses={409: {"description": "Alignments use the layer; the problem lists them in `alignments`"}},
 )
-async def delete(layer_id: str, tenant: TenantId, uow: Uow, cache: Cache) -> Response:
+async def delete(layer_id: str, tenant: TenantId, uow: Uow, cache: Cache, tiles: Tiles) -> Response:
     await delete_layer(uow, cache, tenant, layer_id)
+    tiles.forget_layer(layer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -222,20 +227,39 @@ async def units_geojson(
     return collection(features, next=next_url)
 
 
-@router.get("/{layer_id}/adjacency", response_model=AdjacencyRead, summary="Units that share a border")
-async def get_adjacency(layer_id: str, tenant: TenantId, uow: Uow) -> AdjacencyRead:
+@router.get(
+    "/{layer_id}/adjacency",
+    response_model=AdjacencyRead,
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+    summary="Units that share a border",
+)
+async def get_adjacency(layer_id: str, tenant: TenantId, uow: Uow, tiles: Tiles) -> Response:
     async with uow:
         await _layer(uow, tenant, layer_id)
-        rows = await uow.layers.adjacency(layer_id)
-    return AdjacencyRead(
-        layer_id=layer_id,
-        edges=[(r.unit_a, r.unit_b) for r in rows],
-        island_links=[
-            {"unit_a": r.unit_a, "unit_b": r.unit_b, "distance_km": r.distance_km}
-            for r in rows
-            if r.kind == "island-link"
-        ],
-    )
+
+    async def build() -> bytes:
+        # A layer's adjacency never changes after import: serialised once (100,000+ edges for the ZIP areas).
+        async with uow:
+            # Plain rows, not records: loading 100,000+ ORM objects takes seconds.
+            rows = (await uow.session.execute(_ADJACENCY.where(AdjacencyRecord.layer_id == layer_id))).all()
+        body = {
+            "layer_id": layer_id,
+            "edges": [(r.unit_a, r.unit_b) for r in rows],
+            "island_links": [
+                {"unit_a": r.unit_a, "unit_b": r.unit_b, "distance_km": r.distance_km}
+                for r in rows
+                if r.kind == "island-link"
+            ],
+        }
+        return await asyncio.to_thread(lambda: json.dumps(body, separators=(",", ":")).encode())
+
+    return Response(await tiles.blob(layer_id, "adjacency", build), media_type="application/json")
+
+
+_ADJACENCY = select(
+    AdjacencyRecord.unit_a, AdjacencyRecord.unit_b, AdjacencyRecord.kind, AdjacencyRecord.distance_km
+).order_by(AdjacencyRecord.unit_a, AdjacencyRecord.unit_b)
 
 
 def _invalid(field: str, reason: str) -> RequestValidationError:
