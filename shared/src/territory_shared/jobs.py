@@ -152,7 +152,11 @@ class JobRunner:
             if details is not None:
                 values["result"] = {"progress": details}
             if self._progress_in_memory:
-                self._live[job_id] = {**values, "updated_at": datetime.now(UTC)}
+                live = {**values, "updated_at": datetime.now(UTC)}
+                # A report without details keeps the last ones (the best figures so far), as the stored row does
+                if details is None and "result" in self._live.get(job_id, {}):
+                    live["result"] = self._live[job_id]["result"]
+                self._live[job_id] = live
                 active = await self._is_active(job_id)  # a read: it never waits for the job's own writes
             else:
                 active = await self._set_if_active(job_id, **values)

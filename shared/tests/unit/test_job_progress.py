@@ -67,3 +67,32 @@ async def test_a_job_that_fails_unexpectedly_reports_no_exception_text(tmp_path)
         assert job_id in job["error"]["detail"]
     finally:
         await engine.dispose()
+
+
+async def test_a_progress_report_without_details_keeps_the_last_details(tmp_path):
+    metadata = MetaData()
+    jobs = jobs_table(metadata)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.sqlite'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    runner = JobRunner(create_session_factory(engine), jobs)
+    reported, resume = asyncio.Event(), asyncio.Event()
+
+    async def work(progress: Progress) -> dict[str, int]:
+        await progress("optimizing", 60, "best so far 4.2%", {"best_max_deviation_pct": 4.2})
+        await progress("writing", 90, "writing the draft")
+        reported.set()
+        await resume.wait()
+        return {"done": 1}
+
+    try:
+        job_id = await runner.submit("acme", "design", work)
+        await asyncio.wait_for(reported.wait(), 5)
+        running = await runner.get("acme", job_id)
+        assert running is not None
+        assert (running["stage"], running["percent"]) == ("writing", 90)
+        assert running["result"] == {"progress": {"best_max_deviation_pct": 4.2}}
+        resume.set()
+        await runner.wait_all(10)
+    finally:
+        await engine.dispose()
