@@ -77,6 +77,10 @@ def test_a_county_split_into_finer_cells_shows_them_in_its_territory(map_page: M
         "(ps) => ps.every((p) => window.territoryMap.queryRenderedFeatures('units').includes(p))", arg=pieces
     )
     assert WAKE not in map_page.hook("queryRenderedFeatures('units')")
+    # the draft's memberships on its new layer arrive after its version: wait for the map to hold them all
+    page.wait_for_function(
+        "(ps) => ps.every((p) => window.territoryMap.territoryOf(p) !== 'white space')", arg=pieces, timeout=30_000
+    )
     assert {map_page.territory_of(p) for p in pieces} == {owner}
     assert map_page.hook("selection()") == sorted(pieces)
     assert "finer units" in page.locator("#messages").text_content()
