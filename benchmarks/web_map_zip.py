@@ -49,18 +49,37 @@ def import_counties(http: httpx.Client, folder: Path) -> tuple[str, dict[str, st
     return layer_id, {str(u): f"S{str(u)[:2]}" for u in counties.ids}
 
 
+def print_timeline(what: str, start: float, timeline: list[tuple[float, str, float]]) -> None:
+    """The requests that finished since ``start``: when (s after it), how long each took (ms), tiles summed up."""
+    print(f"-- {what}")
+    tiles = [(at, took) for at, path, took in timeline if at >= start and "/tiles/" in path]
+    for at, path, took in timeline:
+        if at >= start and "/tiles/" not in path:
+            print(f"{at - start:7.2f} s {took:7.0f} ms  {path[:100]}")
+    if tiles:
+        print(f"{len(tiles)} tiles, the last at {max(a for a, _ in tiles) - start:.2f} s, slowest "
+              f"{max(t for _, t in tiles):.0f} ms")  # fmt: skip
+    timeline.clear()
+
+
 def measure(browser: Any, url: str, tenant: str, alignment_id: str, centres: dict[str, tuple[float, float]],
-            around: tuple[float, float]) -> dict[str, float]:  # fmt: skip
+            around: tuple[float, float], trace: bool = False) -> dict[str, float]:  # fmt: skip
     page = browser.new_context(viewport=VIEWPORT).new_page()
     page.set_default_timeout(120_000)
     page.add_init_script("""window.__long = []; new PerformanceObserver((l) => {
         for (const e of l.getEntries()) window.__long.push(e.duration); }).observe({entryTypes: ['longtask']});""")
     token = auth_headers(tenant, "planner")["Authorization"].removeprefix("Bearer ")
     out: dict[str, float] = {}
+    timeline: list[tuple[float, str, float]] = []
+    if trace:
+        page.on("requestfinished", lambda r: timeline.append(
+            (time.monotonic(), r.url.removeprefix(url), r.timing["responseEnd"])))  # fmt: skip
     t = time.monotonic()
     page.goto(f"{url}/?alignment={alignment_id}#token={token}")
     page.wait_for_function(DRAWN, polling=50)
     out["first paint s"] = time.monotonic() - t
+    if trace:
+        print_timeline("first paint", t, timeline)
 
     page.evaluate("() => { window.__long = []; }")
     t = time.monotonic()
@@ -68,6 +87,8 @@ def measure(browser: Any, url: str, tenant: str, alignment_id: str, centres: dic
     page.wait_for_timeout(50)
     page.wait_for_function(DRAWN, polling=20)
     out["pan s"] = time.monotonic() - t
+    if trace:
+        print_timeline("pan", t, timeline)
     out["pan longest task ms"] = max(page.evaluate("() => window.__long"), default=0.0)
 
     t = time.monotonic()
@@ -75,6 +96,8 @@ def measure(browser: Any, url: str, tenant: str, alignment_id: str, centres: dic
     page.wait_for_timeout(50)
     page.wait_for_function(DRAWN, polling=20)
     out["zoom in s"] = time.monotonic() - t
+    if trace:
+        print_timeline("zoom in", t, timeline)
     page.evaluate("() => { window.territoryMap.map.zoomOut(1, {animate: false}); }")
     page.wait_for_function(DRAWN, polling=20)
 
@@ -134,6 +157,7 @@ def measure(browser: Any, url: str, tenant: str, alignment_id: str, centres: dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-counties", action="store_true")
+    parser.add_argument("--trace", action="store_true", help="print the requests of the first paint and the pan")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -163,7 +187,8 @@ def main() -> None:
                 print(f"{name}: {len(territory_of):,} units imported and published in {time.monotonic() - t:.0f} s")
                 body = {"name": "what-if", "sales_force": "field", "copy_from": active}
                 draft = http.post("/geo/v1/alignments", json=body).json()["id"]
-                results[name] = measure(browser, url, tenant, draft, unit_centres(http, layer_id), around)
+                centres = unit_centres(http, layer_id)
+                results[name] = measure(browser, url, tenant, draft, centres, around, args.trace)
             browser.close()
         keys = list(next(iter(results.values())))
         print(f"{'':28}" + "".join(f"{n:>14}" for n in results))

@@ -14,9 +14,11 @@ import shapely
 OUTSIDE_CONTIGUOUS = ["AK", "HI", "PR", "VI", "GU", "AS", "MP"]
 
 
-def zip_area_units(states: Sequence[str] | None = None) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """ids, state, population and shapes of the ZIP areas of `states` (the contiguous US when None); ZIPs that
-    share a point share its cell, so one unit per cell."""
+def zip_area_units(
+    states: Sequence[str] | None = None,
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """ids, state, population, shapes and names ("27601 Raleigh, NC") of the ZIP areas of `states` (the contiguous
+    US when None); ZIPs that share a point share its cell, so one unit per cell."""
     from territory_geodata import approximate_zip_areas, load_us_states, load_zip_points
 
     zips = load_zip_points()
@@ -28,7 +30,8 @@ def zip_area_units(states: Sequence[str] | None = None) -> tuple[list[str], np.n
     _, first, inverse = np.unique(xy, axis=0, return_index=True, return_inverse=True)
     idx = np.flatnonzero(keep)[first]
     pop = np.bincount(inverse.ravel(), weights=zips.population[keep].astype(float), minlength=len(first))
-    return [str(z) for z in zips.zip[idx]], areas.state[idx], pop, areas.geometries[idx]
+    names = [f"{z} {c}, {s}" for z, c, s in zip(zips.zip[idx], zips.primary_city[idx], zips.state[idx], strict=True)]
+    return [str(z) for z in zips.zip[idx]], areas.state[idx], pop, areas.geometries[idx], names
 
 
 def import_zip_layer(
@@ -37,14 +40,14 @@ def import_zip_layer(
     """Import the ZIP areas as a layer (attribute `pop`); the layer id and each unit's state."""
     from territory_geodata.files import write_geojson
 
-    ids, state, pop, geometries = zip_area_units(states)
+    ids, state, pop, geometries, names = zip_area_units(states)
     path = folder / "zip-areas.geojson"
-    write_geojson(path, np.array(ids, dtype=object), {"pop": pop}, geometries)
+    write_geojson(path, np.array(ids, dtype=object), {"pop": pop, "name": np.array(names, dtype=object)}, geometries)
     with path.open("rb") as f:
         r = http.post(
             "/geo/v1/layers",
             files={"file": (path.name, f)},
-            data={"name": "ZIP areas", "id_column": "id", "attributes": "pop"},
+            data={"name": "ZIP areas", "id_column": "id", "attributes": "pop", "name_column": "name"},
         )
     assert r.status_code == 202, r.text
     job_url = f"/geo/v1/jobs/{r.json()['job_id']}"

@@ -48,12 +48,21 @@ export interface Membership {
   locked: boolean;
 }
 
+/** What the map knows of a unit before drawing it: its area, a point inside it, and its name and attributes. */
+export interface UnitFacts {
+  area: number;
+  centre: [number, number];
+  props: Record<string, unknown>;
+}
+
 export interface Layer {
   id: string;
   name: string;
   attributes: string[];
   unit_count: number;
   bbox: number[];
+  /** Where a map of the layer opens: west, south, east, north (null for a layer stored before it was known). */
+  frame?: number[] | null;
 }
 
 export type Geometry = { type: string; coordinates: unknown };
@@ -155,16 +164,25 @@ export class Api {
     return out;
   }
 
-  /** Every unit's area and centre (no geometry): cheap, and enough to frame the map before shapes load. */
-  async unitFacts(layerId: string): Promise<Map<string, { area: number; centre: [number, number] }>> {
-    const out = new Map<string, { area: number; centre: [number, number] }>();
-    let url: string | null = `/geo/v1/layers/${layerId}/units?limit=10000`;
-    while (url) {
-      const page: { items: { unit_id: string; area_km2: number; centroid: [number, number] }[]; next: string | null } =
-        await this.get(url);
-      for (const u of page.items) out.set(u.unit_id, { area: u.area_km2, centre: u.centroid });
-      url = page.next ? relative(page.next) : null;
-    }
+  /** Every unit's name, area, centre and attributes (no geometry), in one compact response: enough to frame the
+   * map, select by box or lasso, colour by attribute and name units before any shape loads. */
+  async unitFacts(layerId: string): Promise<Map<string, UnitFacts>> {
+    const c: {
+      unit_ids: string[];
+      names: (string | null)[];
+      lon: number[];
+      lat: number[];
+      area_km2: number[];
+      attributes: Record<string, (number | null)[]>;
+    } = await this.get(`/geo/v1/layers/${layerId}/unit-facts`);
+    const out = new Map<string, UnitFacts>();
+    const attributes = Object.entries(c.attributes);
+    c.unit_ids.forEach((id, i) => {
+      const props: Record<string, unknown> = { unit_id: id };
+      if (c.names[i]) props.name = c.names[i];
+      for (const [name, values] of attributes) props[name] = values[i];
+      out.set(id, { area: c.area_km2[i], centre: [c.lon[i], c.lat[i]], props });
+    });
     return out;
   }
 

@@ -4,7 +4,7 @@
 import type * as L from "leaflet";
 import { WHITE_SPACE } from "./colouring";
 import { $, fillSelect, legendNote } from "./dom";
-import type { MapView } from "./map";
+import { type MapView, UNIT_FILL_OPACITY } from "./map";
 import { classColour, classOf, DIVERGING, quantileBreaks, renderLegend, SEQUENTIAL, symmetricBreaks } from "./panel";
 import type { Metrics } from "./services";
 import type { MapState } from "./state";
@@ -35,7 +35,7 @@ export class UnitStyles {
     const locked = state.locked.has(unitId);
     return {
       fillColor: this.fillFor(unitId),
-      fillOpacity: 0.85,
+      fillOpacity: UNIT_FILL_OPACITY,
       color: selected ? "#ff006e" : changed ? "#d00000" : locked ? "#000" : "#ffffff",
       opacity: selected || changed || locked ? 1 : 0.5,
       weight: selected ? 2.5 : changed ? 2 : locked ? 1.5 : 0.4,

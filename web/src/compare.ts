@@ -25,9 +25,11 @@ export function changedUnits(
 
 /**
  * The second map of a side-by-side comparison: opened next to the main map and kept at its centre and zoom both
- * ways. Closing takes off the listeners it put on the main map before removing its own (a listener left behind
- * would move a map that no longer exists), then lets the main map measure its full width again once the layout
- * has settled.
+ * ways. It draws the units as the main map does: from the GeoJSON features, or, for a layer the main map draws from
+ * vector tiles (whose features are not in memory), from the same tiles styled and outlined by the compared
+ * alignment. Closing takes off the listeners it put on the main map before removing its own (a listener left behind
+ * would move a map that no longer exists; removing the map takes its tiles' listeners with it), then lets the main
+ * map measure its full width again once the layout has settled.
  */
 export class ComparePane {
   view: MapView | null = null;
@@ -35,16 +37,24 @@ export class ComparePane {
 
   constructor(private readonly main: MapView) {}
 
-  open(title: string, features: Feature[], style: (unitId: string) => L.PathOptions): MapView {
+  open(
+    title: string,
+    features: Feature[],
+    style: (unitId: string) => L.PathOptions,
+    territoryOf: (unitId: string) => string | null,
+  ): MapView {
     this.close();
     $("compare-pane").hidden = false;
     document.body.classList.add("comparing");
     $("compare-title").textContent = title;
     const view = new MapView($("map-compare"), () => undefined);
-    view.setUnits(features, style);
     this.view = view;
     this.main.map.invalidateSize({ animate: false });
+    // At the main map's view before any unit is drawn: tiles are fetched for that view only.
     view.map.setView(this.main.map.getCenter(), this.main.map.getZoom(), { animate: false });
+    const tiles = this.main.tiles();
+    if (tiles) view.setTiledUnitsLike(this.main, tiles.sibling(style, territoryOf));
+    else view.setUnits(features, style);
     let syncing = false;
     const follow = (from: L.Map, to: L.Map) => () => {
       if (syncing || this.view !== view) return;

@@ -1,4 +1,5 @@
-// Where the map opens: the main cluster of units, not the layer's full extent.
+// Where the map opens: the main cluster of units, not the layer's full extent (geo-service stores it as a layer's
+// `frame`; this frames a layer stored before that).
 
 /**
  * The bounds of the main cluster of unit centres: centres binned in 5-degree cells, the connected group of cells
@@ -9,7 +10,12 @@ export function robustBounds(centres: [number, number][]): [[number, number], [n
   if (centres.length === 0) return null;
   const cell = (c: [number, number]) => `${Math.floor(c[0] / 5)},${Math.floor(c[1] / 5)}`;
   const cells = new Map<string, [number, number][]>();
-  for (const c of centres) cells.set(cell(c), [...(cells.get(cell(c)) ?? []), c]);
+  for (const c of centres) {
+    const key = cell(c);
+    const inCell = cells.get(key);
+    if (inCell) inCell.push(c);
+    else cells.set(key, [c]);
+  }
   const seen = new Set<string>();
   let best: [number, number][] = [];
   for (const start of cells.keys()) {
@@ -32,8 +38,13 @@ export function robustBounds(centres: [number, number][]): [[number, number], [n
     }
     if (group.length > best.length) best = group;
   }
-  const lons = best.map((c) => c[0]);
-  const lats = best.map((c) => c[1]);
+  let [west, south, east, north] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [lon, lat] of best) {
+    west = Math.min(west, lon);
+    east = Math.max(east, lon);
+    south = Math.min(south, lat);
+    north = Math.max(north, lat);
+  }
   const pad = 0.25;
-  return [[Math.min(...lats) - pad, Math.min(...lons) - pad], [Math.max(...lats) + pad, Math.max(...lons) + pad]];
+  return [[south - pad, west - pad], [north + pad, east + pad]];
 }

@@ -1,7 +1,7 @@
 // Reading what the map shows: a sales force's alignments, an alignment (its memberships, territories and outlines),
 // its layer's units (GeoJSON, or vector tiles for a big layer), and the accounts and reps drawn over them.
 
-import type { Api } from "./api";
+import type { Api, UnitFacts } from "./api";
 import type { ApprovalPanel } from "./approval";
 import type { UnitStyles } from "./choropleth";
 import { $ } from "./dom";
@@ -15,7 +15,7 @@ import type { SchedulePanel } from "./schedule";
 import type { Assignment } from "./services";
 import type { MapState } from "./state";
 import type { TerritoryPanel } from "./territory_panel";
-import { drawFromTiles, UnitTiles, unitAttributes } from "./tiles";
+import { drawFromTiles, UnitTiles } from "./tiles";
 
 export interface LoaderHost {
   api: Api;
@@ -57,8 +57,12 @@ export class Loader {
       state.selection.clear();
     }
     state.current = alignment;
+    // Who owns what loads while the layer does (the two are independent): a big layer's first paint waits for
+    // the slower of them, not for both in turn.
+    const owners = Promise.all([api.memberships(id), api.territories(id)]);
+    owners.catch(() => undefined); // awaited below; a failure of the layer's load must not leave it unhandled
     if (state.layer?.id !== alignment.layer_id) await this.loadLayer(alignment.layer_id);
-    const [memberships, territories] = await Promise.all([api.memberships(id), api.territories(id)]);
+    const [memberships, territories] = await owners;
     state.territoryOf = new Map(memberships.map((m) => [m.unit_id, m.territory_id]));
     state.locked = new Set(memberships.filter((m) => m.locked).map((m) => m.unit_id));
     state.territories = territories;
@@ -83,28 +87,36 @@ export class Loader {
 
   async loadLayer(layerId: string): Promise<void> {
     const { api, state, view, styles } = this.host;
-    state.layer = await api.layer(layerId);
-    const facts = await api.unitFacts(layerId);
-    state.areas = new Map([...facts].map(([id, f]) => [id, f.area]));
-    // Frame the bulk of the units (2nd to 98th percentile of their centres), not the layer's bbox: remote
-    // islands (the Aleutians cross the antimeridian) would otherwise shrink the mainland to a speck.
-    const bounds = robustBounds([...facts.values()].map((f) => f.centre));
-    if (bounds) view.map.fitBounds(bounds, { padding: [12, 12], animate: false });
-    if (drawFromTiles(state.layer.unit_count)) return this.loadTiledLayer(layerId, facts);
+    const layer = await api.layer(layerId);
+    state.layer = layer;
+    // The units' facts (30,000+ for ZIP areas) load while the map frames the layer and draws its tiles.
+    const facts = api.unitFacts(layerId);
+    facts.catch(() => undefined); // awaited below
+    // The layer's main cluster of units, not its bbox: remote islands (the Aleutians cross the antimeridian) would
+    // otherwise shrink the mainland to a speck. A layer stored before frames were known is framed from its facts.
+    if (layer.frame) this.frame([[layer.frame[1], layer.frame[0]], [layer.frame[3], layer.frame[2]]]);
+    else this.frame(robustBounds([...(await facts).values()].map((f) => f.centre)));
+    if (drawFromTiles(layer.unit_count)) return this.loadTiledLayer(layerId, facts);
     const zoom = Math.max(0, Math.round(view.map.getZoom()) + 1);
-    const [features, adjacency] = await Promise.all([api.units(layerId, zoom), api.adjacency(layerId)]);
+    const [features, adjacency, known] = await Promise.all([api.units(layerId, zoom), api.adjacency(layerId), facts]);
+    state.areas = new Map([...known].map(([id, f]) => [id, f.area]));
     state.unitFeatures = features;
     state.unitProps = new Map(features.map((f) => [String(f.properties.unit_id ?? f.id), f.properties]));
     state.edges = adjacency.edges;
     view.setUnits(features, styles.style);
     view.setTooltip(styles.tooltip);
     styles.fillChoroplethOptions();
-    this.host.optimizer()?.setAttributes(state.layer.attributes);
+    this.host.optimizer()?.setAttributes(layer.attributes);
     void this.loadPoints();
   }
 
-  /** A big layer (ZIP areas): units drawn from vector tiles, attributes fetched after the first draw. */
-  async loadTiledLayer(layerId: string, facts: Map<string, { centre: [number, number] }>): Promise<void> {
+  private frame(bounds: [[number, number], [number, number]] | null): void {
+    if (bounds) this.host.view.map.fitBounds(bounds, { padding: [12, 12], animate: false });
+  }
+
+  /** A big layer (ZIP areas): units drawn from vector tiles at once; the units' names, attributes and centres (for
+   * selection) follow with their facts. */
+  async loadTiledLayer(layerId: string, facts: Promise<Map<string, UnitFacts>>): Promise<void> {
     const { api, state, view, styles } = this.host;
     const tiles = new UnitTiles(
       api,
@@ -120,13 +132,15 @@ export class Loader {
     void api.adjacency(layerId).then((a) => {
       if (state.layer?.id === layerId) state.edges = a.edges;
     });
-    view.setTiledUnits(tiles, new Map([...facts].map(([id, f]) => [id, f.centre])));
+    view.setTiledUnits(tiles, new Map());
     view.setTooltip(styles.tooltip);
+    const known = await facts;
+    if (state.layer?.id !== layerId) return;
+    state.areas = new Map([...known].map(([id, f]) => [id, f.area]));
+    state.unitProps = new Map([...known].map(([id, f]) => [id, f.props]));
+    view.setUnitCentres(new Map([...known].map(([id, f]) => [id, f.centre])));
     styles.fillChoroplethOptions();
-    this.host.optimizer()?.setAttributes(state.layer!.attributes);
-    void unitAttributes(api, layerId).then((props) => {
-      if (state.layer?.id === layerId) state.unitProps = props;
-    });
+    this.host.optimizer()?.setAttributes(state.layer.attributes);
     void this.loadPoints();
   }
 

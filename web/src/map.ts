@@ -20,6 +20,9 @@ export interface TerritoryOutline {
 
 const OUTLINE_WEIGHT = [3.5, 2.5, 1.6, 1.1];
 
+/** How opaque a unit's fill is: light enough for the base map under the units (borders, cities) to show through. */
+export const UNIT_FILL_OPACITY = 0.55;
+
 export class MapView {
   readonly map: L.Map;
   private readonly renderer: L.Canvas;
@@ -81,12 +84,26 @@ export class MapView {
 
   /** Units drawn from vector tiles, with each unit's centre (lon, lat) for selection. */
   setTiledUnits(tiles: UnitTiles, centres: Map<string, [number, number]>): void {
+    this.showTiles(tiles, new Map([...centres].map(([id, [lon, lat]]) => [id, L.latLng(lat, lon)])));
+  }
+
+  /** Each tiled unit's centre (lon, lat), for selection: they may arrive after the tiles start drawing. */
+  setUnitCentres(centres: Map<string, [number, number]>): void {
+    this.centres = new Map([...centres].map(([id, [lon, lat]]) => [id, L.latLng(lat, lon)]));
+  }
+
+  /** Units drawn from tiles of the layer `other` draws from tiles (a second map of it), at the same centres. */
+  setTiledUnitsLike(other: MapView, tiles: UnitTiles): void {
+    this.showTiles(tiles, other.centres);
+  }
+
+  private showTiles(tiles: UnitTiles, centres: Map<string, L.LatLng>): void {
     this.unitGroup?.remove();
     this.unitGroup = null;
     this.units.clear();
     this.tiled?.remove();
     this.tiled = tiles;
-    this.centres = new Map([...centres].map(([id, [lon, lat]]) => [id, L.latLng(lat, lon)]));
+    this.centres = centres;
     if (this.visible.get("units") !== false) tiles.addTo(this.map);
   }
 

@@ -6,6 +6,7 @@ import type { Alignment, Api } from "./api";
 import { WHITE_SPACE } from "./colouring";
 import { changedUnits, ComparePane } from "./compare";
 import { $, fillSelect } from "./dom";
+import { UNIT_FILL_OPACITY } from "./map";
 import type { MapState } from "./state";
 
 export interface ScenarioHost {
@@ -100,10 +101,16 @@ export class Scenarios {
     const style = (u: string): L.PathOptions => {
       const t = otherOf.get(u);
       const c = changed.has(u);
-      return { fillColor: t ? (colours.get(t) ?? WHITE_SPACE) : WHITE_SPACE, fillOpacity: 0.85, color: c ? "#d00000" : "#fff", weight: c ? 2 : 0.4 };
+      return {
+        fillColor: t ? (colours.get(t) ?? WHITE_SPACE) : WHITE_SPACE,
+        fillOpacity: UNIT_FILL_OPACITY,
+        color: c ? "#d00000" : "#fff",
+        opacity: c ? 1 : 0.5,
+        weight: c ? 2 : 0.4,
+      };
     };
     const title = `${other.name} (${other.state}) · ${changed.size} unit${plural(changed.size)} in another territory, outlined red`;
-    const view = comparePane.open(title, state.unitFeatures, style);
+    const view = comparePane.open(title, state.unitFeatures, style, (u) => otherOf.get(u) ?? null);
     state.compared = { alignment: other, territoryOf: otherOf, colours, changed, view };
     this.host.restyle();
     this.host.viewChanged();

@@ -8,6 +8,7 @@ import { VectorTile } from "@mapbox/vector-tile";
 import * as L from "leaflet";
 import { PbfReader } from "pbf";
 import type { Api } from "./api";
+import { UNIT_FILL_OPACITY } from "./map";
 
 /** Layers with more units than this are drawn from tiles; smaller ones keep the GeoJSON path. */
 export const TILED_UNITS = 5_000;
@@ -27,8 +28,8 @@ interface TileFeature {
   path: Path2D | null;
 }
 
-interface TileData {
-  canvas: HTMLCanvasElement;
+/** A tile's shapes as decoded, which two maps of the same layer can share. */
+interface TileShapes {
   extent: number;
   features: TileFeature[];
   ids: Set<string>;
@@ -36,6 +37,10 @@ interface TileData {
   edgeA: Int32Array;
   edgeB: Int32Array;
   edgeXY: Int16Array;
+}
+
+interface TileData extends TileShapes {
+  canvas: HTMLCanvasElement;
 }
 
 const OUTLINE = { color: "#222", weight: 1.6 };
@@ -48,6 +53,8 @@ export class UnitTiles extends L.GridLayer {
   private tooltip: L.Tooltip | null = null;
   private tooltipText: ((unitId: string) => string) | null = null;
   private lastMove = 0;
+  /** The tiles of the same layer drawn on another map: a tile it holds is drawn from memory, not fetched again. */
+  private source: UnitTiles | null = null;
   drawnFeatures = 0;
   tilesFetched = 0;
 
@@ -58,7 +65,8 @@ export class UnitTiles extends L.GridLayer {
     private readonly territoryOf: (unitId: string) => string | null,
     private readonly onUnitClick: (unitId: string, additive: boolean) => void,
   ) {
-    // In a pane of their own: above the background (250) and base-map lines (260), where the GeoJSON units would be.
+    // In a pane of their own: above the base map (the background at 250, its borders at 260 and city names at 270),
+    // just under the GeoJSON units' overlay pane (400).
     super({ tileSize: 256, keepBuffer: 2, updateWhenZooming: false, updateInterval: 100, pane: "unit-tiles" });
     this.style = style;
     this.on("tileunload", (e: L.TileEvent) => this.loaded.delete(this.keyOf(e.coords)));
@@ -91,14 +99,16 @@ export class UnitTiles extends L.GridLayer {
     const size = this.getTileSize();
     canvas.width = size.x;
     canvas.height = size.y;
+    const key = this.keyOf(coords);
+    const held = this.source?.loaded.get(key);
     this.pending++;
-    this.api
-      .tile(this.layerId, coords.z, coords.x, coords.y)
-      .then((buffer) => {
-        this.tilesFetched++;
-        if (buffer) {
-          const data = decodeTile(buffer, canvas);
-          this.loaded.set(this.keyOf(coords), data);
+    // Leaflet wants `done` called after createTile returns, even for a tile held in memory.
+    const shapes = held ? Promise.resolve(held) : this.fetchTile(coords);
+    shapes
+      .then((shape) => {
+        if (shape) {
+          const data: TileData = { ...shape, canvas };
+          this.loaded.set(key, data);
           this.draw(data);
         }
         done(undefined, canvas);
@@ -106,6 +116,22 @@ export class UnitTiles extends L.GridLayer {
       .catch((e: unknown) => done(e instanceof Error ? e : new Error(String(e)), canvas))
       .finally(() => this.pending--);
     return canvas;
+  }
+
+  private async fetchTile(coords: L.Coords): Promise<TileShapes | null> {
+    const buffer = await this.api.tile(this.layerId, coords.z, coords.x, coords.y);
+    this.tilesFetched++;
+    return buffer ? decodeTile(buffer) : null;
+  }
+
+  /**
+   * The same layer's tiles for a second map (the compared alignment's): its own colours and territory outlines,
+   * no clicks, and the tiles this layer holds drawn from memory.
+   */
+  sibling(style: TileUnitStyle, territoryOf: (unitId: string) => string | null): UnitTiles {
+    const tiles = new UnitTiles(this.api, this.layerId, style, territoryOf, () => undefined);
+    tiles.source = this;
+    return tiles;
   }
 
   /** Tiles still being fetched (0: the view is drawn). */
@@ -149,7 +175,7 @@ export class UnitTiles extends L.GridLayer {
       const f = data.features[i];
       const s = styles[i];
       f.path ??= pathOf(f.rings);
-      ctx.globalAlpha = s.fillOpacity ?? 0.85;
+      ctx.globalAlpha = s.fillOpacity ?? UNIT_FILL_OPACITY;
       ctx.fillStyle = s.fillColor ?? "#ccc";
       ctx.fill(f.path, "evenodd");
       if ((s.weight ?? 0) >= 1) emphasised.push(i);
@@ -302,7 +328,7 @@ export class UnitTiles extends L.GridLayer {
   }
 }
 
-function decodeTile(buffer: ArrayBuffer, canvas: HTMLCanvasElement): TileData {
+function decodeTile(buffer: ArrayBuffer): TileShapes {
   const layer = new VectorTile(new PbfReader(buffer)).layers.units;
   const features: TileFeature[] = [];
   const extent = layer?.extent ?? 4096;
@@ -319,7 +345,7 @@ function decodeTile(buffer: ArrayBuffer, canvas: HTMLCanvasElement): TileData {
     const bbox = f.bbox() as [number, number, number, number];
     features.push({ id: String(f.properties.unit_id), rings, bbox, path: null });
   }
-  return { canvas, extent, features, ids: new Set(features.map((f) => f.id)), ...borders(features) };
+  return { extent, features, ids: new Set(features.map((f) => f.id)), ...borders(features) };
 }
 
 /** Every border segment once, with the units on either side: neighbours share the vertices of their border. */
@@ -379,17 +405,4 @@ function insideRings(x: number, y: number, rings: Int16Array[]): boolean {
     }
   }
   return inside;
-}
-
-/** Every unit's attributes (no geometry), for tooltips and choropleths of a tiled layer. */
-export async function unitAttributes(api: Api, layerId: string): Promise<Map<string, Record<string, unknown>>> {
-  const out = new Map<string, Record<string, unknown>>();
-  let url: string | null = `/geo/v1/layers/${layerId}/units?limit=10000`;
-  while (url) {
-    const page: { items: { unit_id: string; attributes: Record<string, unknown> }[]; next: string | null } =
-      await api.get(url);
-    for (const u of page.items) out.set(u.unit_id, { unit_id: u.unit_id, ...u.attributes });
-    url = page.next ? new URL(page.next, location.href).pathname + new URL(page.next, location.href).search : null;
-  }
-  return out;
 }

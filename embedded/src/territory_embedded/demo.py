@@ -151,12 +151,25 @@ async def _nearest_reps(
 async def _import_counties(client: httpx.AsyncClient, path: Path) -> str:
     r = await client.post(
         "/geo/v1/layers",
-        files={"file": ("us-counties.geojson", await asyncio.to_thread(path.read_bytes))},
-        data={"name": "US counties", "id_column": "id", "attributes": "population,income,potential"},
+        files={"file": ("us-counties.geojson", await asyncio.to_thread(_with_labels, path))},
+        data={
+            "name": "US counties",
+            "id_column": "id",
+            "attributes": "population,income,potential",
+            "name_column": "label",
+        },
     )
     _ok(r, 202)
     job = await _wait(client, r.json()["job_id"])
     return str(job["result"]["layer_id"])
+
+
+def _with_labels(path: Path) -> bytes:
+    """The counties file with each county's display name as planners say it, "Cook, IL", in ``label``."""
+    collection = json.loads(path.read_bytes())
+    for f in collection["features"]:
+        f["properties"]["label"] = f"{f['properties']['name']}, {f['properties']['state']}"
+    return json.dumps(collection, separators=(",", ":")).encode()
 
 
 async def _starting_alignment(client: httpx.AsyncClient, layer_id: str, territories: Path, units: Path) -> str:

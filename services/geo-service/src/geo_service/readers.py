@@ -76,7 +76,14 @@ def count_features(path: Path, fmt: str) -> int:
         raise BadRequest(f"the file cannot be read as {fmt}: {reason}", field="file") from exc
 
 
-def check_columns(path: Path, fmt: str, id_column: str, attributes: list[str], csv_geometry: CsvGeometry) -> None:
+def check_columns(
+    path: Path,
+    fmt: str,
+    id_column: str,
+    attributes: list[str],
+    csv_geometry: CsvGeometry,
+    name_column: str | None = None,
+) -> None:
     """Refuse, before any work starts, a file that lacks a column the caller named."""
     if fmt == "csv":
         with path.open("r", encoding="utf-8-sig", newline="") as f:
@@ -89,6 +96,8 @@ def check_columns(path: Path, fmt: str, id_column: str, attributes: list[str], c
         count_features(path, fmt)  # a file GDAL cannot open is refused here, with GDAL's reason
         header = [str(f) for f in pyogrio.read_info(gdal_path(path, fmt))["fields"]]
         names = {"id_column": [id_column], "attributes": attributes}
+    if name_column:
+        names["name_column"] = [name_column]
     errors = [
         {"field": field, "reason": f"no column {c!r} in the file"}
         for field, cols in names.items()

@@ -1,18 +1,21 @@
-"""Vector tiles of the layers, cut on demand and kept: layers never change after import, so a tile cut once is
-good until the layer is deleted (its id is never reused).
+"""Vector tiles of the layers: cut once, stored, and kept in memory.
 
-Two bounded caches: the unit shapes of the few layers last drawn (parsed once, with an R-tree to find a tile's
-units), and the encoded tiles themselves, least recently used first out past a byte budget. When a layer's shapes
-are first loaded, its low-zoom tiles (the ones that hold the most units and take longest to cut) are cut in the
-background, broadest first, so that the first map of a big layer finds them ready. The cache also keeps a layer's
-other immutable payloads (its adjacency, serialised once).
+Layers never change after import, so a tile cut once is good until the layer is deleted (its id is never reused).
+Every tile through ``STORED_ZOOM`` (a country at 3-5 up to a county at 9: the tiles that hold the most units and take
+longest to cut) is cut once per layer and stored in the database, ``layer_tiles``: by the import itself for a big
+layer, so that its first map finds every tile ready, and otherwise in the background the first time any tile of the
+layer is asked for. Deeper tiles hold a few dozen units each and are cut on demand.
+
+In memory: the unit shapes of the few layers last drawn (parsed once, with an R-tree to find a tile's units), the
+encoded tiles least recently used first out past a byte budget, and a layer's other immutable responses (its units'
+facts, its adjacency: ``layer_payloads``), stored the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -20,16 +23,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from territory_shared.errors import Conflict
 
+from geo_service.db.records import LayerRecord
 from geo_service.db.unit_of_work import UnitOfWork
-from geo_service.domain.tiles import TileAddress, cut, encode
+from geo_service.domain.tiles import TileAddress, covered_tiles, cut, encode
+from geo_service.layer_payloads import BUILDERS
+
+log = logging.getLogger(__name__)
 
 LAYERS_KEPT = 4
 TILE_BYTES_KEPT = 96 * 1024 * 1024
-# Zooms cut ahead of any request once a layer is loaded: a country's map opens at 3-5 and these tiles hold the
-# most units each (a zoom-3 tile of the US ZIP areas: ~13,000).
-WARM_ZOOMS = (3, 4, 5)
+# Tiles through this zoom are stored. The US ZIP areas (31,729 units): about 3,300 tiles, 14 MB, 7 s of CPU once.
+STORED_ZOOM = 9
+# Layers of more units than this have their tiles cut and stored by the import (maps draw them from tiles).
+STORED_BY_IMPORT = 5_000
 BLOBS_KEPT = 8
+
+StoredTile = tuple[int, int, int, bytes]
 
 
 @dataclass
@@ -43,20 +54,32 @@ class LayerShapes:
         geometries = shapely.from_wkb(np.array([w for _, w in rows], dtype=object))
         return cls([u for u, _ in rows], geometries, shapely.STRtree(geometries))
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        """The layer's lon/lat bbox: west, south, east, north."""
-        west, south, east, north = shapely.total_bounds(self.geometries)
-        return float(west), float(south), float(east), float(north)
-
     def tile(self, address: TileAddress) -> bytes:
         found = np.sort(self.tree.query(shapely.box(*address.lonlat_bounds())))
         if len(found) == 0:
             return b""
         return encode([self.unit_ids[i] for i in found], cut(self.geometries[found], address))
 
+    def zoom_tiles(self, z: int) -> list[StoredTile]:
+        """Every tile of zoom ``z`` that holds a unit."""
+        out = []
+        for address in covered_tiles(shapely.bounds(self.geometries), z):
+            data = self.tile(address)
+            if data:
+                out.append((address.z, address.x, address.y, data))
+        return out
+
 
 class TileCache:
-    def __init__(self, layers_kept: int = LAYERS_KEPT, tile_bytes_kept: int = TILE_BYTES_KEPT) -> None:
+    """``sessions`` opens a unit of work outside any request: the background storing of a layer's tiles."""
+
+    def __init__(
+        self,
+        sessions: Callable[[], UnitOfWork],
+        layers_kept: int = LAYERS_KEPT,
+        tile_bytes_kept: int = TILE_BYTES_KEPT,
+    ) -> None:
+        self._sessions = sessions
         self._layers: OrderedDict[str, LayerShapes] = OrderedDict()
         self._tiles: OrderedDict[tuple[str, int, int, int], bytes] = OrderedDict()
         self._bytes = 0
@@ -64,20 +87,27 @@ class TileCache:
         self._tile_bytes_kept = tile_bytes_kept
         self._load = asyncio.Lock()
         self._guard = threading.Lock()  # tiles are cut in worker threads
-        self._warming: dict[str, asyncio.Task[None]] = {}
+        self._storing: dict[str, asyncio.Task[bool]] = {}
         self._blobs: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         # Cutting is mostly Python holding the GIL: one cut at a time leaves the process's other requests (the
         # memberships, the territory list) their share instead of queueing them behind a dozen competing cuts
         self._cutting = asyncio.Semaphore(1)
 
-    async def tile(self, uow: UnitOfWork, layer_id: str, address: TileAddress) -> bytes:
+    async def tile(self, uow: UnitOfWork, layer: LayerRecord, address: TileAddress) -> bytes:
         """The encoded tile (b"": no unit reaches it). The caller has checked that the tenant owns the layer."""
-        cached = self._held(layer_id, address)
+        cached = self._held(layer.id, address)
         if cached is not None:
             return cached
-        shapes = await self._shapes(uow, layer_id)
+        if layer.tiles_zoom is not None and address.z <= layer.tiles_zoom:
+            async with uow:
+                data = await uow.layers.tile(layer.id, address.z, address.x, address.y) or b""
+            self._keep(layer.id, address, data)
+            return data
+        shapes = await self._shapes(uow, layer.id)
+        if layer.tiles_zoom is None:
+            self.store_later(layer.id)
         async with self._cutting:
-            return await asyncio.to_thread(self._cut, layer_id, shapes, address)
+            return await asyncio.to_thread(self._cut, layer.id, shapes, address)
 
     def _held(self, layer_id: str, address: TileAddress) -> bytes | None:
         key = (layer_id, address.z, address.x, address.y)
@@ -87,49 +117,87 @@ class TileCache:
                 self._tiles.move_to_end(key)
             return cached
 
-    def _cut(self, layer_id: str, shapes: LayerShapes, address: TileAddress) -> bytes:
-        # A tile asked for while the warm-up is cutting it is cut twice at worst: both give the same bytes.
-        cached = self._held(layer_id, address)
-        if cached is not None:
-            return cached
-        data = shapes.tile(address)
+    def _keep(self, layer_id: str, address: TileAddress, data: bytes) -> None:
         key = (layer_id, address.z, address.x, address.y)
         with self._guard:
-            if layer_id in self._layers and key not in self._tiles:
+            if key not in self._tiles:
                 self._tiles[key] = data
                 self._bytes += len(data) + 64
             while self._bytes > self._tile_bytes_kept and self._tiles:
                 _, old = self._tiles.popitem(last=False)
                 self._bytes -= len(old) + 64
+
+    def _cut(self, layer_id: str, shapes: LayerShapes, address: TileAddress) -> bytes:
+        # A tile asked for while the background storing is cutting it is cut twice at worst: both give the same bytes.
+        cached = self._held(layer_id, address)
+        if cached is not None:
+            return cached
+        data = shapes.tile(address)
+        if layer_id in self._layers:
+            self._keep(layer_id, address, data)
         return data
 
-    def _warm_up(self, layer_id: str, shapes: LayerShapes) -> None:
-        """Cut the layer's low-zoom tiles in the background, broadest first (a request cuts its own tile meanwhile)."""
+    async def store(self, layer_id: str, progress: Callable[[int], Awaitable[None]] | None = None) -> bool:
+        """Cut every tile of the layer through STORED_ZOOM and store them (joining a storing already under way);
+        ``progress`` hears each zoom done. False when the layer is gone."""
+        task = self._storing.get(layer_id)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._store(layer_id, progress))
+            self._storing[layer_id] = task
+            task.add_done_callback(lambda t: self._storing.pop(layer_id) if self._storing.get(layer_id) is t else None)
+        return await asyncio.shield(task)
+
+    def store_later(self, layer_id: str) -> None:
+        """Store the layer's tiles in the background; a failure leaves them cut on demand, as before."""
+        if layer_id in self._storing:
+            return
 
         async def run() -> None:
-            for address in warm_tiles(shapes.bounds()):
-                if layer_id not in self._layers:
-                    return  # forgotten (deleted) or pushed out by other layers
-                async with self._cutting:
-                    await asyncio.to_thread(self._cut, layer_id, shapes, address)
+            try:
+                await self.store(layer_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("storing the tiles of layer %s failed; they are cut on demand", layer_id)
 
-        task = asyncio.get_running_loop().create_task(run())
-        self._warming[layer_id] = task
-        task.add_done_callback(lambda t: self._warming.pop(layer_id) if self._warming.get(layer_id) is t else None)
+        asyncio.get_running_loop().create_task(run())
 
-    async def warmed(self, layer_id: str) -> None:
-        """Wait for the layer's warm-up, if one is running (for tests and benchmarks)."""
-        task = self._warming.get(layer_id)
+    async def _store(self, layer_id: str, progress: Callable[[int], Awaitable[None]] | None) -> bool:
+        shapes = await self._shapes(self._sessions(), layer_id)
+        tiles: list[StoredTile] = []
+        for z in range(STORED_ZOOM + 1):
+            # One zoom at a time, each a short turn of the cutter: a map's own tiles are cut between them.
+            async with self._cutting:
+                tiles += await asyncio.to_thread(shapes.zoom_tiles, z)
+            if progress is not None:
+                await progress(z)
+        uow = self._sessions()
+        async with uow:
+            stored = await uow.layers.store_tiles(layer_id, tiles, STORED_ZOOM)
+            await uow.commit()
+        return stored
+
+    async def stored(self, layer_id: str) -> None:
+        """Wait for the layer's background storing, if one is running (for tests and benchmarks)."""
+        task = self._storing.get(layer_id)
         if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
 
-    async def blob(self, layer_id: str, name: str, build: Callable[[], Awaitable[bytes]]) -> bytes:
-        """A payload of the layer that never changes once imported (its adjacency), built once and kept."""
+    async def payload(self, layer_id: str, name: str) -> bytes:
+        """A response about the whole layer (layer_payloads.BUILDERS), from memory, else as stored, else built once
+        and stored. The caller has checked that the tenant owns the layer."""
         key = (layer_id, name)
         held = self._blobs.get(key)
         if held is None:
-            held = await build()
+            async with self._sessions() as uow:
+                held = await uow.layers.payload(layer_id, name)
+            if held is None:
+                held = await BUILDERS[name](self._sessions(), layer_id)
+                with contextlib.suppress(Conflict):  # built and stored meanwhile by another process: the same
+                    async with self._sessions() as uow:
+                        await uow.layers.store_payload(layer_id, name, held)
+                        await uow.commit()
             self._blobs[key] = held
             while len(self._blobs) > BLOBS_KEPT:
                 self._blobs.popitem(last=False)
@@ -148,14 +216,13 @@ class TileCache:
                     self._layers[layer_id] = shapes
                     while len(self._layers) > self._layers_kept:
                         self._layers.popitem(last=False)
-                    self._warm_up(layer_id, shapes)
         self._layers.move_to_end(layer_id)
         return shapes
 
     def forget_layer(self, layer_id: str) -> None:
-        """Drop everything kept of the layer (it was deleted): shapes, tiles, payloads; stop its warm-up."""
+        """Drop everything kept of the layer (it was deleted): shapes, tiles, payloads; stop storing its tiles."""
         self._layers.pop(layer_id, None)
-        task = self._warming.pop(layer_id, None)
+        task = self._storing.pop(layer_id, None)
         if task is not None:
             task.cancel()
         for blob in [k for k in self._blobs if k[0] == layer_id]:
@@ -163,22 +230,3 @@ class TileCache:
         with self._guard:
             for tile in [k for k in self._tiles if k[0] == layer_id]:
                 self._bytes -= len(self._tiles.pop(tile)) + 64
-
-
-def warm_tiles(bounds: tuple[float, float, float, float]) -> list[TileAddress]:
-    """The tiles of WARM_ZOOMS over a lon/lat bbox, lowest zoom first."""
-    west, south, east, north = bounds
-    out = []
-    for z in WARM_ZOOMS:
-        x0, y0 = _tile_of(west, north, z)
-        x1, y1 = _tile_of(east, south, z)
-        out += [TileAddress(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
-    return out
-
-
-def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    side = 1 << z
-    lat = max(-85.0511287798, min(85.0511287798, lat))
-    x = int((lon + 180.0) / 360.0 * side)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * side)
-    return min(max(x, 0), side - 1), min(max(y, 0), side - 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 
@@ -9,7 +10,7 @@ import mapbox_vector_tile
 import pytest
 import shapely
 from geo_service.domain.tiles import BUFFER, EXTENT, TileAddress
-from geo_service.tile_cache import WARM_ZOOMS
+from geo_service.tile_cache import STORED_BY_IMPORT, STORED_ZOOM
 
 from tests.support.auth import auth_headers
 
@@ -143,20 +144,81 @@ def _held_tiles(client, layer: str) -> set[tuple[int, int, int]]:
         return {(z, x, y) for (lid, z, x, y) in cache._tiles if lid == layer}
 
 
-def test_the_low_zoom_tiles_are_cut_ahead_once_a_layer_is_drawn_and_match_a_fresh_cut(client, nc, tmp_path):
-    headers = auth_headers("tiles-warm")
-    layer = nc_layer(client, headers, tmp_path)
-    fetch(client, headers, layer, *tile_of(-79.0, 35.5, 9))
-    # North Carolina at zoom 5 spans tiles x 8-9, y 12; every zoom of the warm-up covers the state's bbox.
-    wanted = {(3, 2, 3), (4, 4, 6), (5, 8, 12), (5, 9, 12)}
+def _stored_through(client, headers, layer: str) -> int | None:
     deadline = time.monotonic() + 60
-    while not wanted <= _held_tiles(client, layer) and time.monotonic() < deadline:
+    while (zoom := client.get(f"/v1/layers/{layer}", headers=headers).json()["tiles_zoom"]) is None:
+        if time.monotonic() > deadline:
+            break
         time.sleep(0.1)
-    assert wanted <= _held_tiles(client, layer)
-    assert not any(z > max(WARM_ZOOMS) and z != 9 for z, _, _ in _held_tiles(client, layer))
-    warmed = fetch(client, headers, layer, 5, 9, 12)
-    assert warmed.status_code == 200
-    assert set(shapes(warmed.content)) >= {WAKE, *WAKE_NEIGHBOURS}
+    return zoom
+
+
+def test_a_layers_tiles_are_stored_once_one_is_asked_for_and_served_as_cut(client, nc, tmp_path):
+    headers = auth_headers("tiles-stored")
+    layer = nc_layer(client, headers, tmp_path)
+    assert client.get(f"/v1/layers/{layer}", headers=headers).json()["tiles_zoom"] is None
+    first = fetch(client, headers, layer, *tile_of(-79.0, 35.5, 12))
+    assert first.status_code == 200
+    # Every tile through STORED_ZOOM is cut once, in the background, and stored.
+    assert _stored_through(client, headers, layer) == STORED_ZOOM
+    cache = client.app.state.tile_cache
+    cut_again = {
+        (z, x, y): cache._layers[layer].tile(TileAddress(z, x, y))
+        for z, x, y in [(3, 2, 3), (5, 8, 12), (5, 9, 12), tile_of(-78.6, 35.8, 9), tile_of(-84.0, 35.2, 9)]
+    }
+    # A fresh process: nothing in memory. Stored tiles come from the database, without loading the shapes.
+    cache.forget_layer(layer)
+    for (z, x, y), expected in cut_again.items():
+        served = fetch(client, headers, layer, z, x, y)
+        assert served.status_code == 200 and served.content == expected, (z, x, y)
+    assert set(shapes(fetch(client, headers, layer, 5, 9, 12).content)) >= {WAKE, *WAKE_NEIGHBOURS}
+    # A tile of a stored zoom that holds no unit is answered from what is stored, too.
+    assert fetch(client, headers, layer, *tile_of(-140.0, 30.0, 6)).status_code == 204
+    assert layer not in cache._layers
+    # Deeper tiles are cut on demand, as before.
+    deep = fetch(client, headers, layer, *tile_of(-78.6, 35.8, STORED_ZOOM + 2))
+    assert deep.status_code == 200 and WAKE in shapes(deep.content)
+
+
+def test_a_big_layer_has_its_tiles_stored_by_its_import(client, tmp_path):
+    headers = auth_headers("tiles-big")
+    # A grid of 72 x 70 small squares over Kansas: more units than a map draws as GeoJSON.
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": f"c{i:02d}{j:02d}"},
+            "geometry": shapely.geometry.mapping(shapely.box(-101 + i * 0.1, 37 + j * 0.05, -100.9 + i * 0.1,
+                                                             37.05 + j * 0.05)),
+        }
+        for i in range(72)
+        for j in range(70)
+    ]  # fmt: skip
+    assert len(features) > STORED_BY_IMPORT
+    path = tmp_path / "grid.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    r = client.post(
+        "/v1/layers",
+        headers=headers,
+        files={"file": ("grid.geojson", path.read_bytes())},
+        data={"name": "grid", "id_column": "id"},
+    )
+    assert r.status_code == 202, r.text
+    job_url = r.headers["location"]
+    stages = set()
+    deadline = time.monotonic() + 120
+    while (job := client.get(job_url, headers=headers).json())["status"] not in ("succeeded", "failed"):
+        stages.add(job.get("stage"))
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert job["status"] == "succeeded", job
+    layer = job["result"]["layer_id"]
+    # Ready when the import says it is done: no tile is cut on the map's first view.
+    assert client.get(f"/v1/layers/{layer}", headers=headers).json()["tiles_zoom"] == STORED_ZOOM
+    client.app.state.tile_cache.forget_layer(layer)
+    z, x, y = tile_of(-99.0, 38.0, 7)
+    assert {f"c{i:02d}{j:02d}" for i in (19, 20) for j in (19, 20)} <= set(shapes(fetch(client, headers, layer, z, x,
+                                                                                        y).content))  # fmt: skip
+    assert layer not in client.app.state.tile_cache._layers
 
 
 def test_deleting_a_layer_forgets_its_tiles_and_adjacency(client, nc, tmp_path):

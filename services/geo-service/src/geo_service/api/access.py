@@ -29,6 +29,7 @@ ACCESS: AccessTable = {
     ("GET", "/v1/layers/{layer_id}/units"): READERS,
     ("GET", "/v1/layers/{layer_id}/units.geojson"): READERS,
     ("GET", "/v1/layers/{layer_id}/tiles/{z}/{x}/{y}.mvt"): READERS,
+    ("GET", "/v1/layers/{layer_id}/unit-facts"): READERS,
     ("GET", "/v1/layers/{layer_id}/adjacency"): READERS,
     ("POST", "/v1/alignments"): DRAFT_WRITERS,
     ("GET", "/v1/alignments"): READERS,

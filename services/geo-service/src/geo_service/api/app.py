@@ -19,6 +19,7 @@ from geo_service.api.schedules import router as schedules_router
 from geo_service.api.territories import router as territories_router
 from geo_service.api.tiles import router as tiles_router
 from geo_service.db.records import INBOX, JOBS, OUTBOX
+from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.settings import GeoSettings
 from geo_service.spatial_index import IndexCache
 from geo_service.tile_cache import TileCache
@@ -41,7 +42,7 @@ def create_app(settings: GeoSettings, *, bus: Bus | None = None, run_workers_in_
 
     async def start(app: FastAPI, runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
         app.state.index_cache = IndexCache()
-        app.state.tile_cache = TileCache()
+        app.state.tile_cache = TileCache(lambda: UnitOfWork(runtime.sessions, runtime.outbox_written))
         jobs = app.state.jobs = JobRunner(runtime.sessions, JOBS)
         await jobs.mark_interrupted()
         stop = asyncio.Event()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,7 +10,6 @@ import shapely
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from territory_shared.api.limits import MAX_OFFSET, UPLOAD_BODY
 from territory_shared.api.problems import BadRequest, NotFound
 from territory_shared.api.tenancy import TenantId
@@ -20,12 +18,13 @@ from territory_shared.jobs import Progress
 from geo_service.api.deps import Cache, Jobs, Uow
 from geo_service.api.geojson import collection, feature, parse_bbox
 from geo_service.api.tiles import Tiles
-from geo_service.db.records import AdjacencyRecord
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.features import ValidationOptions
 from geo_service.domain.shapes import tolerance_for_zoom
+from geo_service.layer_payloads import ADJACENCY, UNIT_FACTS
 from geo_service.readers import CsvGeometry, check_columns, count_features, detect_format
 from geo_service.settings import GeoSettings
+from geo_service.tile_cache import STORED_BY_IMPORT, STORED_ZOOM
 from geo_service.use_cases.delete_layer import delete_layer
 from geo_service.use_cases.import_layer import LayerImport, import_layer
 
@@ -48,10 +47,21 @@ class LayerRead(BaseModel):
         default=None,
         description="For a layer derived by splitting units into finer units: its parent layers, the units split",
     )
+    frame: list[float] | None = Field(
+        default=None,
+        description="Where a map of the layer opens, west, south, east, north: its main cluster of units, without "
+        "remote parts (Alaska, Hawaii) that would shrink the rest to a speck (null: not known)",
+    )
+    tiles_zoom: int | None = Field(
+        default=None,
+        description="Every vector tile of the layer through this zoom is stored, ready to serve (null: not yet; "
+        "they are cut on first view)",
+    )
 
 
 class UnitRead(BaseModel):
     unit_id: str
+    name: str | None = Field(default=None, description="What the imported file calls the unit")
     attributes: dict[str, float]
     area_km2: float
     centroid: tuple[float, float]
@@ -63,6 +73,18 @@ class UnitRead(BaseModel):
 class UnitPage(BaseModel):
     items: list[UnitRead]
     next: str | None
+
+
+class UnitFactsRead(BaseModel):
+    """Every unit of a layer in columns: the i-th entry of each list is the i-th unit (in unit-id order)."""
+
+    layer_id: str
+    unit_ids: list[str]
+    names: list[str | None] = Field(description="What the imported file calls each unit (null: no name)")
+    lon: list[float] = Field(description="A point inside each unit")
+    lat: list[float]
+    area_km2: list[float]
+    attributes: dict[str, list[float]] = Field(description="Each numeric attribute's column")
 
 
 class AdjacencyRead(BaseModel):
@@ -82,11 +104,16 @@ async def import_layer_file(
     request: Request,
     tenant: TenantId,
     jobs: Jobs,
+    tiles: Tiles,
     response: Response,
     file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile or CSV, in lon/lat")],
     name: Annotated[str, Form(min_length=1, max_length=200)],
     id_column: Annotated[str, Form(min_length=1, description="The column holding each unit's id")],
     attributes: Annotated[str, Form(description="Comma-separated numeric columns to keep, e.g. pop,potential")] = "",
+    name_column: Annotated[
+        str | None,
+        Form(max_length=200, description="The column holding each unit's display name (e.g. 'Cook, IL'), if any"),
+    ] = None,
     format: Annotated[Literal["geojson", "gpkg", "shapefile", "csv"] | None, Form()] = None,
     kind: Annotated[Literal["polygon", "point"] | None, Form()] = None,
     repair: Annotated[bool, Form(description="Repair invalid geometry with make_valid and report it")] = False,
@@ -108,6 +135,9 @@ async def import_layer_file(
     columns = [a.strip() for a in attributes.split(",") if a.strip()]
     if len(set(columns)) != len(columns) or id_column in columns:
         raise BadRequest("attributes must be distinct columns other than id_column", field="attributes")
+    name_column = (name_column or "").strip() or None
+    if name_column in columns:
+        raise BadRequest("name_column must not be one of the numeric attributes", field="name_column")
     if fmt == "csv" and not (wkt_column or (lon_column and lat_column)):
         raise BadRequest("a CSV layer needs wkt_column, or lon_column and lat_column", field="wkt_column")
     # Stream the upload to a file of our own: GDAL reads it from disk, in chunks.
@@ -117,7 +147,7 @@ async def import_layer_file(
         path = Path(out.name)
     try:
         await asyncio.to_thread(
-            check_columns, path, fmt, id_column, columns, CsvGeometry(wkt_column, lon_column, lat_column)
+            check_columns, path, fmt, id_column, columns, CsvGeometry(wkt_column, lon_column, lat_column), name_column
         )
         features = await asyncio.to_thread(count_features, path, fmt)
         if features > settings.max_features:
@@ -136,14 +166,27 @@ async def import_layer_file(
         options=ValidationOptions(kind=kind, max_vertices=max_vertices or settings.max_vertices, repair=repair),
         link_islands=link_islands,
         contiguity=contiguity,
+        name_column=name_column,
     )
     runtime = request.app.state.runtime
 
     async def work(progress: Progress) -> dict[str, Any]:
         try:
-            return await import_layer(UnitOfWork(runtime.sessions, runtime.outbox_written), tenant, job, progress)
+            result = await import_layer(UnitOfWork(runtime.sessions, runtime.outbox_written), tenant, job, progress)
         finally:
             await asyncio.to_thread(path.unlink, missing_ok=True)
+        if result["unit_count"] > STORED_BY_IMPORT and result["kind"] == "polygon":
+            # A map draws a layer this big from tiles: they, and what the map reads of every unit, are ready before
+            # the import says it is done.
+            async def zoom_done(z: int) -> None:
+                await progress("tiles", 85 + z, f"map tiles cut through zoom {z} of {STORED_ZOOM}")
+
+            await progress("tiles", 85, "cutting the map tiles")
+            await tiles.store(result["layer_id"], zoom_done)
+            await progress("tiles", 96, "the units' facts and adjacency for maps")
+            for payload in (UNIT_FACTS, ADJACENCY):
+                await tiles.payload(result["layer_id"], payload)
+        return result
 
     job_id = await jobs.submit(tenant, "layer-import", work)
     status_url = str(request.url_for("get_job", job_id=job_id))
@@ -190,6 +233,7 @@ async def list_units(
     items = [
         UnitRead(
             unit_id=r.unit_id,
+            name=r.name,
             attributes=r.attributes,
             area_km2=r.area_km2,
             centroid=(r.centroid_lon, r.centroid_lat),
@@ -221,10 +265,26 @@ async def units_geojson(
     if tolerance > 0:
         geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
     features = [
-        feature(r.unit_id, g, {"unit_id": r.unit_id, **r.attributes}) for r, g in zip(rows[:limit], geoms, strict=True)
+        feature(r.unit_id, g, {"unit_id": r.unit_id, **({"name": r.name} if r.name else {}), **r.attributes})
+        for r, g in zip(rows[:limit], geoms, strict=True)
     ]
     next_url = str(request.url.include_query_params(offset=offset + limit)) if len(rows) > limit else None
     return collection(features, next=next_url)
+
+
+@router.get(
+    "/{layer_id}/unit-facts",
+    response_model=UnitFactsRead,
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+    summary="Every unit's id, name, inner point, area and attributes, in columns (no geometry)",
+    description="What a map needs of every unit before drawing any shape (framing, selection by area or lasso, "
+    "tooltips, colouring by attribute), in one compact response; `/units` pages the same facts unit by unit.",
+)
+async def get_unit_facts(layer_id: str, tenant: TenantId, uow: Uow, tiles: Tiles) -> Response:
+    async with uow:
+        await _layer(uow, tenant, layer_id)
+    return Response(await tiles.payload(layer_id, UNIT_FACTS), media_type="application/json")
 
 
 @router.get(
@@ -237,29 +297,7 @@ async def units_geojson(
 async def get_adjacency(layer_id: str, tenant: TenantId, uow: Uow, tiles: Tiles) -> Response:
     async with uow:
         await _layer(uow, tenant, layer_id)
-
-    async def build() -> bytes:
-        # A layer's adjacency never changes after import: serialised once (100,000+ edges for the ZIP areas).
-        async with uow:
-            # Plain rows, not records: loading 100,000+ ORM objects takes seconds.
-            rows = (await uow.session.execute(_ADJACENCY.where(AdjacencyRecord.layer_id == layer_id))).all()
-        body = {
-            "layer_id": layer_id,
-            "edges": [(r.unit_a, r.unit_b) for r in rows],
-            "island_links": [
-                {"unit_a": r.unit_a, "unit_b": r.unit_b, "distance_km": r.distance_km}
-                for r in rows
-                if r.kind == "island-link"
-            ],
-        }
-        return await asyncio.to_thread(lambda: json.dumps(body, separators=(",", ":")).encode())
-
-    return Response(await tiles.blob(layer_id, "adjacency", build), media_type="application/json")
-
-
-_ADJACENCY = select(
-    AdjacencyRecord.unit_a, AdjacencyRecord.unit_b, AdjacencyRecord.kind, AdjacencyRecord.distance_km
-).order_by(AdjacencyRecord.unit_a, AdjacencyRecord.unit_b)
+    return Response(await tiles.payload(layer_id, ADJACENCY), media_type="application/json")
 
 
 def _invalid(field: str, reason: str) -> RequestValidationError:
@@ -282,4 +320,6 @@ def _read(r) -> LayerRead:  # type: ignore[no-untyped-def]
         unit_count=r.unit_count,
         bbox=r.bbox,
         lineage=r.lineage,
+        frame=r.frame,
+        tiles_zoom=r.tiles_zoom,
     )

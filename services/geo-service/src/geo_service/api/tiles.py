@@ -49,13 +49,14 @@ async def layer_tile(
         field, reason = problem
         raise InvalidInput(reason, field=field)
     async with uow:
-        if await uow.layers.get(tenant, layer_id) is None:
-            raise NotFound(f"Layer {layer_id} does not exist.")
+        layer = await uow.layers.get(tenant, layer_id)
+    if layer is None:
+        raise NotFound(f"Layer {layer_id} does not exist.")
     etag = f'"{layer_id}/{z}/{x}/{y}/{TILE_FORMAT}"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    data = await tiles.tile(uow, layer_id, address)
+    data = await tiles.tile(uow, layer, address)
     if not data:
         return Response(status_code=status.HTTP_204_NO_CONTENT, headers=headers)
     return Response(data, media_type=MVT, headers=headers)

@@ -4,10 +4,17 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo_service.db.records import AdjacencyRecord, AlignmentRecord, LayerRecord, UnitRecord
+from geo_service.db.records import (
+    AdjacencyRecord,
+    AlignmentRecord,
+    LayerRecord,
+    PayloadRecord,
+    TileRecord,
+    UnitRecord,
+)
 
 INSERT_BATCH = 2_000
 
@@ -19,6 +26,10 @@ class LayerRepository:
     async def get(self, tenant_id: str, layer_id: str) -> LayerRecord | None:
         record = await self._session.get(LayerRecord, layer_id)
         return record if record is not None and record.tenant_id == tenant_id else None
+
+    async def by_id(self, layer_id: str) -> LayerRecord | None:
+        """The layer whatever its tenant: for work the caller already checked the tenant for."""
+        return await self._session.get(LayerRecord, layer_id)
 
     # Annotations after this method say `builtins.list`: in the class body `list` is this method.
     async def list(self, tenant_id: str) -> list[LayerRecord]:
@@ -41,6 +52,19 @@ class LayerRepository:
         query = select(UnitRecord.unit_id, UnitRecord.wkb).where(UnitRecord.layer_id == layer_id)
         return [(r.unit_id, r.wkb) for r in (await self._session.execute(query.order_by(UnitRecord.idx)))]
 
+    async def unit_facts(self, layer_id: str) -> builtins.list[Any]:
+        """Every unit's id, name, inner point, area and attributes in unit-id order, as plain rows (loading 30,000+
+        records takes seconds)."""
+        query = select(
+            UnitRecord.unit_id,
+            UnitRecord.name,
+            UnitRecord.centroid_lon,
+            UnitRecord.centroid_lat,
+            UnitRecord.area_km2,
+            UnitRecord.attributes,
+        ).where(UnitRecord.layer_id == layer_id)
+        return list((await self._session.execute(query.order_by(UnitRecord.idx))).all())
+
     async def units_page(
         self, layer_id: str, limit: int, offset: int, bbox: tuple[float, float, float, float] | None
     ) -> builtins.list[UnitRecord]:
@@ -58,6 +82,42 @@ class LayerRepository:
             (await self._session.execute(query.order_by(AdjacencyRecord.unit_a, AdjacencyRecord.unit_b))).scalars()
         )
 
+    async def tile(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+        query = select(TileRecord.data).where(
+            TileRecord.layer_id == layer_id, TileRecord.z == z, TileRecord.x == x, TileRecord.y == y
+        )
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def store_tiles(self, layer_id: str, tiles: Sequence[tuple[int, int, int, bytes]], through_zoom: int) -> bool:
+        """Store the layer's tiles through a zoom (replacing any stored) and mark them stored; False when the layer
+        is gone (deleted meanwhile)."""
+        marked = await self._session.execute(
+            update(LayerRecord).where(LayerRecord.id == layer_id).values(tiles_zoom=through_zoom)
+        )
+        if marked.rowcount == 0:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            return False
+        await self._session.execute(
+            delete(TileRecord).where(TileRecord.layer_id == layer_id).execution_options(synchronize_session=False)
+        )
+        rows = [{"layer_id": layer_id, "z": z, "x": x, "y": y, "data": data} for z, x, y, data in tiles]
+        for start in range(0, len(rows), INSERT_BATCH):
+            await self._session.execute(insert(TileRecord), rows[start : start + INSERT_BATCH])
+        return True
+
+    async def payload(self, layer_id: str, name: str) -> bytes | None:
+        query = select(PayloadRecord.data).where(PayloadRecord.layer_id == layer_id, PayloadRecord.name == name)
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def store_payload(self, layer_id: str, name: str, data: bytes) -> None:
+        self._session.add(PayloadRecord(layer_id=layer_id, name=name, data=data))
+
+    async def adjacency_rows(self, layer_id: str) -> builtins.list[Any]:
+        """unit_a, unit_b, kind, distance_km of every pair, as plain rows (loading 100,000+ records takes seconds)."""
+        query = select(
+            AdjacencyRecord.unit_a, AdjacencyRecord.unit_b, AdjacencyRecord.kind, AdjacencyRecord.distance_km
+        ).where(AdjacencyRecord.layer_id == layer_id)
+        return list((await self._session.execute(query.order_by(AdjacencyRecord.unit_a, AdjacencyRecord.unit_b))).all())
+
     async def count_units(self, layer_id: str) -> int:
         query = select(func.count()).select_from(UnitRecord).where(UnitRecord.layer_id == layer_id)
         return int((await self._session.execute(query)).scalar_one())
@@ -68,7 +128,8 @@ class LayerRepository:
         return list((await self._session.execute(query.order_by(AlignmentRecord.created_at))).scalars())
 
     async def remove(self, layer: LayerRecord) -> None:
-        """Delete the layer with its units and adjacency (the foreign keys cascade too; this does not rely on it)."""
+        """Delete the layer with its units, adjacency, tiles and payloads (the foreign keys cascade too; this does
+        not rely on it)."""
         await self._session.execute(
             delete(AdjacencyRecord)
             .where(AdjacencyRecord.layer_id == layer.id)
@@ -77,4 +138,8 @@ class LayerRepository:
         await self._session.execute(
             delete(UnitRecord).where(UnitRecord.layer_id == layer.id).execution_options(synchronize_session=False)
         )
+        for table in (TileRecord, PayloadRecord):
+            await self._session.execute(
+                delete(table).where(table.layer_id == layer.id).execution_options(synchronize_session=False)
+            )
         await self._session.delete(layer)

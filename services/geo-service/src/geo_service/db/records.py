@@ -45,6 +45,11 @@ class LayerRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # A layer derived from others (units split into finer units): its parent layers and the units split.
     lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
+    # The zoom through which every tile of the layer is stored in layer_tiles (null: none stored yet, tiles are cut
+    # on demand). A tile of a zoom up to it that is not stored holds no unit.
+    tiles_zoom: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    # Where a map of the layer opens (west, south, east, north): its main cluster of units (null: not known).
+    frame: Mapped[list[float] | None] = mapped_column(JSON, nullable=True, default=None)
 
 
 class UnitRecord(Base):
@@ -66,6 +71,31 @@ class UnitRecord(Base):
     maxy: Mapped[float] = mapped_column(Float)
     # A piece of a derived layer: the finer unit it was clipped from, the unit it split and its area share.
     source: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
+    # What people call the unit ("Cook, IL", "60614 Chicago, IL"), when the imported file names its units.
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+
+
+class TileRecord(Base):
+    """A vector tile of a layer, cut once (layers never change after import) and served as stored."""
+
+    __tablename__ = "layer_tiles"
+
+    layer_id: Mapped[str] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"), primary_key=True)
+    z: Mapped[int] = mapped_column(Integer, primary_key=True)
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PayloadRecord(Base):
+    """A response about a whole layer that never changes once imported (every unit's facts, the adjacency), built
+    once and served as stored."""
+
+    __tablename__ = "layer_payloads"
+
+    layer_id: Mapped[str] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AdjacencyRecord(Base):

@@ -48,6 +48,32 @@ class TileAddress:
         return west, south, east, north
 
 
+def covered_tiles(bounds: np.ndarray, z: int) -> list[TileAddress]:
+    """The tiles of zoom ``z`` that some unit's bbox reaches (``bounds``: one west, south, east, north row per unit),
+    in x then y order: every tile that can hold a unit, and no tile of the empty space between units."""
+    if len(bounds) == 0:
+        return []
+    side = 1 << z
+    x0, x1 = (_column(bounds[:, i], side) for i in (0, 2))
+    y0, y1 = (_row(bounds[:, i], side) for i in (3, 1))
+    nx, ny = x1 - x0 + 1, y1 - y0 + 1
+    per_unit = nx * ny
+    unit = np.repeat(np.arange(len(bounds)), per_unit)
+    k = np.arange(int(per_unit.sum())) - np.repeat(np.cumsum(per_unit) - per_unit, per_unit)
+    keys = np.unique(((x0[unit] + k % nx[unit]) << 32) | (y0[unit] + k // nx[unit]))
+    return [TileAddress(z, int(key >> 32), int(key & 0xFFFFFFFF)) for key in keys]
+
+
+def _column(lon: np.ndarray, side: int) -> np.ndarray:
+    return np.clip(np.floor((lon + 180.0) / 360.0 * side), 0, side - 1).astype(np.int64)
+
+
+def _row(lat: np.ndarray, side: int) -> np.ndarray:
+    lat = np.radians(np.clip(lat, -85.0511287798, 85.0511287798))
+    rows: np.ndarray = np.clip(np.floor((1 - np.arcsinh(np.tan(lat)) / math.pi) / 2 * side), 0, side - 1)
+    return rows.astype(np.int64)
+
+
 def _lat(y: float, side: int) -> float:
     n = math.pi * (1 - 2 * y / side)
     return math.degrees(math.atan(math.sinh(max(-math.pi, min(math.pi, n)))))
@@ -90,7 +116,23 @@ def _one_without_repeats(shape: shapely.Geometry) -> shapely.Geometry:
     try:
         return shapely.remove_repeated_points(shape, 0.0)
     except shapely.errors.GEOSException:
-        return shapely.set_precision(shape, 1.0)
+        # Ring by ring: a ring left with fewer than three distinct points is dropped (a hole, or the whole polygon
+        # when it is the shell). GEOS's own re-snapping (set_precision) can fail on such shapes ("unable to assign
+        # free hole to a shell"); a tile needs only the rings to fill, not a valid polygon.
+        polygons = []
+        for part in shapely.get_parts(shape):
+            if not isinstance(part, shapely.Polygon):
+                continue
+            shell, *holes = (_distinct_ring(r) for r in (part.exterior, *part.interiors))
+            if shell is not None:
+                polygons.append(shapely.Polygon(shell, [h for h in holes if h is not None]))
+        return shapely.MultiPolygon(polygons) if polygons else shapely.Polygon()
+
+
+def _distinct_ring(ring: shapely.LinearRing) -> np.ndarray | None:
+    coords = shapely.get_coordinates(ring)
+    coords = coords[np.r_[True, np.any(np.diff(coords, axis=0) != 0, axis=1)]]
+    return coords if len(coords) >= 4 else None  # three distinct points and the closing one
 
 
 def _polygonal(shape: shapely.Geometry) -> shapely.Geometry | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from territory_shared.jobs import JobFailed, Progress
 from geo_service.db.records import LayerRecord
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.features import ValidatedLayer, ValidationOptions, validate_features
+from geo_service.domain.framing import main_cluster_frame
 from geo_service.readers import Chunk, CsvGeometry, count_features, read_chunks
 
 MAX_PROBLEMS_LISTED = 1_000
@@ -37,21 +39,30 @@ class LayerImport:
     options: ValidationOptions
     link_islands: bool = True
     contiguity: str = "rook"  # rook: a shared border of positive length; queen: a shared point is enough
+    name_column: str | None = None  # each unit's display name ("Cook, IL"), when the file has one
+
+    def columns_read(self) -> list[str]:
+        """The columns read beside the id: the attributes, and the name column unless it is the id itself."""
+        extra = [self.name_column] if self.name_column and self.name_column != self.id_column else []
+        return [*self.attributes, *extra]
 
 
 async def import_layer(uow: UnitOfWork, tenant_id: str, request: LayerImport, progress: Progress) -> dict[str, Any]:
     total = await asyncio.to_thread(count_features, request.path, request.format)
     await progress("reading", 0, f"{total:,} features")
-    merged = Chunk([], [], {a: [] for a in request.attributes})
+    columns = request.columns_read()
+    merged = Chunk([], [], {a: [] for a in columns})
     for chunk in await asyncio.to_thread(
-        lambda: list(
-            read_chunks(request.path, request.format, request.id_column, request.attributes, request.csv_geometry)
-        )
+        lambda: list(read_chunks(request.path, request.format, request.id_column, columns, request.csv_geometry))
     ):
         merged.ids += chunk.ids
         merged.wkbs += chunk.wkbs
-        for a in request.attributes:
+        for a in columns:
             merged.attributes[a] += chunk.attributes[a]
+    names = None
+    if request.name_column:
+        raw = merged.ids if request.name_column == request.id_column else merged.attributes.pop(request.name_column)
+        names = [display_name(v) for v in raw]
     await progress("validating", 30, f"{len(merged.ids):,} features read")
     layer = await asyncio.to_thread(validate_features, merged.ids, merged.wkbs, merged.attributes, request.options)
     del merged
@@ -68,7 +79,7 @@ async def import_layer(uow: UnitOfWork, tenant_id: str, request: LayerImport, pr
             problems=[{"feature_id": p.feature_id, "reason": p.reason} for p in layer.problems[:MAX_PROBLEMS_LISTED]],
         )
     await progress("adjacency", 50, "computing which units share a border")
-    units, edges, links = await asyncio.to_thread(prepare_units, layer, request.link_islands, request.contiguity)
+    units, edges, links = await asyncio.to_thread(prepare_units, layer, request.link_islands, request.contiguity, names)
     await progress("storing", 70, f"{len(units):,} units, {len(edges):,} adjacency pairs")
     async with uow:
         layer_id = str(uuid.uuid4())
@@ -81,6 +92,7 @@ async def import_layer(uow: UnitOfWork, tenant_id: str, request: LayerImport, pr
             attributes=list(request.attributes),
             unit_count=len(units),
             bbox=[float(b) for b in bounds],
+            frame=layer_frame(units),
             created_at=datetime.now(UTC),
         )
         for row in units:
@@ -110,10 +122,26 @@ async def import_layer(uow: UnitOfWork, tenant_id: str, request: LayerImport, pr
     }
 
 
+def layer_frame(units: Sequence[dict[str, Any]]) -> list[float] | None:
+    """Where a map of the layer opens, from its unit rows' inner points."""
+    lon = np.array([u["centroid_lon"] for u in units], dtype=float)
+    lat = np.array([u["centroid_lat"] for u in units], dtype=float)
+    return main_cluster_frame(lon, lat)
+
+
+def display_name(value: object) -> str | None:
+    """A unit's name as stored: trimmed text of at most 200 characters; None for an empty cell."""
+    if value is None or (isinstance(value, float) and value != value):  # NaN: an empty cell of a numeric column
+        return None
+    text = str(value).strip()
+    return text[:200] or None
+
+
 def prepare_units(
-    layer: ValidatedLayer, link: bool, contiguity: str
+    layer: ValidatedLayer, link: bool, contiguity: str, names: Sequence[str | None] | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The unit rows (sorted by id: ``idx``), adjacency rows and island links of a validated layer.
+    """The unit rows (sorted by id: ``idx``), adjacency rows and island links of a validated layer; ``names``, in
+    the layer's order, are the units' display names.
 
     Every layer is stored through here, imported or derived (units split into finer ones), so adjacency means the
     same on every layer.
@@ -139,6 +167,7 @@ def prepare_units(
             "miny": float(bounds[i, 1]),
             "maxx": float(bounds[i, 2]),
             "maxy": float(bounds[i, 3]),
+            "name": names[order[i]] if names is not None else None,
         }
         for i in range(len(ids))
     ]

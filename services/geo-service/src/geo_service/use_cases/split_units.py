@@ -28,7 +28,7 @@ from geo_service.domain.features import ValidationOptions, validate_features
 from geo_service.domain.split import Piece, SourceUnit, check_prefix, clip_pieces, default_prefix
 from geo_service.spatial_index import IndexCache
 from geo_service.use_cases.alignments import load_alignment
-from geo_service.use_cases.import_layer import prepare_units
+from geo_service.use_cases.import_layer import layer_frame, prepare_units
 from geo_service.use_cases.territory_shapes import refresh_shapes
 
 ALL = 10**9
@@ -96,6 +96,7 @@ async def split_units(
             attributes=list(read.coarse.attributes),
             unit_count=len(rows),
             bbox=[float(b) for b in bounds],
+            frame=layer_frame(rows),
             created_at=datetime.now(UTC),
             lineage=lineage,
         )
@@ -247,8 +248,12 @@ def _derive(
         )
     rows, edges, links = prepare_units(layer, read.link_islands, "rook")
     sources = {u.unit_id: u.source for u in kept} | {p.unit_id: p.source for p in new}
+    finer_names = {f.unit_id: f.name for f in read.finer_units}
+    # A kept unit keeps its name; a piece is named after the finer unit it was clipped from.
+    names = {u.unit_id: u.name for u in kept} | {p.unit_id: finer_names.get(p.source["unit_id"]) for p in new}
     for row in rows:
         row["source"] = sources.get(row["unit_id"])
+        row["name"] = names.get(row["unit_id"])
     name, lineage = _lineage(read, split, prefix)
     return rows, edges, links, pieces, name, lineage
 
