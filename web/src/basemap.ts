@@ -42,7 +42,6 @@ export class BaseMap {
     labels: LabelLayer,
   ) {
     map.createPane("basemap-lines").style.zIndex = "260"; // above the state fill (250), under the units (390, 400)
-    drawCitiesUnderUnits(map);
     labels.set("cities", cityLabels(cityData.cities as City[]));
     map.attributionControl.addAttribution("Cities: GeoNames (CC BY 4.0)");
     this.ready = this.load();
@@ -81,29 +80,6 @@ export class BaseMap {
     if (this.map.getZoom() >= COUNTY_BORDERS_FROM_ZOOM) this.countyBorders.addTo(this.map);
     else this.countyBorders.remove();
   }
-}
-
-/**
- * City names are placed with the territory names by the label layer (so that neither covers the other) but drawn
- * in a pane of their own under the units (tiles at 390, GeoJSON at 400), read through the units' light fill: each
- * city label is moved there as the label layer adds it, and the pane hides while the map zooms, as the label pane
- * does. Like the label pane, it takes no clicks: they reach the unit under the name.
- */
-function drawCitiesUnderUnits(map: L.Map): void {
-  const labels = map.getPane("labels");
-  const pane = map.createPane("basemap-labels");
-  pane.style.zIndex = "270";
-  pane.style.pointerEvents = "none";
-  if (!labels) return;
-  const moveCities = (records: MutationRecord[]) => {
-    for (const r of records) {
-      if (r.type === "attributes") pane.style.visibility = labels.style.visibility;
-      for (const node of r.addedNodes) if (node instanceof HTMLElement && node.classList.contains("city")) pane.append(node);
-    }
-  };
-  const observer = new MutationObserver(moveCities);
-  observer.observe(labels, { childList: true, attributes: true, attributeFilter: ["style"] });
-  map.on("unload", () => observer.disconnect());
 }
 
 /** Cities by size: the biggest from zoom 4, the rest as the map zooms in (and where there is room). */

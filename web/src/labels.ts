@@ -1,5 +1,6 @@
-// Names on the map: territory names at each territory's pole of inaccessibility and city names beside their
-// dots, in one pane above the units that never takes a click. After each zoom or pan the labels are placed
+// Names on the map: territory names at each territory's pole of inaccessibility, in a pane above the units, and
+// city names beside their dots, in a pane under the units (a base map's names, read through the units' light
+// fill); neither pane takes a click. After each zoom or pan the labels of both are placed together
 // greedily by priority and a label that would overlap one already placed is left out, so the map never shows
 // two labels on top of each other and shows fewer as it zooms out.
 
@@ -41,6 +42,7 @@ type Box = { left: number; top: number; right: number; bottom: number };
 
 export class LabelLayer {
   private readonly pane: HTMLElement;
+  private readonly basePane: HTMLElement;
   private readonly specs = new Map<string, LabelSpec[]>();
   private readonly elements = new Map<string, HTMLElement>();
   private readonly widths = new Map<string, number>();
@@ -53,7 +55,14 @@ export class LabelLayer {
     // Above the units (overlay pane, 400) and the account bubbles (610), below tooltips (650): names stay readable.
     this.pane.style.zIndex = "620";
     this.pane.style.pointerEvents = "none";
-    map.on("zoomstart", () => (this.pane.style.visibility = "hidden"));
+    this.basePane = map.createPane("basemap-labels");
+    // Above the state fill (250) and base-map lines (260), under the units (tiles 390, GeoJSON 400).
+    this.basePane.style.zIndex = "270";
+    this.basePane.style.pointerEvents = "none";
+    map.on("zoomstart", () => {
+      this.pane.style.visibility = "hidden";
+      this.basePane.style.visibility = "hidden";
+    });
     map.on("zoomend moveend resize", () => this.schedule());
   }
 
@@ -133,6 +142,7 @@ export class LabelLayer {
     }
     this.placedNow = placed;
     this.pane.style.visibility = "";
+    this.basePane.style.visibility = "";
   }
 
   private draw(s: LabelSpec, width: number): void {
@@ -143,7 +153,7 @@ export class LabelLayer {
       el.dataset.labelId = s.id;
       if (s.kind === "city") el.append(Object.assign(document.createElement("i"), { className: "dot" }));
       el.append(Object.assign(document.createElement("span"), { textContent: s.text }));
-      this.pane.append(el);
+      (s.kind === "city" ? this.basePane : this.pane).append(el);
       this.elements.set(s.id, el);
     }
     const p = this.map.latLngToLayerPoint(s.at);

@@ -25,7 +25,6 @@ import numpy as np
 import shapely
 from territory_shared.errors import Conflict
 
-from geo_service.db.records import LayerRecord
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.tiles import TileAddress, covered_tiles, cut, encode
 from geo_service.layer_payloads import BUILDERS
@@ -70,6 +69,15 @@ class LayerShapes:
         return out
 
 
+@dataclass(frozen=True)
+class TiledLayer:
+    """What serving a layer's tiles needs to know of it, kept per layer: a map asks for dozens of tiles at once."""
+
+    id: str
+    tenant_id: str
+    tiles_zoom: int | None
+
+
 class TileCache:
     """``sessions`` opens a unit of work outside any request: the background storing of a layer's tiles."""
 
@@ -88,12 +96,24 @@ class TileCache:
         self._load = asyncio.Lock()
         self._guard = threading.Lock()  # tiles are cut in worker threads
         self._storing: dict[str, asyncio.Task[bool]] = {}
+        self._known: dict[str, TiledLayer] = {}
         self._blobs: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         # Cutting is mostly Python holding the GIL: one cut at a time leaves the process's other requests (the
         # memberships, the territory list) their share instead of queueing them behind a dozen competing cuts
         self._cutting = asyncio.Semaphore(1)
 
-    async def tile(self, uow: UnitOfWork, layer: LayerRecord, address: TileAddress) -> bytes:
+    async def layer(self, uow: UnitOfWork, tenant_id: str, layer_id: str) -> TiledLayer | None:
+        """The tenant's layer, None when it has no such layer. Read once (again while its tiles are not stored)."""
+        known = self._known.get(layer_id)
+        if known is None or known.tiles_zoom is None:
+            async with uow:
+                record = await uow.layers.by_id(layer_id)
+            if record is None:
+                return None
+            known = self._known[layer_id] = TiledLayer(record.id, record.tenant_id, record.tiles_zoom)
+        return known if known.tenant_id == tenant_id else None
+
+    async def tile(self, uow: UnitOfWork, layer: TiledLayer, address: TileAddress) -> bytes:
         """The encoded tile (b"": no unit reaches it). The caller has checked that the tenant owns the layer."""
         cached = self._held(layer.id, address)
         if cached is not None:
@@ -175,6 +195,10 @@ class TileCache:
         async with uow:
             stored = await uow.layers.store_tiles(layer_id, tiles, STORED_ZOOM)
             await uow.commit()
+        if stored:
+            self._known.pop(layer_id, None)  # read again: its tiles are stored now
+            for z, x, y, data in tiles:  # the tiles a map opens on, ready in memory too
+                self._keep(layer_id, TileAddress(z, x, y), data)
         return stored
 
     async def stored(self, layer_id: str) -> None:
@@ -222,6 +246,7 @@ class TileCache:
     def forget_layer(self, layer_id: str) -> None:
         """Drop everything kept of the layer (it was deleted): shapes, tiles, payloads; stop storing its tiles."""
         self._layers.pop(layer_id, None)
+        self._known.pop(layer_id, None)
         task = self._storing.pop(layer_id, None)
         if task is not None:
             task.cancel()

@@ -48,8 +48,7 @@ async def layer_tile(
     if problem is not None:
         field, reason = problem
         raise InvalidInput(reason, field=field)
-    async with uow:
-        layer = await uow.layers.get(tenant, layer_id)
+    layer = await tiles.layer(uow, tenant, layer_id)
     if layer is None:
         raise NotFound(f"Layer {layer_id} does not exist.")
     etag = f'"{layer_id}/{z}/{x}/{y}/{TILE_FORMAT}"'
