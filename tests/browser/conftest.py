@@ -232,6 +232,10 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+# The main map's tiles are fetched and drawn (none still loading).
+TILES_DRAWN = "() => { const t = window.territoryMap.tiles(); return !!t && t.fetched > 0 && t.loading === 0; }"
+
+
 class MapPage:
     """The web map open in a tab, with the few steps the tests repeat."""
 
@@ -247,6 +251,28 @@ class MapPage:
         self.page.goto(f"{self.platform.url}/?alignment={alignment_id}#token={token}")
         self.wait_ready()
         return self
+
+    def open_tiled(self, alignment_id: str) -> MapPage:
+        """Open the alignment with its units drawn from vector tiles (whatever the layer's size), once they are."""
+        token = auth_headers(self.platform.tenant, "planner")["Authorization"].removeprefix("Bearer ")
+        self.page.goto(f"{self.platform.url}/?alignment={alignment_id}&tiles=on#token={token}")
+        self.wait_ready()
+        self.page.wait_for_function(TILES_DRAWN)
+        return self
+
+    def close_compare(self) -> None:
+        """Close the side-by-side comparison; wait for the main map to take back the whole space."""
+        self.page.get_by_label("Compare with").select_option(value="")
+        self.page.wait_for_function("() => window.territoryMap.changedUnits().length === 0")
+        self.wait_ready()
+        # Leaflet measured its container again once the layout settled: the map is as wide as the space it has.
+        self.page.wait_for_function(
+            """() => {
+                const w = document.querySelector('.maps').getBoundingClientRect().width;
+                return Math.abs(window.territoryMap.map.getSize().x - w) <= 2
+                    && Math.abs(document.querySelector('#map').getBoundingClientRect().width - w) <= 2;
+            }"""
+        )
 
     def wait_ready(self) -> None:
         self.page.wait_for_function("() => window.territoryMap && window.territoryMap.ready", timeout=30_000)

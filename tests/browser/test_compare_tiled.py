@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.auth import auth_headers
-
-from .conftest import VIEWPORT, MapPage, Platform
+from .conftest import TILES_DRAWN, VIEWPORT, MapPage, Platform
 
 WAKE = "37183"  # Raleigh: TRIANGLE in the starting alignment
 DURHAM = "37063"  # TRIANGLE too
 MAIN_TILES = "#map .leaflet-unit-tiles-pane canvas.leaflet-tile"
 COMPARE_TILES = "#map-compare .leaflet-unit-tiles-pane canvas.leaflet-tile"
-MAIN_DRAWN = "() => { const t = window.territoryMap.tiles(); return !!t && t.fetched > 0 && t.loading === 0; }"
 # Every tile of the compare map's current zoom has arrived (Leaflet marks each one loaded when it is drawn).
 COMPARE_DRAWN = f"""() => {{
     const tiles = [...document.querySelectorAll('{COMPARE_TILES}')];
@@ -43,12 +40,7 @@ LISTENERS = """() => Object.fromEntries(Object.entries(window.territoryMap.map._
 def open_tiled(browser: Any, platform: Platform, alignment_id: str) -> MapPage:
     page = browser.new_context(viewport=VIEWPORT).new_page()
     page.set_default_timeout(30_000)
-    map_page = MapPage(page, platform)
-    token = auth_headers(platform.tenant, "planner")["Authorization"].removeprefix("Bearer ")
-    page.goto(f"{platform.url}/?alignment={alignment_id}&tiles=on#token={token}")
-    map_page.wait_ready()
-    page.wait_for_function(MAIN_DRAWN)
-    return map_page
+    return MapPage(page, platform).open_tiled(alignment_id)
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
@@ -122,7 +114,7 @@ def test_the_compare_map_of_a_tiled_layer_draws_the_compared_alignment_from_the_
         page.get_by_role("button", name="Move selected").click()
         map_page.wait_territory(WAKE, "COAST")
         map_page.wait_territory(DURHAM, "COAST")
-        page.wait_for_function(MAIN_DRAWN)
+        page.wait_for_function(TILES_DRAWN)
         assert active[WAKE] == active[DURHAM] == "TRIANGLE"
 
         full = page.evaluate("() => document.querySelector('.maps').getBoundingClientRect().width")
@@ -133,7 +125,7 @@ def test_the_compare_map_of_a_tiled_layer_draws_the_compared_alignment_from_the_
         assert map_page.hook("changedUnits()") == sorted([WAKE, DURHAM])
         assert page.evaluate("() => document.querySelector('#map').getBoundingClientRect().width") < full * 0.6
         page.wait_for_function(COMPARE_DRAWN)
-        page.wait_for_function(MAIN_DRAWN)
+        page.wait_for_function(TILES_DRAWN)
 
         # The compare map drew tiles, and they are not blank.
         painted = page.evaluate(
@@ -166,28 +158,19 @@ def test_the_compare_map_of_a_tiled_layer_draws_the_compared_alignment_from_the_
                                  Math.round(m.getZoom()) + 1, { animate: false }); }"""
         )
         page.wait_for_timeout(300)
-        page.wait_for_function(MAIN_DRAWN)
+        page.wait_for_function(TILES_DRAWN)
         page.wait_for_function(COMPARE_DRAWN)
         wrong = compared_colours_match(map_page, active, colours)
         assert len(wrong) <= 3, wrong
         map_page.screenshot("compare-tiled-zoomed")
 
         # Closing: the compare map is gone with its tiles, the main map has its full width and its listeners back.
-        page.get_by_label("Compare with").select_option(value="")
-        page.wait_for_function("() => window.territoryMap.changedUnits().length === 0")
-        map_page.wait_ready()
-        page.wait_for_function(
-            """() => {
-                const w = document.querySelector('.maps').getBoundingClientRect().width;
-                return Math.abs(window.territoryMap.map.getSize().x - w) <= 2
-                    && Math.abs(document.querySelector('#map').getBoundingClientRect().width - w) <= 2;
-            }"""
-        )
+        map_page.close_compare()
         assert page.locator("#compare-pane").is_hidden()
         assert page.locator(COMPARE_TILES).count() == 0
         assert page.evaluate(LISTENERS) == listeners
         page.evaluate("() => { window.territoryMap.map.panBy([120, 40], { animate: false }); }")
-        page.wait_for_function(MAIN_DRAWN)
+        page.wait_for_function(TILES_DRAWN)
         main_px = pixels(map_page, MAIN_TILES, [map_page.unit_point(WAKE)])[0]
         assert filled_with(main_px, colours["COAST"]), main_px
         map_page.screenshot("compare-tiled-closed")

@@ -232,17 +232,7 @@ def test_closing_compare_restores_the_full_width_map_without_errors(
     assert half < full * 0.6
     assert "Comparing with" in page.locator("#messages").text_content()
 
-    page.get_by_label("Compare with").select_option(value="")
-    page.wait_for_function("() => window.territoryMap.changedUnits().length === 0")
-    mp.wait_ready()
-    # Leaflet measured its container again once the layout settled: the map is as wide as the space it has.
-    page.wait_for_function(
-        """() => {
-            const w = document.querySelector('.maps').getBoundingClientRect().width;
-            return Math.abs(window.territoryMap.map.getSize().x - w) <= 2
-                && Math.abs(document.querySelector('#map').getBoundingClientRect().width - w) <= 2;
-        }"""
-    )
+    mp.close_compare()
     assert page.locator("#compare-pane").is_hidden()
     assert "Comparing with" not in page.locator("#messages").text_content()
     # Panning afterwards touches only the map that is left.

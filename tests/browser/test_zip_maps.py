@@ -8,12 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.auth import auth_headers
-
-from .conftest import VIEWPORT, MapPage, Platform
+from .conftest import TILES_DRAWN, VIEWPORT, MapPage, Platform
 from .zip_areas import by_longitude, import_zip_layer, publish_alignment, unit_centres
-
-TILES_DRAWN = "() => { const t = window.territoryMap.tiles(); return !!t && t.fetched > 0 && t.loading === 0; }"
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +24,7 @@ def carolinas(server: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pl
 def open_tiled(browser: Any, platform: Platform, alignment_id: str) -> MapPage:
     page = browser.new_context(viewport=VIEWPORT).new_page()
     page.set_default_timeout(30_000)
-    map_page = MapPage(page, platform)
-    token = auth_headers(platform.tenant, "planner")["Authorization"].removeprefix("Bearer ")
-    page.goto(f"{platform.url}/?alignment={alignment_id}&tiles=on#token={token}")
-    map_page.wait_ready()
-    page.wait_for_function(TILES_DRAWN)
-    return map_page
+    return MapPage(page, platform).open_tiled(alignment_id)
 
 
 def view(map_page: MapPage, lon: float, lat: float, zoom: int) -> None:

@@ -34,7 +34,7 @@ def grid(rows: int, size: float, value: float, dx: float = 0.0, dy: float = 0.0)
             features.append(
                 {
                     "type": "Feature",
-                    "properties": {"id": f"01{r * rows + c + 1:03d}", "pop": value},
+                    "properties": {"id": f"01{r * rows + c + 1:03d}", "pop": value, "name": f"Cell {r * rows + c + 1}"},
                     "geometry": shapely.geometry.mapping(shapely.box(x, y, x + size, y + size)),
                 }
             )
@@ -43,8 +43,9 @@ def grid(rows: int, size: float, value: float, dx: float = 0.0, dy: float = 0.0)
 
 def import_grid(client, tenant, name: str, content: bytes) -> str:
     job = import_file(
-        client, tenant, content=content, filename="grid.geojson", name=name, id_column="id", attributes="pop"
-    )
+        client, tenant, content=content, filename="grid.geojson", name=name, id_column="id", attributes="pop",
+        name_column="name",
+    )  # fmt: skip
     assert job["status"] == "succeeded", job
     return job["result"]["layer_id"]
 
@@ -165,6 +166,13 @@ def test_a_split_unit_gives_way_to_its_prefixed_pieces_on_a_derived_layer(client
     derived_units = units(client, tenant, derived)
     coarse_units = units(client, tenant, layers["coarse"])
     assert set(derived_units) == (set(coarse_units) - {CENTRE}) | CENTRE_PIECES
+    # Names: a kept unit keeps its own, a piece takes its finer unit's.
+    assert derived_units[EAST_OF_CENTRE]["name"] == coarse_units[EAST_OF_CENTRE]["name"] == "Cell 6"
+    fine_units = units(client, tenant, layers["fine"])
+    assert {p: derived_units[p]["name"] for p in CENTRE_PIECES} == {
+        p: fine_units[p.removeprefix("zip:")]["name"] for p in CENTRE_PIECES
+    }
+    assert derived_units["zip:01015"]["name"] == "Cell 15"
     # The clipping: the pieces tile the split unit; each fine cell lies wholly inside it, so keeps its value.
     assert tile(client, tenant, derived, CENTRE_PIECES, layers["coarse"], CENTRE)
     for piece in CENTRE_PIECES:
