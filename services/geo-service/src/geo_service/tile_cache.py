@@ -243,6 +243,11 @@ class TileCache:
         self._layers.move_to_end(layer_id)
         return shapes
 
+    def close(self) -> None:
+        """Stop every storing under way (the service is stopping): the layers' tiles stay cut on demand."""
+        for task in self._storing.values():
+            task.cancel()
+
     def forget_layer(self, layer_id: str) -> None:
         """Drop everything kept of the layer (it was deleted): shapes, tiles, payloads; stop storing its tiles."""
         self._layers.pop(layer_id, None)

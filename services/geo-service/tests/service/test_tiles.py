@@ -9,8 +9,11 @@ import time
 import mapbox_vector_tile
 import pytest
 import shapely
+from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.tiles import BUFFER, EXTENT, TileAddress
+from geo_service.layer_backfill import fill_in_layers
 from geo_service.tile_cache import STORED_BY_IMPORT, STORED_ZOOM
+from sqlalchemy import text
 
 from tests.support.auth import auth_headers
 
@@ -219,6 +222,33 @@ def test_a_big_layer_has_its_tiles_stored_by_its_import(client, tmp_path):
     assert {f"c{i:02d}{j:02d}" for i in (19, 20) for j in (19, 20)} <= set(shapes(fetch(client, headers, layer, z, x,
                                                                                         y).content))  # fmt: skip
     assert layer not in client.app.state.tile_cache._layers
+
+    # The same layer as stored before frames and tiles were kept: the service fills them in after it starts.
+    runtime = client.app.state.runtime
+
+    def sessions() -> UnitOfWork:
+        return UnitOfWork(runtime.sessions, runtime.outbox_written)
+
+    async def forget_frame_and_tiles() -> None:
+        async with sessions() as uow:
+            await uow.session.execute(
+                text("UPDATE layers SET frame = NULL, tiles_zoom = NULL WHERE id = :l"), {"l": layer}
+            )
+            await uow.session.execute(text("DELETE FROM layer_tiles WHERE layer_id = :l"), {"l": layer})
+            await uow.commit()
+
+    before = client.get(f"/v1/layers/{layer}", headers=headers).json()
+    client.portal.call(forget_frame_and_tiles)
+    cache = client.app.state.tile_cache
+    cache.forget_layer(layer)
+    assert client.get(f"/v1/layers/{layer}", headers=headers).json()["tiles_zoom"] is None
+    client.portal.call(fill_in_layers, sessions, cache)
+    after = client.get(f"/v1/layers/{layer}", headers=headers).json()
+    assert after["tiles_zoom"] == STORED_ZOOM and after["frame"] == before["frame"]
+    cache.forget_layer(layer)
+    assert {f"c{i:02d}{j:02d}" for i in (19, 20) for j in (19, 20)} <= set(shapes(fetch(client, headers, layer, z, x,
+                                                                                        y).content))  # fmt: skip
+    assert layer not in cache._layers
 
 
 def test_deleting_a_layer_forgets_its_tiles_and_adjacency(client, nc, tmp_path):

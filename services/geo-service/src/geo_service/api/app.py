@@ -20,6 +20,7 @@ from geo_service.api.territories import router as territories_router
 from geo_service.api.tiles import router as tiles_router
 from geo_service.db.records import INBOX, JOBS, OUTBOX
 from geo_service.db.unit_of_work import UnitOfWork
+from geo_service.layer_backfill import fill_in_layers
 from geo_service.settings import GeoSettings
 from geo_service.spatial_index import IndexCache
 from geo_service.tile_cache import TileCache
@@ -42,7 +43,12 @@ def create_app(settings: GeoSettings, *, bus: Bus | None = None, run_workers_in_
 
     async def start(app: FastAPI, runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
         app.state.index_cache = IndexCache()
-        app.state.tile_cache = TileCache(lambda: UnitOfWork(runtime.sessions, runtime.outbox_written))
+
+        def sessions() -> UnitOfWork:
+            return UnitOfWork(runtime.sessions, runtime.outbox_written)
+
+        tiles = app.state.tile_cache = TileCache(sessions)
+        filling = asyncio.create_task(fill_in_layers(sessions, tiles))
         jobs = app.state.jobs = JobRunner(runtime.sessions, JOBS)
         await jobs.mark_interrupted()
         stop = asyncio.Event()
@@ -51,6 +57,10 @@ def create_app(settings: GeoSettings, *, bus: Bus | None = None, run_workers_in_
 
         async def cleanup() -> None:
             stop.set()
+            filling.cancel()
+            tiles.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await filling
             await jobs.cancel_all()
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):

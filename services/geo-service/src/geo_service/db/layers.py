@@ -4,7 +4,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo_service.db.records import (
@@ -103,6 +103,18 @@ class LayerRepository:
         for start in range(0, len(rows), INSERT_BATCH):
             await self._session.execute(insert(TileRecord), rows[start : start + INSERT_BATCH])
         return True
+
+    async def needing_fill(self) -> builtins.list[LayerRecord]:
+        """Every tenant's layers that lack a frame or stored tiles, the biggest first."""
+        query = select(LayerRecord).where(or_(LayerRecord.frame.is_(None), LayerRecord.tiles_zoom.is_(None)))
+        return list((await self._session.execute(query.order_by(LayerRecord.unit_count.desc()))).scalars())
+
+    async def inner_points(self, layer_id: str) -> builtins.list[Any]:
+        query = select(UnitRecord.centroid_lon, UnitRecord.centroid_lat).where(UnitRecord.layer_id == layer_id)
+        return list((await self._session.execute(query)).all())
+
+    async def set_frame(self, layer_id: str, frame: builtins.list[float] | None) -> None:
+        await self._session.execute(update(LayerRecord).where(LayerRecord.id == layer_id).values(frame=frame))
 
     async def payload(self, layer_id: str, name: str) -> bytes | None:
         query = select(PayloadRecord.data).where(PayloadRecord.layer_id == layer_id, PayloadRecord.name == name)
