@@ -12,8 +12,7 @@ import numpy as np
 
 from geo_service.db.unit_of_work import UnitOfWork
 from geo_service.domain.framing import main_cluster_frame
-from geo_service.layer_payloads import ADJACENCY, UNIT_FACTS
-from geo_service.tile_cache import STORED_BY_IMPORT, TileCache
+from geo_service.tile_cache import TileCache
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +32,7 @@ async def fill_in_layers(sessions: Callable[[], UnitOfWork], tiles: TileCache) -
                     frame = main_cluster_frame(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
                     await uow.layers.set_frame(layer.id, frame)
                     await uow.commit()
-            if layer.tiles_zoom is None and layer.kind == "polygon" and layer.unit_count > STORED_BY_IMPORT:
-                # What the import of a big layer prepares now: its tiles, and what a map reads of every unit.
-                await tiles.store(layer.id)
-                for payload in (UNIT_FACTS, ADJACENCY):
-                    await tiles.payload(layer.id, payload)
+            if layer.tiles_zoom is None and tiles.drawn_from_tiles(layer.kind, layer.unit_count):
+                await tiles.prepare(layer.id)  # what the import of such a layer prepares now
         except Exception:
             log.exception("filling in layer %s failed; its map is framed and cut on demand", layer.id)

@@ -167,6 +167,18 @@ class TileCache:
             task.add_done_callback(lambda t: self._storing.pop(layer_id) if self._storing.get(layer_id) is t else None)
         return await asyncio.shield(task)
 
+    @staticmethod
+    def drawn_from_tiles(kind: str, unit_count: int) -> bool:
+        """Whether a map draws the layer from tiles, so that it is worth preparing before anyone opens it."""
+        return kind == "polygon" and unit_count > STORED_BY_IMPORT
+
+    async def prepare(self, layer_id: str, progress: Callable[[int], Awaitable[None]] | None = None) -> None:
+        """Everything a map of the layer reads, ready before its first map: its stored tiles (``progress`` hears
+        each zoom done), then every unit's facts and the adjacency."""
+        await self.store(layer_id, progress)
+        for payload in BUILDERS:
+            await self.payload(layer_id, payload)
+
     def store_later(self, layer_id: str) -> None:
         """Store the layer's tiles in the background; a failure leaves them cut on demand, as before."""
         if layer_id in self._storing:

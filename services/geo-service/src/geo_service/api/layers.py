@@ -24,7 +24,7 @@ from geo_service.domain.shapes import tolerance_for_zoom
 from geo_service.layer_payloads import ADJACENCY, UNIT_FACTS
 from geo_service.readers import CsvGeometry, check_columns, count_features, detect_format
 from geo_service.settings import GeoSettings
-from geo_service.tile_cache import STORED_BY_IMPORT, STORED_ZOOM
+from geo_service.tile_cache import STORED_ZOOM
 from geo_service.use_cases.delete_layer import delete_layer
 from geo_service.use_cases.import_layer import LayerImport, import_layer
 
@@ -175,17 +175,13 @@ async def import_layer_file(
             result = await import_layer(UnitOfWork(runtime.sessions, runtime.outbox_written), tenant, job, progress)
         finally:
             await asyncio.to_thread(path.unlink, missing_ok=True)
-        if result["unit_count"] > STORED_BY_IMPORT and result["kind"] == "polygon":
-            # A map draws a layer this big from tiles: they, and what the map reads of every unit, are ready before
-            # the import says it is done.
+        if tiles.drawn_from_tiles(result["kind"], result["unit_count"]):
+            # Its tiles, and what the map reads of every unit, are ready before the import says it is done.
             async def zoom_done(z: int) -> None:
                 await progress("tiles", 85 + z, f"map tiles cut through zoom {z} of {STORED_ZOOM}")
 
             await progress("tiles", 85, "cutting the map tiles")
-            await tiles.store(result["layer_id"], zoom_done)
-            await progress("tiles", 96, "the units' facts and adjacency for maps")
-            for payload in (UNIT_FACTS, ADJACENCY):
-                await tiles.payload(result["layer_id"], payload)
+            await tiles.prepare(result["layer_id"], zoom_done)
         return result
 
     job_id = await jobs.submit(tenant, "layer-import", work)
